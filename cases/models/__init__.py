@@ -1,0 +1,41 @@
+"""Clinical records. Split by area; import from `cases.models`."""
+
+from .cases import (
+    AdverseEventKind,
+    Case,
+    Consultation,
+    CorrectionOption,
+    Issue,
+    ReferenceCounter,
+    RegretReason,
+    ZoneLookup,
+)
+from .clients import Client, Contraindication
+from .consents import Consent, ConsentText
+from .followups import FollowUp
+from .photos import Photo
+from .plans import PlanStep, TreatmentPlan
+from .sessions import CorrectionSession, LaserDevice, LaserSession, RuleOverride
+
+__all__ = [
+    "AdverseEventKind",
+    "Case",
+    "Client",
+    "Consent",
+    "ConsentText",
+    "Consultation",
+    "Contraindication",
+    "CorrectionOption",
+    "CorrectionSession",
+    "FollowUp",
+    "Issue",
+    "LaserDevice",
+    "LaserSession",
+    "Photo",
+    "PlanStep",
+    "ReferenceCounter",
+    "RegretReason",
+    "RuleOverride",
+    "TreatmentPlan",
+    "ZoneLookup",
+]

@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+from typing import Self
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cases.choices import (
+    AdverseEventChoice,
+    CaseStatus,
+    ConsultationKind,
+    CorrectionOptionChoice,
+    IssueKind,
+    Outcome,
+    RegretReasonChoice,
+    Zone,
+)
+from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, PublicIdMixin, Timestamped
+
+from .clients import Client
+
+
+class ZoneLookup(ChoiceLookup):
+    choices = Zone
+
+    class Meta(ChoiceLookup.Meta):
+        verbose_name = "scalp zone"
+
+
+class RegretReason(ChoiceLookup):
+    choices = RegretReasonChoice
+
+    class Meta(ChoiceLookup.Meta):
+        pass
+
+
+class CorrectionOption(ChoiceLookup):
+    choices = CorrectionOptionChoice
+
+    class Meta(ChoiceLookup.Meta):
+        pass
+
+
+class AdverseEventKind(ChoiceLookup):
+    choices = AdverseEventChoice
+
+    class Meta(ChoiceLookup.Meta):
+        verbose_name = "adverse event"
+
+
+class ReferenceCounter(models.Model):
+    """Last case number used per year; incremented under a row lock (see next_reference)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+SATISFACTION_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class CaseQuerySet(ArchivableQuerySet):
+    def open(self) -> Self:
+        return self.filter(status__in=CaseStatus.open())
+
+    def visible_to(self, user) -> Self:
+        """Clinic users see every active case; a client only their own."""
+        from smpclinic import roles
+
+        if roles.is_clinic_user(user):
+            return self.active()
+        if roles.is_client(user):
+            return self.active().filter(client__user=user, client__archived_at__isnull=True)
+        return self.none()
+
+    def for_list(self) -> Self:
+        return self.select_related("client", "lead_artist")
+
+
+class Case(Archivable, PublicIdMixin, Timestamped):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.CONSULTATION)
+    opened_on = models.DateField(default=timezone.localdate)
+    closed_on = models.DateField(null=True, blank=True)
+    lead_artist = models.ForeignKey(
+        "artists.Artist",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_cases",
+        limit_choices_to={"kind": "internal"},
+    )
+    goal = models.TextField("client's goal", blank=True)
+    regret_reasons = models.ManyToManyField(RegretReason, blank=True, related_name="cases")
+    regret_notes = models.TextField(blank=True)
+
+    # Where the original SMP came from.
+    original_studio = models.ForeignKey(
+        "artists.Studio", on_delete=models.PROTECT, null=True, blank=True, related_name="original_cases"
+    )
+    original_artist = models.ForeignKey(
+        "artists.Artist",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="original_cases",
+        limit_choices_to={"kind": "external"},
+    )
+    original_date = models.DateField("date of the original SMP", null=True, blank=True)
+    original_sessions = models.PositiveSmallIntegerField(
+        "sessions of the original SMP", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    original_pigment = models.CharField("pigment used, if known", max_length=200, blank=True)
+
+    # Realistic expectations (DOMAIN.md: discussed and agreed before treatment).
+    expectations_discussed_on = models.DateField(null=True, blank=True)
+    expectations_discussed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    expectations_agreed = models.TextField("what was agreed about expectations", blank=True)
+
+    # Closing.
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_notes = models.TextField(blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        "client satisfaction at closing (1–5)", null=True, blank=True, validators=SATISFACTION_VALIDATORS
+    )
+    withdrawn_reason = models.TextField(blank=True)
+    internal_notes = models.TextField(blank=True, help_text="Never shown to the client.")
+
+    objects = CaseQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-opened_on", "-id"]
+        permissions = [
+            ("archive_record", "Can archive clinical records"),
+            ("view_reports", "Can view outcome and safety reports"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "opened_on"]),
+            models.Index(fields=["opened_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="case_closes_after_opening",
+                violation_error_message="A case cannot close before it opened.",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="case_satisfaction_range",
+                violation_error_message="Satisfaction is from 1 to 5.",
+            ),
+            models.CheckConstraint(
+                condition=Q(original_sessions__isnull=True) | Q(original_sessions__gte=1, original_sessions__lte=20),
+                name="case_original_sessions_range",
+                violation_error_message="The original SMP took from 1 to 20 sessions.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | (Q(closed_on__isnull=False) & ~Q(outcome="")),
+                name="case_closed_has_outcome",
+                violation_error_message="A closed case needs a closing date and an outcome.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn") | ~Q(withdrawn_reason=""),
+                name="case_withdrawn_has_reason",
+                violation_error_message="A withdrawn case needs a reason.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or "new case"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.original_date and self.original_date > timezone.localdate():
+            raise ValidationError({"original_date": "The original SMP cannot be in the future."})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in CaseStatus.open()
+
+
+class Consultation(Archivable, PublicIdMixin, Timestamped):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
+    held_at = models.DateTimeField(default=timezone.now)
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
+    kind = models.CharField(max_length=20, choices=ConsultationKind.choices, default=ConsultationKind.INITIAL)
+    concerns = models.TextField("client's concerns", blank=True)
+    findings = models.TextField(blank=True)
+    recommendations = models.TextField(blank=True)
+    internal_notes = models.TextField(blank=True, help_text="Never shown to the client.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-held_at"]
+        indexes = [models.Index(fields=["case", "held_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} consultation {self.held_at:%d %b %Y}"
+
+
+class Issue(Archivable, PublicIdMixin, Timestamped):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="issues")
+    kind = models.CharField(max_length=30, choices=IssueKind.choices)
+    zone = models.CharField(max_length=20, choices=Zone.choices)
+    severity = models.PositiveSmallIntegerField(
+        "severity (1 mild – 5 severe)", validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    description = models.TextField(blank=True)
+    identified_on = models.DateField(default=timezone.localdate)
+    resolved_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["zone", "-severity"]
+        indexes = [models.Index(fields=["kind"]), models.Index(fields=["zone"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__gte=1, severity__lte=5),
+                name="issue_severity_range",
+                violation_error_message="Severity is from 1 to 5.",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("identified_on")),
+                name="issue_resolved_after_identified",
+                violation_error_message="An issue cannot be resolved before it was identified.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.get_zone_display()}"

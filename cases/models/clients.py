@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Self
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cases.choices import Fitzpatrick, NorwoodStage
+from smpclinic.models import Archivable, ArchivableQuerySet, ClinicSettings, PublicIdMixin, Timestamped
+
+
+def months_before(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` calendar months earlier (clamped to the month's end)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return datetime.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Contraindication:
+    code: str
+    label: str
+    blocks_laser: bool  # refused without a manager override (isotretinoin, active infection)
+
+
+class ClientQuerySet(ArchivableQuerySet):
+    def search(self, text: str) -> Self:
+        text = text.strip()
+        if not text:
+            return self
+        q = Q()
+        for word in text.split():
+            q &= (
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+                | Q(phone__icontains=word)
+                | Q(cases__reference__iexact=word)
+            )
+        return self.filter(q).distinct()
+
+    def visible_to(self, user) -> Self:
+        from smpclinic import roles
+
+        if roles.is_clinic_user(user):
+            return self.active()
+        if roles.is_client(user):
+            return self.active().filter(user=user)
+        return self.none()
+
+
+class Client(Archivable, PublicIdMixin, Timestamped):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="client",
+        help_text="Portal login, once the client is invited.",
+    )
+    reminders_opt_in = models.BooleanField("agrees to e-mail reminders", default=False)
+
+    fitzpatrick_type = models.CharField("Fitzpatrick skin type", max_length=3, choices=Fitzpatrick.choices)
+    norwood_stage = models.CharField("Hamilton–Norwood stage", max_length=12, choices=NorwoodStage.choices, blank=True)
+
+    # Contraindications for laser work (DOMAIN.md); shown on every laser form.
+    pregnant_or_breastfeeding = models.BooleanField(default=False)
+    isotretinoin_last_dose = models.DateField(
+        "last isotretinoin dose", null=True, blank=True, help_text="Leave empty if never taken."
+    )
+    photosensitising_medication = models.BooleanField(default=False)
+    gold_therapy = models.BooleanField(default=False)
+    immunosuppression_last = models.DateField("last chemotherapy or immunosuppression", null=True, blank=True)
+    active_infection = models.BooleanField("active infection or herpes at or near the site", default=False)
+    open_wounds = models.BooleanField(default=False)
+    recent_sunburn_or_tan = models.BooleanField(default=False)
+    keloid_history = models.BooleanField(default=False)
+    ink_allergy = models.BooleanField("known ink allergy", default=False)
+    allergies = models.TextField(blank=True)
+    medications = models.TextField(blank=True)
+    internal_notes = models.TextField(blank=True, help_text="Never shown to the client.")
+
+    objects = ClientQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["date_of_birth"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_of_birth__gte=datetime.date(1900, 1, 1)),
+                name="client_date_of_birth_plausible",
+                violation_error_message="Date of birth must be after 1900.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self) -> None:
+        super().clean()
+        today = timezone.localdate()
+        if self.date_of_birth and self.date_of_birth > today:
+            raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+        for field in ("isotretinoin_last_dose", "immunosuppression_last"):
+            value = getattr(self, field)
+            if value and value > today:
+                raise ValidationError({field: "This date cannot be in the future."})
+
+    def age_on(self, day: datetime.date) -> int:
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+    def contraindications(
+        self, on: datetime.date | None = None, clinic: ClinicSettings | None = None
+    ) -> list[Contraindication]:
+        """Laser contraindications on a day (DOMAIN.md, "Contraindications").
+
+        Isotretinoin counts within the clinic's washout window (default 6 months) and
+        chemotherapy/immunosuppression within 6 months; isotretinoin and active
+        infection block a laser session unless a manager overrides.
+        """
+        on = on or timezone.localdate()
+        clinic = clinic or ClinicSettings.load()
+        found = []
+        if self.pregnant_or_breastfeeding:
+            found.append(Contraindication("pregnancy", "Pregnant or breastfeeding", False))
+        washout_start = months_before(on, clinic.isotretinoin_washout_months)
+        if self.isotretinoin_last_dose and self.isotretinoin_last_dose > washout_start:
+            found.append(
+                Contraindication(
+                    "isotretinoin",
+                    f"Isotretinoin within {clinic.isotretinoin_washout_months} months "
+                    f"(last dose {self.isotretinoin_last_dose:%d %b %Y})",
+                    True,
+                )
+            )
+        if self.photosensitising_medication:
+            found.append(Contraindication("photosensitising", "Photosensitising medication", False))
+        if self.gold_therapy:
+            found.append(Contraindication("gold_therapy", "Gold therapy", False))
+        if self.immunosuppression_last and self.immunosuppression_last > months_before(on, 6):
+            found.append(
+                Contraindication("immunosuppression", "Chemotherapy or immunosuppression in the last 6 months", False)
+            )
+        if self.active_infection:
+            found.append(Contraindication("active_infection", "Active infection or herpes at or near the site", True))
+        if self.open_wounds:
+            found.append(Contraindication("open_wounds", "Open wounds", False))
+        if self.recent_sunburn_or_tan:
+            found.append(Contraindication("sunburn", "Recent sunburn or tan", False))
+        if self.keloid_history:
+            found.append(Contraindication("keloid", "Keloid history", False))
+        if self.ink_allergy:
+            found.append(Contraindication("ink_allergy", "Known ink allergy", False))
+        return found

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import datetime
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cases.choices import FollowUpKind, FollowUpStatus, Healing
+from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
+
+from .cases import SATISFACTION_VALIDATORS, AdverseEventKind, Case
+from .sessions import CorrectionSession, LaserSession
+
+
+class FollowUpQuerySet(ArchivableQuerySet):
+    def open(self) -> Self:
+        return self.filter(status=FollowUpStatus.SCHEDULED)
+
+    def overdue(self, today: datetime.date | None = None) -> Self:
+        today = today or timezone.localdate()
+        return self.active().open().filter(due_on__lt=today)
+
+    def due_within(self, days: int, today: datetime.date | None = None) -> Self:
+        today = today or timezone.localdate()
+        return self.active().open().filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=days))
+
+    def awaiting_review(self) -> Self:
+        return self.active().filter(
+            status__in=[FollowUpStatus.COMPLETED, FollowUpStatus.MISSED], reviewed_at__isnull=True
+        )
+
+    def visible_to(self, user) -> Self:
+        from smpclinic import roles
+
+        if roles.is_clinic_user(user):
+            return self.active()
+        if roles.is_client(user):
+            return self.active().filter(case__in=Case.objects.visible_to(user))
+        return self.none()
+
+
+class FollowUp(Archivable, PublicIdMixin, Timestamped):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups")
+    laser_session = models.ForeignKey(
+        LaserSession, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    correction_session = models.ForeignKey(
+        CorrectionSession, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
+    due_on = models.DateField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    status = models.CharField(max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.SCHEDULED)
+    completed_on = models.DateField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    healing = models.CharField(max_length=20, choices=Healing.choices, blank=True)
+    side_effects = models.ManyToManyField(AdverseEventKind, blank=True, related_name="follow_ups")
+    satisfaction = models.PositiveSmallIntegerField(
+        "satisfaction (1–5)", null=True, blank=True, validators=SATISFACTION_VALIDATORS
+    )
+    notes = models.TextField(blank=True, help_text="Never shown to the client.")
+    rescheduled_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="rescheduled_as"
+    )
+
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    review_note = models.TextField(blank=True, editable=False)
+
+    objects = FollowUpQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on"]
+        permissions = [("review_followup", "Can review completed or missed follow-ups")]
+        indexes = [
+            models.Index(fields=["status", "due_on"]),
+            models.Index(fields=["assignee", "status", "due_on"]),
+            models.Index(fields=["due_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="followup_satisfaction_range",
+                violation_error_message="Satisfaction is from 1 to 5.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(completed_on__isnull=False),
+                name="followup_completed_has_date",
+                violation_error_message="A completed follow-up needs the date it was done.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True) | Q(reviewed_by__isnull=False),
+                name="followup_review_names_reviewer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} due {self.due_on:%d %b %Y}"
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.status == FollowUpStatus.SCHEDULED and self.due_on < today

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cases.choices import PhotoAngle, PhotoKind, Zone
+from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
+
+from .cases import Case, Issue
+from .followups import FollowUp
+from .sessions import CorrectionSession, LaserSession
+
+
+def photo_upload_path(instance: Photo, filename: str) -> str:
+    """A random name under a per-case folder: the uploaded name is never kept."""
+    suffix = PurePosixPath(filename).suffix.lower() or ".jpg"
+    return f"photos/{instance.case.public_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class PhotoQuerySet(ArchivableQuerySet):
+    def visible_to(self, user) -> Self:
+        """Clinic users: any active photo; a client: shared photos of their own cases."""
+        from smpclinic import roles
+
+        if roles.is_clinic_user(user):
+            return self.active()
+        if roles.is_client(user):
+            return self.active().filter(shared_with_client=True, case__in=Case.objects.visible_to(user))
+        return self.none()
+
+
+class Photo(Archivable, PublicIdMixin, Timestamped):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="photos")
+    kind = models.CharField(max_length=10, choices=PhotoKind.choices)
+    angle = models.CharField(max_length=10, choices=PhotoAngle.choices)
+    zone = models.CharField(max_length=20, choices=Zone.choices, blank=True)
+    taken_on = models.DateField(default=timezone.localdate)
+    issue = models.ForeignKey(Issue, on_delete=models.PROTECT, null=True, blank=True, related_name="photos")
+    laser_session = models.ForeignKey(
+        LaserSession, on_delete=models.PROTECT, null=True, blank=True, related_name="photos"
+    )
+    correction_session = models.ForeignKey(
+        CorrectionSession, on_delete=models.PROTECT, null=True, blank=True, related_name="photos"
+    )
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, null=True, blank=True, related_name="photos")
+    image = models.FileField(upload_to=photo_upload_path, max_length=200, editable=False)
+    thumbnail = models.FileField(upload_to=photo_upload_path, max_length=200, blank=True, editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    byte_size = models.PositiveIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, editable=False, db_index=True)
+    caption = models.CharField(max_length=300, blank=True)
+    shared_with_client = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    objects = PhotoQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["angle", "taken_on", "id"]
+        indexes = [models.Index(fields=["case", "angle", "taken_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(width__gt=0, height__gt=0), name="photo_has_dimensions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.get_angle_display()} {self.taken_on:%d %b %Y}"

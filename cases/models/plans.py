@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from typing import Self
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from cases import kirby_desai as kd
+from cases.choices import PlanStatus, PlanStepKind, StepStatus
+from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
+
+from .cases import Case, CorrectionOption, ZoneLookup
+
+KD_FIELDS = ("kd_skin_type", "kd_location", "kd_colour", "kd_ink_amount", "kd_scarring", "kd_layering")
+
+
+def _in(field: str, choices: type[models.IntegerChoices]) -> Q:
+    return Q(**{f"{field}__in": choices.values})
+
+
+class TreatmentPlanQuerySet(ArchivableQuerySet):
+    def approved(self) -> Self:
+        return self.filter(approved_at__isnull=False)
+
+    def current(self) -> Self:
+        return self.exclude(status=PlanStatus.SUPERSEDED)
+
+    def visible_to(self, user) -> Self:
+        """Clinic users see every plan; a client only approved plans of their own cases."""
+        from smpclinic import roles
+
+        if roles.is_clinic_user(user):
+            return self.active()
+        if roles.is_client(user):
+            return (
+                self.active()
+                .approved()
+                .filter(case__in=Case.objects.visible_to(user))
+                .exclude(status=PlanStatus.CANCELLED)
+            )
+        return self.none()
+
+
+class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="plans")
+    version = models.PositiveSmallIntegerField(default=1, editable=False)
+    previous_version = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="next_version"
+    )
+    status = models.CharField(max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    options = models.ManyToManyField(CorrectionOption, related_name="plans", verbose_name="correction options")
+    summary = models.TextField("plan in plain language", blank=True, help_text="Shown to the client.")
+    aftercare = models.TextField("aftercare instructions", blank=True, help_text="Shown to the client.")
+    price_estimate = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    internal_notes = models.TextField(blank=True, help_text="Never shown to the client.")
+
+    # Kirby–Desai (2009): the six sub-scores and their total, kept together.
+    kd_skin_type = models.PositiveSmallIntegerField(
+        "skin type", choices=kd.SkinTypePoints.choices, null=True, blank=True
+    )
+    kd_location = models.PositiveSmallIntegerField("location", choices=kd.LocationPoints.choices, null=True, blank=True)
+    kd_colour = models.PositiveSmallIntegerField("colour", choices=kd.ColourPoints.choices, null=True, blank=True)
+    kd_ink_amount = models.PositiveSmallIntegerField(
+        "amount of ink", choices=kd.InkAmountPoints.choices, null=True, blank=True
+    )
+    kd_scarring = models.PositiveSmallIntegerField(
+        "scarring / tissue change", choices=kd.ScarringPoints.choices, null=True, blank=True
+    )
+    kd_layering = models.PositiveSmallIntegerField("layering", choices=kd.LayeringPoints.choices, null=True, blank=True)
+    kd_total = models.PositiveSmallIntegerField(
+        "Kirby–Desai total (estimated laser sessions)", null=True, blank=True, editable=False
+    )
+
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    review_note = models.TextField("manager's note", blank=True, editable=False)
+
+    # Client acceptance: who, when, from where (portal) or recorded in clinic by staff.
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_name = models.CharField("typed name", max_length=200, blank=True, editable=False)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    accepted_in_clinic = models.BooleanField(default=False, editable=False)
+    accepted_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    accepted_user_agent = models.CharField(max_length=500, blank=True, editable=False)
+
+    objects = TreatmentPlanQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["case", "-version"]
+        permissions = [("approve_treatmentplan", "Can approve or send back a proposed plan")]
+        indexes = [models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="plan_unique_version"),
+            models.CheckConstraint(
+                condition=Q(price_estimate__isnull=True) | Q(price_estimate__gte=0),
+                name="plan_price_not_negative",
+                violation_error_message="The price estimate cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (Q(kd_skin_type__isnull=True) | _in("kd_skin_type", kd.SkinTypePoints))
+                    & (Q(kd_location__isnull=True) | _in("kd_location", kd.LocationPoints))
+                    & (Q(kd_colour__isnull=True) | _in("kd_colour", kd.ColourPoints))
+                    & (Q(kd_ink_amount__isnull=True) | _in("kd_ink_amount", kd.InkAmountPoints))
+                    & (Q(kd_scarring__isnull=True) | _in("kd_scarring", kd.ScarringPoints))
+                    & (Q(kd_layering__isnull=True) | _in("kd_layering", kd.LayeringPoints))
+                ),
+                name="plan_kirby_desai_subscores",
+                violation_error_message="A Kirby–Desai sub-score is off the scale.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(**{f"{f}__isnull": True for f in KD_FIELDS}, kd_total__isnull=True)
+                    | Q(
+                        **{f"{f}__isnull": False for f in KD_FIELDS},
+                        kd_total=F("kd_skin_type")
+                        + F("kd_location")
+                        + F("kd_colour")
+                        + F("kd_ink_amount")
+                        + F("kd_scarring")
+                        + F("kd_layering"),
+                    )
+                ),
+                name="plan_kirby_desai_total",
+                violation_error_message="Give all six Kirby–Desai sub-scores, or none.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=PlanStatus.agreed()) | Q(approved_at__isnull=False, accepted_at__isnull=False),
+                name="plan_agreed_needs_approval_and_acceptance",
+                violation_error_message="A plan is accepted only after manager approval and client acceptance.",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True) | Q(approved_by__isnull=False),
+                name="plan_approval_names_manager",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} plan v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.kd_total = self.kirby_desai().total if self.kirby_desai() else None
+        super().save(*args, **kwargs)
+
+    def kirby_desai(self) -> kd.Estimate | None:
+        values = [getattr(self, f) for f in KD_FIELDS]
+        if any(v is None for v in values):
+            return None
+        try:
+            return kd.kirby_desai_score(
+                skin_type=self.kd_skin_type,
+                location=self.kd_location,
+                colour=self.kd_colour,
+                ink_amount=self.kd_ink_amount,
+                scarring=self.kd_scarring,
+                layering=self.kd_layering,
+            )
+        except ValueError:
+            return None  # the check constraint refuses the row with a message
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == PlanStatus.DRAFT
+
+
+class PlanStep(Timestamped):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(max_length=30, choices=PlanStepKind.choices)
+    description = models.CharField(max_length=300, blank=True)
+    zones = models.ManyToManyField(ZoneLookup, blank=True, related_name="plan_steps")
+    interval_weeks = models.PositiveSmallIntegerField(
+        "weeks after the previous step",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(104)],
+    )
+    target_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=StepStatus.choices, default=StepStatus.PLANNED)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interval_weeks__isnull=True) | Q(interval_weeks__lte=104),
+                name="planstep_interval_range",
+                violation_error_message="Interval is at most 104 weeks.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.get_kind_display()}"

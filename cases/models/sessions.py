@@ -1,0 +1,294 @@
+from __future__ import annotations
+
+from typing import Self
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cases.choices import (
+    STANDARD_WAVELENGTHS,
+    WAVELENGTH_OTHER_MAX,
+    WAVELENGTH_OTHER_MIN,
+    CorrectionKind,
+    ImmediateResponse,
+    LaserType,
+    OverrideRule,
+    PulseDomain,
+    SessionStatus,
+)
+from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
+
+from .cases import AdverseEventKind, Case, ZoneLookup
+from .plans import PlanStep
+
+# Physical sanity limits (DOMAIN.md, "Validation ranges"): errors outside them.
+FLUENCE_MAX = 20  # J/cm², > 0
+SPOT_MIN, SPOT_MAX = 1, 10  # mm
+REPETITION_MIN, REPETITION_MAX = 0.5, 20  # Hz
+PASSES_MIN, PASSES_MAX = 1, 6
+PAIN_MAX = 10
+CLEARANCE_MAX = 100
+
+
+def _wavelength_ok(value: int | None) -> None:
+    from django.core.exceptions import ValidationError
+
+    if (
+        value is not None
+        and value not in STANDARD_WAVELENGTHS
+        and not (WAVELENGTH_OTHER_MIN <= value <= WAVELENGTH_OTHER_MAX)
+    ):
+        raise ValidationError(
+            f"Wavelength must be one of {', '.join(map(str, STANDARD_WAVELENGTHS))} nm, "
+            f"or another value from {WAVELENGTH_OTHER_MIN} to {WAVELENGTH_OTHER_MAX} nm."
+        )
+
+
+class LaserDevice(Archivable, PublicIdMixin, Timestamped):
+    """A laser the clinic owns; each session records which one was used."""
+
+    name = models.CharField(max_length=200, help_text="What staff call it, e.g. “Pico room 2”.")
+    manufacturer = models.CharField(max_length=100, blank=True)
+    model_name = models.CharField("model", max_length=100, blank=True)
+    serial_number = models.CharField(max_length=100, blank=True)
+    laser_type = models.CharField(max_length=20, choices=LaserType.choices)
+    wavelengths = models.CharField(max_length=100, blank=True, help_text="e.g. 532, 1064")
+    last_serviced_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SessionQuerySet(ArchivableQuerySet):
+    def completed(self) -> Self:
+        return self.filter(status=SessionStatus.COMPLETED)
+
+    def scheduled(self) -> Self:
+        return self.filter(status=SessionStatus.SCHEDULED)
+
+    def visible_to(self, user) -> Self:
+        from smpclinic import roles
+
+        if roles.is_clinic_user(user):
+            return self.active()
+        if roles.is_client(user):
+            return self.active().filter(case__in=Case.objects.visible_to(user))
+        return self.none()
+
+
+class SessionBase(Archivable, PublicIdMixin, Timestamped):
+    """What laser and correction sessions share: when, status, zones, aftercare."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="%(class)ss")
+    plan_step = models.ForeignKey(PlanStep, on_delete=models.PROTECT, null=True, blank=True, related_name="%(class)ss")
+    scheduled_at = models.DateTimeField("date and time", default=timezone.now)
+    status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    zones = models.ManyToManyField(ZoneLookup, related_name="%(class)ss")
+    pain_score = models.PositiveSmallIntegerField(
+        "pain (0–10)", null=True, blank=True, validators=[MaxValueValidator(PAIN_MAX)]
+    )
+    aftercare_given = models.BooleanField(default=False)
+    aftercare_notes = models.TextField(blank=True)
+    notes_for_client = models.TextField(blank=True, help_text="Shown to the client in the portal.")
+    internal_notes = models.TextField(blank=True, help_text="Never shown to the client.")
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-scheduled_at"]
+
+    @property
+    def day(self):
+        return timezone.localdate(self.scheduled_at)
+
+
+class LaserSession(SessionBase):
+    technician = models.ForeignKey(
+        "artists.Artist", on_delete=models.PROTECT, related_name="laser_sessions", limit_choices_to={"kind": "internal"}
+    )
+    device = models.ForeignKey(LaserDevice, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions")
+    laser_type = models.CharField(max_length=20, choices=LaserType.choices, blank=True)
+    wavelength_nm = models.PositiveSmallIntegerField(
+        "wavelength (nm)", null=True, blank=True, validators=[_wavelength_ok]
+    )
+    pulse_domain = models.CharField(max_length=2, choices=PulseDomain.choices, blank=True)
+    pulse_width = models.DecimalField(
+        "pulse width (ns or ps)",
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01)],
+    )
+    spot_size_mm = models.DecimalField(
+        "spot size (mm)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(SPOT_MIN), MaxValueValidator(SPOT_MAX)],
+    )
+    fluence_j_cm2 = models.DecimalField(
+        "fluence (J/cm²)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01), MaxValueValidator(FLUENCE_MAX)],
+    )
+    repetition_rate_hz = models.DecimalField(
+        "repetition rate (Hz)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(REPETITION_MIN), MaxValueValidator(REPETITION_MAX)],
+    )
+    passes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(PASSES_MIN), MaxValueValidator(PASSES_MAX)]
+    )
+    test_spot = models.BooleanField("test spot done", default=False)
+    immediate_response = models.CharField(max_length=20, choices=ImmediateResponse.choices, blank=True)
+    estimated_clearance_pct = models.PositiveSmallIntegerField(
+        "estimated clearance (%)", null=True, blank=True, validators=[MaxValueValidator(CLEARANCE_MAX)]
+    )
+    adverse_events = models.ManyToManyField(AdverseEventKind, blank=True, related_name="laser_sessions")
+    adverse_event_notes = models.TextField(blank=True)
+    parameters_shared = models.BooleanField("share laser parameters with the client", default=False)
+
+    history = HistoricalRecords()
+
+    class Meta(SessionBase.Meta):
+        indexes = [models.Index(fields=["scheduled_at"]), models.Index(fields=["status", "scheduled_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(wavelength_nm__isnull=True)
+                | Q(wavelength_nm__in=STANDARD_WAVELENGTHS)
+                | Q(wavelength_nm__gte=WAVELENGTH_OTHER_MIN, wavelength_nm__lte=WAVELENGTH_OTHER_MAX),
+                name="laser_wavelength_range",
+                violation_error_message="Wavelength is 532, 694, 755, 1064 nm or another value from 400 to 1200 nm.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fluence_j_cm2__isnull=True) | Q(fluence_j_cm2__gt=0, fluence_j_cm2__lte=FLUENCE_MAX),
+                name="laser_fluence_range",
+                violation_error_message="Fluence must be above 0 and at most 20 J/cm².",
+            ),
+            models.CheckConstraint(
+                condition=Q(spot_size_mm__isnull=True) | Q(spot_size_mm__gte=SPOT_MIN, spot_size_mm__lte=SPOT_MAX),
+                name="laser_spot_size_range",
+                violation_error_message="Spot size is from 1 to 10 mm.",
+            ),
+            models.CheckConstraint(
+                condition=Q(repetition_rate_hz__isnull=True)
+                | Q(repetition_rate_hz__gte=REPETITION_MIN, repetition_rate_hz__lte=REPETITION_MAX),
+                name="laser_repetition_rate_range",
+                violation_error_message="Repetition rate is from 0.5 to 20 Hz.",
+            ),
+            models.CheckConstraint(
+                condition=Q(passes__isnull=True) | Q(passes__gte=PASSES_MIN, passes__lte=PASSES_MAX),
+                name="laser_passes_range",
+                violation_error_message="Passes are from 1 to 6.",
+            ),
+            models.CheckConstraint(
+                condition=Q(pulse_width__isnull=True) | Q(pulse_width__gt=0),
+                name="laser_pulse_width_positive",
+                violation_error_message="Pulse width must be above 0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(pain_score__isnull=True) | Q(pain_score__gte=0, pain_score__lte=PAIN_MAX),
+                name="laser_pain_range",
+                violation_error_message="Pain is scored from 0 to 10.",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_clearance_pct__isnull=True)
+                | Q(estimated_clearance_pct__gte=0, estimated_clearance_pct__lte=CLEARANCE_MAX),
+                name="laser_clearance_range",
+                violation_error_message="Clearance is from 0 to 100 %.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed")
+                | Q(
+                    wavelength_nm__isnull=False,
+                    fluence_j_cm2__isnull=False,
+                    spot_size_mm__isnull=False,
+                    passes__isnull=False,
+                ),
+                name="laser_completed_has_parameters",
+                violation_error_message="A completed laser session records wavelength, fluence, spot size and passes.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Laser session {timezone.localtime(self.scheduled_at):%d %b %Y}"
+
+
+class CorrectionSession(SessionBase):
+    kind = models.CharField(max_length=30, choices=CorrectionKind.choices)
+    artist = models.ForeignKey(
+        "artists.Artist",
+        on_delete=models.PROTECT,
+        related_name="correction_sessions",
+        limit_choices_to={"kind": "internal"},
+    )
+    pigment = models.CharField("pigment (brand, shade, dilution)", max_length=200, blank=True)
+    needle = models.CharField("needle (configuration, size)", max_length=100, blank=True)
+    saline_solution = models.CharField(max_length=100, blank=True, help_text="For saline removal.")
+    duration_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+
+    history = HistoricalRecords()
+
+    class Meta(SessionBase.Meta):
+        indexes = [models.Index(fields=["scheduled_at"]), models.Index(fields=["status", "scheduled_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pain_score__isnull=True) | Q(pain_score__gte=0, pain_score__lte=PAIN_MAX),
+                name="correction_pain_range",
+                violation_error_message="Pain is scored from 0 to 10.",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__gte=1, duration_minutes__lte=600),
+                name="correction_duration_range",
+                violation_error_message="Duration is from 1 to 600 minutes.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {timezone.localtime(self.scheduled_at):%d %b %Y}"
+
+
+class RuleOverride(Timestamped):
+    """A warning someone with the right role overrode, and why (DOMAIN.md)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="overrides")
+    laser_session = models.ForeignKey(
+        LaserSession, on_delete=models.PROTECT, null=True, blank=True, related_name="overrides"
+    )
+    correction_session = models.ForeignKey(
+        CorrectionSession, on_delete=models.PROTECT, null=True, blank=True, related_name="overrides"
+    )
+    rule = models.CharField(max_length=30, choices=OverrideRule.choices)
+    message = models.TextField(help_text="The warning as it was shown.")
+    reason = models.TextField()
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("override_contraindication", "Can override a blocking contraindication")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} – {self.case}"

@@ -1,0 +1,194 @@
+"""Cross-cutting models: the clinic's settings record and bases shared by the apps."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from typing import Self
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ArchivableQuerySet(models.QuerySet):
+    def active(self) -> Self:
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self) -> Self:
+        return self.filter(archived_at__isnull=False)
+
+
+class Archivable(models.Model):
+    """Clinical records are archived, never deleted: who archived, when and why."""
+
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    archive_reason = models.CharField(max_length=500, blank=True, editable=False)
+
+    objects = ArchivableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def archive(self, *, by, reason: str) -> None:
+        """Mark this record archived; the caller runs it inside its service transaction."""
+        if not reason.strip():
+            raise ValidationError("Give a reason for archiving.")
+        self.archived_at = timezone.now()
+        self.archived_by = by
+        self.archive_reason = reason.strip()
+        self.save(update_fields=["archived_at", "archived_by", "archive_reason"])
+
+
+class Timestamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PublicIdMixin(models.Model):
+    """A random id for URLs, so sequential primary keys are never exposed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class ChoiceLookup(models.Model):
+    """A row per value of a TextChoices enum, so multi-valued choices are plain M2M.
+
+    M2M to these rows filters (`zones__code="crown"`) and counts (`Count("zones")`) the
+    same way on SQLite and PostgreSQL, and gives forms and admin checkboxes for free.
+    Subclasses set `choices`; rows are kept in step by `sync_lookups()` after migrate.
+    """
+
+    choices: type[models.TextChoices]
+
+    code = models.CharField(max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        try:
+            return str(self.choices(self.code).label)
+        except ValueError:
+            return self.code
+
+    @classmethod
+    def sync(cls) -> None:
+        """Create the rows for choice values that have none yet (idempotent)."""
+        existing = set(cls.objects.values_list("code", flat=True))
+        cls.objects.bulk_create(
+            [cls(code=value, position=index) for index, value in enumerate(cls.choices.values) if value not in existing]
+        )
+
+    @classmethod
+    def for_codes(cls, codes) -> models.QuerySet:
+        return cls.objects.filter(code__in=list(codes))
+
+
+def _valid_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/London).")
+
+
+class ClinicSettings(models.Model):
+    """The clinic's identity and rule values: one row, edited by managers.
+
+    Defaults are DOMAIN.md's: 6 weeks between laser sessions on a zone, 6 months
+    isotretinoin washout, reminders 2 days ahead.
+    """
+
+    name = models.CharField(max_length=200, default="SMP Correction Clinic")
+    address = models.TextField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[_valid_time_zone])
+    currency = models.CharField(max_length=3, default="GBP", help_text="ISO 4217 code for price estimates.")
+    min_laser_interval_weeks = models.PositiveSmallIntegerField(
+        "minimum weeks between laser sessions on a zone",
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(26)],
+    )
+    min_saline_interval_weeks = models.PositiveSmallIntegerField(
+        "minimum weeks between saline sessions on a zone",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(26)],
+    )
+    isotretinoin_washout_months = models.PositiveSmallIntegerField(
+        default=6, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    reminder_lead_days = models.PositiveSmallIntegerField(
+        "days before an appointment to send a reminder",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(14)],
+    )
+    idle_logout_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(480)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "clinic settings"
+        verbose_name_plural = "clinic settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="clinicsettings_single_row"),
+            models.CheckConstraint(
+                condition=Q(min_laser_interval_weeks__gte=1, min_laser_interval_weeks__lte=26),
+                name="clinicsettings_laser_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_saline_interval_weeks__gte=1, min_saline_interval_weeks__lte=26),
+                name="clinicsettings_saline_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(isotretinoin_washout_months__gte=1, isotretinoin_washout_months__lte=24),
+                name="clinicsettings_washout_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_lead_days__gte=1, reminder_lead_days__lte=14),
+                name="clinicsettings_reminder_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(idle_logout_minutes__gte=5, idle_logout_minutes__lte=480),
+                name="clinicsettings_idle_logout_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> ClinicSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj

@@ -1,0 +1,18 @@
+"""Fast settings for the test suite: same database choice, cheaper hashing, in-memory mail."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
+
+from smpclinic.settings import *  # noqa: F403
+from smpclinic.settings import BASE_DIR, STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = BASE_DIR / ".test-media"
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

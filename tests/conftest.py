@@ -1,0 +1,84 @@
+"""Personas and shared fixtures: anonymous, client A, client B, staff, manager, admin."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from django.test import Client as HttpClient
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Each test writes photos to its own folder; nothing leaks between tests."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    shutil.rmtree(tmp_path / "media", ignore_errors=True)
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.StaffUserFactory(username="staff")
+
+
+@pytest.fixture
+def manager_user(db):
+    return factories.ManagerUserFactory(username="manager")
+
+
+@pytest.fixture
+def admin_user(db):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_superuser("admin", "admin@example.com", "pw-for-tests")
+
+
+@pytest.fixture
+def client_a(db):
+    """Client A: a portal user with a case of their own."""
+    user = factories.ClientUserFactory(username="client-a")
+    return factories.ClientFactory(user=user, first_name="Alice", last_name="Able")
+
+
+@pytest.fixture
+def client_b(db):
+    user = factories.ClientUserFactory(username="client-b")
+    return factories.ClientFactory(user=user, first_name="Bob", last_name="Baker")
+
+
+def _logged_in(user) -> HttpClient:
+    http = HttpClient()
+    http.force_login(user)
+    return http
+
+
+@pytest.fixture
+def as_staff(staff_user):
+    return _logged_in(staff_user)
+
+
+@pytest.fixture
+def as_manager(manager_user):
+    return _logged_in(manager_user)
+
+
+@pytest.fixture
+def as_admin(admin_user):
+    return _logged_in(admin_user)
+
+
+@pytest.fixture
+def as_client_a(client_a):
+    return _logged_in(client_a.user)
+
+
+@pytest.fixture
+def as_client_b(client_b):
+    return _logged_in(client_b.user)
+
+
+@pytest.fixture
+def anonymous(db):
+    return HttpClient()

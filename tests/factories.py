@@ -1,0 +1,313 @@
+"""factory_boy factories for every model; one place for the whole suite."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+
+from artists.models import Artist, Certification, Studio
+from cases import choices
+from cases.models import (
+    Case,
+    Client,
+    Consent,
+    ConsentText,
+    Consultation,
+    CorrectionSession,
+    FollowUp,
+    Issue,
+    LaserDevice,
+    LaserSession,
+    Photo,
+    PlanStep,
+    TreatmentPlan,
+    ZoneLookup,
+)
+from cases.services import next_reference
+from smpclinic import roles
+
+TODAY = datetime.date(2026, 11, 25)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("pw-for-tests")
+
+
+def _in_group(name: str) -> factory.PostGeneration:
+    def add(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(Group.objects.get(name=extracted or name))
+
+    return factory.PostGeneration(add)
+
+
+class StaffUserFactory(UserFactory):
+    role = _in_group(roles.STAFF)
+
+
+class ManagerUserFactory(UserFactory):
+    role = _in_group(roles.MANAGERS)
+
+
+class ClientUserFactory(UserFactory):
+    role = _in_group(roles.CLIENTS)
+
+
+class StudioFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Studio
+
+    name = factory.Sequence(lambda n: f"Studio {n}")
+    city = "Leeds"
+
+
+class ArtistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Artist
+
+    kind = Artist.Kind.INTERNAL
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    years_experience = 5
+
+
+class ExternalArtistFactory(ArtistFactory):
+    kind = Artist.Kind.EXTERNAL
+    studio = factory.SubFactory(StudioFactory)
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+
+    artist = factory.SubFactory(ArtistFactory)
+    kind = Certification.Kind.LASER_SAFETY
+    issuer = "Laser Safety Board"
+    number = factory.Sequence(lambda n: f"LS-{n:05d}")
+    issued_on = datetime.date(2025, 1, 1)
+    expires_on = datetime.date(2030, 1, 1)
+
+
+class TechnicianFactory(ArtistFactory):
+    """A clinic technician with a login and a laser certification valid for years."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(StaffUserFactory)
+    laser_certification = factory.RelatedFactory(CertificationFactory, factory_related_name="artist")
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = datetime.date(1985, 6, 15)
+    email = factory.Sequence(lambda n: f"client{n}@example.com")
+    phone = factory.Sequence(lambda n: f"07700 9{n:05d}")
+    fitzpatrick_type = choices.Fitzpatrick.III
+    norwood_stage = choices.NorwoodStage.IV
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+
+    client = factory.SubFactory(ClientFactory)
+    opened_on = TODAY - datetime.timedelta(days=120)
+    reference = factory.LazyAttribute(lambda c: next_reference(year=c.opened_on.year))
+    status = choices.CaseStatus.ASSESSMENT
+    lead_artist = factory.SubFactory(ArtistFactory)
+    goal = "A natural, softer hairline."
+
+
+class ConsultationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consultation
+
+    case = factory.SubFactory(CaseFactory)
+    staff = factory.SubFactory(StaffUserFactory)
+    kind = choices.ConsultationKind.INITIAL
+    concerns = "Hairline looks drawn on."
+    findings = "Pigment too dark at the frontal hairline."
+
+
+class IssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Issue
+
+    case = factory.SubFactory(CaseFactory)
+    kind = choices.IssueKind.UNNATURAL_HAIRLINE
+    zone = choices.Zone.FRONTAL_HAIRLINE
+    severity = 3
+    identified_on = TODAY - datetime.timedelta(days=100)
+
+
+class TreatmentPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TreatmentPlan
+        skip_postgeneration_save = True
+
+    case = factory.SubFactory(CaseFactory)
+    status = choices.PlanStatus.DRAFT
+    summary = "Lighten the hairline with laser, then redesign it."
+    aftercare = "Keep the scalp dry for 4 days."
+    price_estimate = Decimal("1800.00")
+    kd_skin_type = 3
+    kd_location = 1
+    kd_colour = 1
+    kd_ink_amount = 3
+    kd_scarring = 0
+    kd_layering = 0
+
+
+class ApprovedPlanFactory(TreatmentPlanFactory):
+    status = choices.PlanStatus.PROPOSED
+    submitted_at = factory.LazyFunction(timezone.now)
+    approved_at = factory.LazyFunction(timezone.now)
+    approved_by = factory.SubFactory(ManagerUserFactory)
+
+
+class AcceptedPlanFactory(ApprovedPlanFactory):
+    status = choices.PlanStatus.ACCEPTED
+    accepted_at = factory.LazyFunction(timezone.now)
+    accepted_name = "Test Client"
+
+
+class PlanStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlanStep
+
+    plan = factory.SubFactory(TreatmentPlanFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    kind = choices.PlanStepKind.LASER_SESSION
+    interval_weeks = 6
+
+
+def _zones(obj, create, extracted):
+    if create:
+        codes = extracted or [choices.Zone.FRONTAL_HAIRLINE]
+        obj.zones.set(ZoneLookup.objects.filter(code__in=codes))
+
+
+class LaserDeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LaserDevice
+
+    name = factory.Sequence(lambda n: f"Pico {n}")
+    manufacturer = "Example Lasers"
+    laser_type = choices.LaserType.PICO_ND_YAG
+    wavelengths = "532, 1064"
+
+
+class LaserSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LaserSession
+        skip_postgeneration_save = True
+
+    case = factory.SubFactory(CaseFactory)
+    scheduled_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=60))
+    status = choices.SessionStatus.COMPLETED
+    technician = factory.SubFactory(TechnicianFactory)
+    device = factory.SubFactory(LaserDeviceFactory)
+    laser_type = choices.LaserType.PICO_ND_YAG
+    wavelength_nm = 1064
+    pulse_domain = choices.PulseDomain.PICOSECOND
+    pulse_width = Decimal("450")
+    spot_size_mm = Decimal("4.0")
+    fluence_j_cm2 = Decimal("2.50")
+    repetition_rate_hz = Decimal("5.0")
+    passes = 1
+    immediate_response = choices.ImmediateResponse.FROSTING
+    pain_score = 4
+    estimated_clearance_pct = 30
+    zones = factory.PostGeneration(_zones)
+
+
+class CorrectionSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CorrectionSession
+        skip_postgeneration_save = True
+
+    case = factory.SubFactory(CaseFactory)
+    scheduled_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=20))
+    status = choices.SessionStatus.COMPLETED
+    kind = choices.CorrectionKind.SMP_CORRECTION
+    artist = factory.SubFactory(ArtistFactory)
+    pigment = "Carbon black, 30% dilution"
+    needle = "3RL 0.25 mm"
+    zones = factory.PostGeneration(_zones)
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUp
+
+    case = factory.SubFactory(CaseFactory)
+    kind = choices.FollowUpKind.HEALING_CHECK
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=3))
+    assignee = factory.SubFactory(StaffUserFactory)
+
+
+class ConsentTextFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentText
+        django_get_or_create = ("kind", "version")
+
+    kind = choices.ConsentKind.LASER_TREATMENT
+    version = 1
+    title = factory.LazyAttribute(lambda t: f"{choices.ConsentKind(t.kind).label} consent")
+    body = "I understand the risks of laser treatment, including pigment change and scarring."
+    effective_from = datetime.date(2025, 1, 1)
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    client = factory.SubFactory(ClientFactory)
+    text = factory.SubFactory(ConsentTextFactory)
+    signed_name = factory.LazyAttribute(lambda c: c.client.full_name)
+    signed_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=90))
+    signed_in_clinic = True
+
+
+def jpeg_bytes(size=(64, 48), colour=(120, 90, 60)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+class PhotoFactory(factory.django.DjangoModelFactory):
+    """A stored photo row with a small real JPEG (the upload pipeline is tested on its own)."""
+
+    class Meta:
+        model = Photo
+
+    case = factory.SubFactory(CaseFactory)
+    kind = choices.PhotoKind.BEFORE
+    angle = choices.PhotoAngle.FRONT
+    taken_on = TODAY - datetime.timedelta(days=100)
+    image = factory.LazyFunction(lambda: ContentFile(jpeg_bytes(), name="photo.jpg"))
+    width = 64
+    height = 48
+    byte_size = factory.LazyAttribute(lambda p: p.image.size)
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
