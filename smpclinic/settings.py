@@ -90,7 +90,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     # A file (not :memory:) so that tests with several threads share one database.
-    _db["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    _db["TEST"] = {"NAME": env.str("DJANGO_TEST_SQLITE_NAME", default=str(BASE_DIR / ".test-db.sqlite3"))}
 else:
     _db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
