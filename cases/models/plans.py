@@ -181,7 +181,7 @@ class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
         return self.status == PlanStatus.DRAFT
 
 
-class PlanStep(Timestamped):
+class PlanStep(PublicIdMixin, Timestamped):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(default=1)
     kind = models.CharField(max_length=30, choices=PlanStepKind.choices)
