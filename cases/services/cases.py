@@ -1,4 +1,4 @@
-"""Writes that touch several rows or enforce a clinical rule. Each is one transaction."""
+"""Opening cases and numbering them."""
 
 from __future__ import annotations
 

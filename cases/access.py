@@ -1,0 +1,69 @@
+"""One lookup per object that applies visibility: 404 for what the user may not see.
+
+Views never fetch a clinical record by id alone; they call these, which go through the
+`visible_to(user)` QuerySet methods (the one tested place for visibility rules).
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+
+from cases.models import (
+    Case,
+    Client,
+    Consultation,
+    CorrectionSession,
+    FollowUp,
+    Issue,
+    LaserSession,
+    PlanStep,
+    TreatmentPlan,
+)
+
+
+def get_client_for_user(user, public_id) -> Client:
+    return get_object_or_404(Client.objects.visible_to(user), public_id=public_id)
+
+
+def get_case_for_user(user, public_id) -> Case:
+    return get_object_or_404(Case.objects.visible_to(user).select_related("client"), public_id=public_id)
+
+
+def get_plan_for_user(user, public_id) -> TreatmentPlan:
+    return get_object_or_404(
+        TreatmentPlan.objects.visible_to(user).select_related("case__client"), public_id=public_id
+    )
+
+
+def get_step_for_user(user, public_id) -> PlanStep:
+    plans = TreatmentPlan.objects.visible_to(user)
+    return get_object_or_404(
+        PlanStep.objects.filter(plan__in=plans).select_related("plan__case__client"), public_id=public_id
+    )
+
+
+def _in_visible_case(model, user, public_id):
+    return get_object_or_404(
+        model.objects.active().filter(case__in=Case.objects.visible_to(user)).select_related("case__client"),
+        public_id=public_id,
+    )
+
+
+def get_consultation_for_user(user, public_id) -> Consultation:
+    return _in_visible_case(Consultation, user, public_id)
+
+
+def get_issue_for_user(user, public_id) -> Issue:
+    return _in_visible_case(Issue, user, public_id)
+
+
+def get_laser_session_for_user(user, public_id) -> LaserSession:
+    return _in_visible_case(LaserSession, user, public_id)
+
+
+def get_correction_session_for_user(user, public_id) -> CorrectionSession:
+    return _in_visible_case(CorrectionSession, user, public_id)
+
+
+def get_follow_up_for_user(user, public_id) -> FollowUp:
+    return _in_visible_case(FollowUp, user, public_id)

@@ -1,0 +1,53 @@
+"""Staff workspace URLs. Every view states its role with a decorator (smpclinic.roles)."""
+
+from django.urls import path
+
+from cases.views import clients, followups, home, plans, sessions, workspace
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", home.staff_home, name="home"),
+    # Clients (staff)
+    path("clients/", clients.client_list, name="client_list"),
+    path("clients/new/", clients.client_create, name="client_create"),
+    path("clients/<uuid:client_id>/", clients.client_detail, name="client_detail"),
+    path("clients/<uuid:client_id>/edit/", clients.client_edit, name="client_edit"),
+    path("clients/<uuid:client_id>/consents/new/", clients.consent_record, name="consent_record"),
+    # Cases, consultations, issues (staff)
+    path("clients/<uuid:client_id>/cases/new/", workspace.case_create, name="case_create"),
+    path("cases/<uuid:case_id>/", workspace.case_detail, name="case_detail"),
+    path("cases/<uuid:case_id>/edit/", workspace.case_edit, name="case_edit"),
+    path("cases/<uuid:case_id>/status/", workspace.case_status, name="case_status"),
+    path("cases/<uuid:case_id>/consultations/new/", workspace.consultation_create, name="consultation_create"),
+    path("consultations/<uuid:consultation_id>/edit/", workspace.consultation_edit, name="consultation_edit"),
+    path("cases/<uuid:case_id>/issues/new/", workspace.issue_create, name="issue_create"),
+    path("issues/<uuid:issue_id>/edit/", workspace.issue_edit, name="issue_edit"),
+    # Treatment plans (staff; review is managers only)
+    path("cases/<uuid:case_id>/plans/new/", plans.plan_create, name="plan_create"),
+    path("plans/<uuid:plan_id>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<uuid:plan_id>/edit/", plans.plan_edit, name="plan_edit"),
+    path("plans/<uuid:plan_id>/steps/new/", plans.step_create, name="step_create"),
+    path("steps/<uuid:step_id>/edit/", plans.step_edit, name="step_edit"),
+    path("plans/<uuid:plan_id>/submit/", plans.plan_submit, name="plan_submit"),
+    path("plans/<uuid:plan_id>/review/", plans.plan_review, name="plan_review"),
+    path("plans/<uuid:plan_id>/revise/", plans.plan_revise, name="plan_revise"),
+    path("plans/<uuid:plan_id>/accept/", plans.plan_accept_in_clinic, name="plan_accept"),
+    # Sessions (staff)
+    path("cases/<uuid:case_id>/laser-sessions/new/", sessions.laser_session_create, name="laser_session_create"),
+    path("laser-sessions/<uuid:session_id>/edit/", sessions.laser_session_edit, name="laser_session_edit"),
+    path(
+        "cases/<uuid:case_id>/correction-sessions/new/",
+        sessions.correction_session_create,
+        name="correction_session_create",
+    ),
+    path(
+        "correction-sessions/<uuid:session_id>/edit/",
+        sessions.correction_session_edit,
+        name="correction_session_edit",
+    ),
+    # Follow-ups (staff)
+    path("cases/<uuid:case_id>/follow-ups/new/", followups.followup_create, name="followup_create"),
+    path("follow-ups/<uuid:followup_id>/complete/", followups.followup_complete, name="followup_complete"),
+    path("follow-ups/<uuid:followup_id>/missed/", followups.followup_missed, name="followup_missed"),
+]
