@@ -16,3 +16,6 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / ".test-media"
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# Serve static files from the finders: tests never run collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,153 @@
+"""Walk every named URL with every persona and check the answer matches the role it needs.
+
+A new URL fails `test_every_url_is_listed` until it is added to ROLE_BY_URL, so no page
+can ship without a stated role.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from cases.choices import PlanStatus
+from tests import factories
+
+PUBLIC = "public"
+STAFF = "staff"  # staff and managers
+MANAGER = "manager"
+ADMIN = "admin"  # Django admin: superusers (is_staff) only
+
+# URL name → (role it needs, HTTP method to try)
+ROLE_BY_URL: dict[str, tuple[str, str]] = {
+    "login": (PUBLIC, "get"),
+    "logout": (STAFF, "post"),  # any logged-in user; checked separately below
+    "password_change": (STAFF, "get"),
+    "password_change_done": (STAFF, "get"),
+    "cases:home": (STAFF, "get"),
+    "cases:client_list": (STAFF, "get"),
+    "cases:client_create": (STAFF, "get"),
+    "cases:client_detail": (STAFF, "get"),
+    "cases:client_edit": (STAFF, "get"),
+    "cases:consent_record": (STAFF, "get"),
+    "cases:case_create": (STAFF, "get"),
+    "cases:case_detail": (STAFF, "get"),
+    "cases:case_edit": (STAFF, "get"),
+    "cases:case_status": (STAFF, "get"),
+    "cases:consultation_create": (STAFF, "get"),
+    "cases:consultation_edit": (STAFF, "get"),
+    "cases:issue_create": (STAFF, "get"),
+    "cases:issue_edit": (STAFF, "get"),
+    "cases:plan_create": (STAFF, "get"),
+    "cases:plan_detail": (STAFF, "get"),
+    "cases:plan_edit": (STAFF, "get"),
+    "cases:step_create": (STAFF, "get"),
+    "cases:step_edit": (STAFF, "get"),
+    "cases:plan_submit": (STAFF, "post"),
+    "cases:plan_review": (MANAGER, "get"),
+    "cases:plan_revise": (STAFF, "post"),
+    "cases:plan_accept": (STAFF, "get"),
+    "cases:laser_session_create": (STAFF, "get"),
+    "cases:laser_session_edit": (STAFF, "get"),
+    "cases:correction_session_create": (STAFF, "get"),
+    "cases:correction_session_edit": (STAFF, "get"),
+    "cases:followup_create": (STAFF, "get"),
+    "cases:followup_complete": (STAFF, "get"),
+    "cases:followup_missed": (STAFF, "post"),
+}
+
+PERSONAS = ("anonymous", "client", "staff", "manager", "admin")
+
+
+def _named_urls(resolver=None, namespace="") -> set[str]:
+    resolver = resolver or get_resolver()
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _named_urls(pattern, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_url_is_listed():
+    assert _named_urls() == set(ROLE_BY_URL)
+
+
+@pytest.fixture
+def world(db, client_a):
+    """One of every record, belonging to client A, so each URL has real arguments."""
+    case = factories.CaseFactory(client=client_a)
+    plan = factories.ApprovedPlanFactory(case=case, status=PlanStatus.PROPOSED)
+    return {
+        "client_id": client_a.public_id,
+        "case_id": case.public_id,
+        "plan_id": plan.public_id,
+        "step_id": factories.PlanStepFactory(plan=plan).public_id,
+        "consultation_id": factories.ConsultationFactory(case=case).public_id,
+        "issue_id": factories.IssueFactory(case=case).public_id,
+        "session_id": factories.LaserSessionFactory(case=case).public_id,
+        "correction_session_id": factories.CorrectionSessionFactory(case=case).public_id,
+        "followup_id": factories.FollowUpFactory(case=case).public_id,
+    }
+
+
+def _kwargs_for(name: str, world: dict) -> dict:
+    if name == "cases:correction_session_edit":
+        return {"session_id": world["correction_session_id"]}
+    return {param: world[param] for param in _params_of(name)}
+
+
+def _params_of(name: str) -> list[str]:
+    resolver = get_resolver()
+    *namespaces, url_name = name.split(":")
+    for ns in namespaces:
+        resolver = resolver.namespace_dict[ns][1]
+    (possibility, _pattern, _defaults, _converters), *_ = resolver.reverse_dict.getlist(url_name)
+    (_template, params), *_ = possibility
+    return list(params)
+
+
+def _expected(role: str, persona: str, method: str) -> int:
+    if role == PUBLIC:
+        return 200
+    if persona == "anonymous":
+        return 302
+    if persona == "client":
+        return 403
+    if role == MANAGER and persona == "staff":
+        return 403
+    return 200 if method == "get" else 302
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(ROLE_BY_URL))
+def test_url_answers_by_role(name, persona, world, client_a, staff_user, manager_user, admin_user):
+    from django.test import Client as HttpClient
+
+    users = {"client": client_a.user, "staff": staff_user, "manager": manager_user, "admin": admin_user}
+    http = HttpClient()
+    if persona != "anonymous":
+        http.force_login(users[persona])
+    role, method = ROLE_BY_URL[name]
+    url = reverse(name, kwargs=_kwargs_for(name, world))
+
+    if name in ("logout", "login") and persona != "anonymous":
+        # Logging in again redirects a signed-in user home; logging out works for anyone.
+        response = getattr(http, method)(url)
+        assert response.status_code == 302
+        return
+    response = getattr(http, method)(url)
+
+    expected = _expected(role, persona, method)
+    if expected == 302 and persona == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif method == "post" and persona in ("staff", "manager", "admin"):
+        # An empty POST to an action either redirects with a message or re-shows a form;
+        # it must never be refused for a role that holds the permission.
+        assert response.status_code in (200, 302), response.status_code
+    else:
+        assert response.status_code == expected, (name, persona, response.status_code)
