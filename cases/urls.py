@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.views import clients, followups, home, plans, sessions, workspace
+from cases.views import clients, followups, home, photos, plans, sessions, workspace
 
 app_name = "cases"
 
@@ -50,4 +50,13 @@ urlpatterns = [
     path("cases/<uuid:case_id>/follow-ups/new/", followups.followup_create, name="followup_create"),
     path("follow-ups/<uuid:followup_id>/complete/", followups.followup_complete, name="followup_complete"),
     path("follow-ups/<uuid:followup_id>/missed/", followups.followup_missed, name="followup_missed"),
+    # Photos: staff upload and browse; files are streamed after a permission check
+    # (clients too, for photos shared with them), never from MEDIA_URL.
+    path("cases/<uuid:case_id>/photos/", photos.photo_gallery, name="photo_gallery"),
+    path("cases/<uuid:case_id>/photos/upload/", photos.photo_upload, name="photo_upload"),
+    path("cases/<uuid:case_id>/photos/compare/", photos.photo_compare, name="photo_compare"),
+    path("photos/<uuid:photo_id>/", photos.photo_file, name="photo_file"),
+    path("photos/<uuid:photo_id>/screen/", photos.photo_screen, name="photo_screen"),
+    path("photos/<uuid:photo_id>/thumb/", photos.photo_thumb, name="photo_thumb"),
+    path("photos/<uuid:photo_id>/archive/", photos.photo_archive, name="photo_archive"),
 ]

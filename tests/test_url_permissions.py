@@ -53,6 +53,13 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "cases:followup_create": (STAFF, "get"),
     "cases:followup_complete": (STAFF, "get"),
     "cases:followup_missed": (STAFF, "post"),
+    "cases:photo_gallery": (STAFF, "get"),
+    "cases:photo_upload": (STAFF, "get"),
+    "cases:photo_compare": (STAFF, "get"),
+    "cases:photo_file": (STAFF, "get"),  # clients: only their own shared photos (tests/cases/test_photo_*)
+    "cases:photo_screen": (STAFF, "get"),
+    "cases:photo_thumb": (STAFF, "get"),
+    "cases:photo_archive": (MANAGER, "get"),
 }
 
 PERSONAS = ("anonymous", "client", "staff", "manager", "admin")
@@ -91,6 +98,7 @@ def world(db, client_a):
         "session_id": factories.LaserSessionFactory(case=case).public_id,
         "correction_session_id": factories.CorrectionSessionFactory(case=case).public_id,
         "followup_id": factories.FollowUpFactory(case=case).public_id,
+        "photo_id": factories.PhotoFactory(case=case).public_id,
     }
 
 
