@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
-from smpclinic.models import Archivable, ChoiceLookup, PublicIdMixin, Timestamped
+from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, PublicIdMixin, Timestamped
 
 
 class Specialty(models.TextChoices):
@@ -51,10 +51,7 @@ class Studio(Archivable, PublicIdMixin, Timestamped):
         return f"{self.name} ({self.city})" if self.city else self.name
 
 
-class ArtistQuerySet(models.QuerySet):
-    def active(self) -> Self:
-        return self.filter(archived_at__isnull=True)
-
+class ArtistQuerySet(ArchivableQuerySet):
     def internal(self) -> Self:
         return self.filter(kind=Artist.Kind.INTERNAL)
 
@@ -118,7 +115,7 @@ class Artist(Archivable, PublicIdMixin, Timestamped):
         return self.certifications.valid_on(day).filter(kind=Certification.Kind.LASER_SAFETY).exists()
 
 
-class CertificationQuerySet(models.QuerySet):
+class CertificationQuerySet(ArchivableQuerySet):
     def valid_on(self, day: datetime.date) -> Self:
         return self.filter(archived_at__isnull=True, issued_on__lte=day).filter(
             Q(expires_on__isnull=True) | Q(expires_on__gte=day)
@@ -171,4 +168,6 @@ class Certification(Archivable, Timestamped):
         return f"{self.get_kind_display()} – {self.artist}"
 
     def is_valid_on(self, day: datetime.date) -> bool:
-        return self.issued_on <= day and (self.expires_on is None or self.expires_on >= day)
+        return (
+            self.archived_at is None and self.issued_on <= day and (self.expires_on is None or self.expires_on >= day)
+        )

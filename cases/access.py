@@ -16,6 +16,7 @@ from cases.models import (
     FollowUp,
     Issue,
     LaserSession,
+    Photo,
     PlanStep,
     TreatmentPlan,
 )
@@ -30,9 +31,7 @@ def get_case_for_user(user, public_id) -> Case:
 
 
 def get_plan_for_user(user, public_id) -> TreatmentPlan:
-    return get_object_or_404(
-        TreatmentPlan.objects.visible_to(user).select_related("case__client"), public_id=public_id
-    )
+    return get_object_or_404(TreatmentPlan.objects.visible_to(user).select_related("case__client"), public_id=public_id)
 
 
 def get_step_for_user(user, public_id) -> PlanStep:
@@ -67,3 +66,8 @@ def get_correction_session_for_user(user, public_id) -> CorrectionSession:
 
 def get_follow_up_for_user(user, public_id) -> FollowUp:
     return _in_visible_case(FollowUp, user, public_id)
+
+
+def get_photo_for_user(user, public_id) -> Photo:
+    """A photo the user may see (Photo.objects.visible_to): clients only their shared ones."""
+    return get_object_or_404(Photo.objects.visible_to(user).select_related("case__client"), public_id=public_id)

@@ -47,11 +47,12 @@ class Archivable(models.Model):
 
     def archive(self, *, by, reason: str) -> None:
         """Mark this record archived; the caller runs it inside its service transaction."""
-        if not reason.strip():
+        reason = (reason or "").strip()
+        if not reason:
             raise ValidationError("Give a reason for archiving.")
         self.archived_at = timezone.now()
         self.archived_by = by
-        self.archive_reason = reason.strip()
+        self.archive_reason = reason
         self.save(update_fields=["archived_at", "archived_by", "archive_reason"])
 
 
@@ -158,7 +159,11 @@ class ClinicSettings(models.Model):
         verbose_name = "clinic settings"
         verbose_name_plural = "clinic settings"
         constraints = [
-            models.CheckConstraint(condition=Q(id=1), name="clinicsettings_single_row"),
+            models.CheckConstraint(
+                condition=Q(id=1),
+                name="clinicsettings_single_row",
+                violation_error_message="There is one clinic settings record; edit it instead.",
+            ),
             models.CheckConstraint(
                 condition=Q(min_laser_interval_weeks__gte=1, min_laser_interval_weeks__lte=26),
                 name="clinicsettings_laser_interval_range",

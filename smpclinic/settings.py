@@ -133,6 +133,32 @@ STORAGES = {
     },
 }
 
+# Photos (cases/photos.py): size and pixel limits checked on every upload. Django itself
+# does not cap an uploaded file's size.
+SMP_PHOTO_MAX_BYTES = env.int("DJANGO_PHOTO_MAX_BYTES", default=25 * 1024 * 1024)
+SMP_PHOTO_MAX_PIXELS = env.int("DJANGO_PHOTO_MAX_PIXELS", default=50_000_000)
+
+# Photos on S3-compatible object storage instead of MEDIA_ROOT: DJANGO_PHOTO_STORAGE=s3.
+# Objects stay private (no ACL); the serving views hand out pre-signed URLs that expire
+# after DJANGO_PHOTO_URL_EXPIRY seconds. Credentials left unset fall back to boto3's own
+# chain (instance role, ~/.aws).
+if env.str("DJANGO_PHOTO_STORAGE", default="local") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": env.int("DJANGO_PHOTO_URL_EXPIRY", default=60),
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
+
 EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND",
     default=(
@@ -148,6 +174,7 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="clinic@localh
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default; silences its deprecation warning
 
 MESSAGE_TAGS = {40: "danger"}  # Bootstrap's name for messages.ERROR
 

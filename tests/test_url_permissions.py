@@ -13,6 +13,8 @@ from cases.choices import PlanStatus
 from tests import factories
 
 PUBLIC = "public"
+PHOTO = "photo"  # staff; clients only their own shared photos
+LOGGED_IN = "logged in"  # any signed-in user, clients included
 STAFF = "staff"  # staff and managers
 MANAGER = "manager"
 ADMIN = "admin"  # Django admin: superusers (is_staff) only
@@ -20,9 +22,9 @@ ADMIN = "admin"  # Django admin: superusers (is_staff) only
 # URL name → (role it needs, HTTP method to try)
 ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "login": (PUBLIC, "get"),
-    "logout": (STAFF, "post"),  # any logged-in user; checked separately below
-    "password_change": (STAFF, "get"),
-    "password_change_done": (STAFF, "get"),
+    "logout": (LOGGED_IN, "post"),  # checked separately below
+    "password_change": (LOGGED_IN, "get"),
+    "password_change_done": (LOGGED_IN, "get"),
     "cases:home": (STAFF, "get"),
     "cases:client_list": (STAFF, "get"),
     "cases:client_create": (STAFF, "get"),
@@ -56,9 +58,9 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "cases:photo_gallery": (STAFF, "get"),
     "cases:photo_upload": (STAFF, "get"),
     "cases:photo_compare": (STAFF, "get"),
-    "cases:photo_file": (STAFF, "get"),  # clients: only their own shared photos (tests/cases/test_photo_*)
-    "cases:photo_screen": (STAFF, "get"),
-    "cases:photo_thumb": (STAFF, "get"),
+    "cases:photo_file": (PHOTO, "get"),  # clients: only their own shared photos (tests/cases/test_photo_*)
+    "cases:photo_screen": (PHOTO, "get"),
+    "cases:photo_thumb": (PHOTO, "get"),
     "cases:photo_archive": (MANAGER, "get"),
 }
 
@@ -123,8 +125,11 @@ def _expected(role: str, persona: str, method: str) -> int:
         return 200
     if persona == "anonymous":
         return 302
+    if role == LOGGED_IN:
+        return 200
     if persona == "client":
-        return 403
+        # Photos answer 404 to a client: an unshared photo is not theirs to know about.
+        return 404 if role == PHOTO else 403
     if role == MANAGER and persona == "staff":
         return 403
     return 200 if method == "get" else 302

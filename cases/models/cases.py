@@ -75,13 +75,88 @@ class CaseQuerySet(ArchivableQuerySet):
         from smpclinic import roles
 
         if roles.is_clinic_user(user):
-            return self.active()
+            # A case of an archived client is archived with it, as far as lists go.
+            return self.active().filter(client__archived_at__isnull=True)
         if roles.is_client(user):
             return self.active().filter(client__user=user, client__archived_at__isnull=True)
         return self.none()
 
     def for_list(self) -> Self:
         return self.select_related("client", "lead_artist")
+
+    def for_workspace(self) -> Self:
+        """Everything the staff case workspace shows, in a fixed number of queries.
+
+        Active related rows land in `workspace_*` lists (issues by zone, consultations
+        newest first, current plans newest version first with steps and options,
+        laser and correction sessions with zones, adverse events and overrides,
+        follow-ups by due date); `has_laser_consent` says whether the client holds a
+        signed laser-treatment consent that was not withdrawn.
+        """
+        from django.db.models import Exists, OuterRef, Prefetch
+
+        from cases.choices import ConsentKind
+
+        from .consents import Consent
+        from .followups import FollowUp
+        from .plans import PlanStep, TreatmentPlan
+        from .sessions import CorrectionSession, LaserSession, RuleOverride
+
+        overrides = Prefetch("overrides", queryset=RuleOverride.objects.select_related("overridden_by"))
+        return (
+            self.select_related(
+                "client", "lead_artist", "original_studio", "original_artist", "expectations_discussed_by"
+            )
+            .annotate(
+                has_laser_consent=Exists(
+                    Consent.objects.in_force(ConsentKind.LASER_TREATMENT).filter(client=OuterRef("client_id"))
+                )
+            )
+            .prefetch_related(
+                "regret_reasons",
+                Prefetch(
+                    "issues",
+                    queryset=Issue.objects.active().order_by("zone", "-severity", "identified_on", "id"),
+                    to_attr="workspace_issues",
+                ),
+                Prefetch(
+                    "consultations",
+                    queryset=Consultation.objects.active().select_related("staff").order_by("-held_at", "-id"),
+                    to_attr="workspace_consultations",
+                ),
+                Prefetch(
+                    "plans",
+                    queryset=TreatmentPlan.objects.active()
+                    .current()
+                    .select_related("submitted_by", "approved_by", "accepted_by")
+                    .prefetch_related(
+                        Prefetch("steps", queryset=PlanStep.objects.order_by("order", "id").prefetch_related("zones")),
+                        "options",
+                    )
+                    .order_by("-version"),
+                    to_attr="workspace_plans",
+                ),
+                Prefetch(
+                    "lasersessions",
+                    queryset=LaserSession.objects.active()
+                    .select_related("technician", "device")
+                    .prefetch_related("zones", "adverse_events", overrides),
+                    to_attr="workspace_laser_sessions",
+                ),
+                Prefetch(
+                    "correctionsessions",
+                    queryset=CorrectionSession.objects.active()
+                    .select_related("artist")
+                    .prefetch_related("zones", overrides),
+                    to_attr="workspace_correction_sessions",
+                ),
+                Prefetch(
+                    "follow_ups",
+                    queryset=FollowUp.objects.active().select_related("assignee").order_by("due_on", "id"),
+                    to_attr="workspace_follow_ups",
+                ),
+            )
+        )
 
 
 class Case(Archivable, PublicIdMixin, Timestamped):

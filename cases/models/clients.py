@@ -7,11 +7,12 @@ from typing import Self
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cases.choices import Fitzpatrick, NorwoodStage
+from cases.choices import CaseStatus, Fitzpatrick, NorwoodStage
 from smpclinic.models import Archivable, ArchivableQuerySet, ClinicSettings, PublicIdMixin, Timestamped
 
 
@@ -59,6 +60,87 @@ class ClientQuerySet(ArchivableQuerySet):
         if roles.is_client(user):
             return self.active().filter(user=user)
         return self.none()
+
+    @staticmethod
+    def contraindication_q(on: datetime.date | None = None, clinic: ClinicSettings | None = None) -> Q:
+        """The rows for which Client.contraindications(on, clinic) is not empty, as a Q.
+
+        Mirrors that method flag by flag (DOMAIN.md, "Contraindications"): isotretinoin
+        counts within the clinic's washout window, chemotherapy/immunosuppression within
+        6 months. A test checks the two agree for every flag.
+        """
+        on = on or timezone.localdate()
+        clinic = clinic or ClinicSettings.load()
+        return (
+            Q(pregnant_or_breastfeeding=True)
+            | Q(isotretinoin_last_dose__gt=months_before(on, clinic.isotretinoin_washout_months))
+            | Q(photosensitising_medication=True)
+            | Q(gold_therapy=True)
+            | Q(immunosuppression_last__gt=months_before(on, 6))
+            | Q(active_infection=True)
+            | Q(open_wounds=True)
+            | Q(recent_sunburn_or_tan=True)
+            | Q(keloid_history=True)
+            | Q(ink_allergy=True)
+        )
+
+    def with_contraindication(self, on: datetime.date | None = None, clinic: ClinicSettings | None = None) -> Self:
+        return self.filter(self.contraindication_q(on, clinic))
+
+    def without_contraindication(self, on: datetime.date | None = None, clinic: ClinicSettings | None = None) -> Self:
+        return self.exclude(self.contraindication_q(on, clinic))
+
+    def with_case(self, **case_filter) -> Self:
+        """Clients with at least one active case matching `case_filter` (all on the same case)."""
+        from .cases import Case
+
+        return self.filter(Exists(Case.objects.active().filter(client=OuterRef("pk"), **case_filter)))
+
+    def possible_duplicates(
+        self,
+        *,
+        first_name: str,
+        last_name: str,
+        date_of_birth: datetime.date | None,
+        email: str = "",
+        exclude_pk: int | None = None,
+    ) -> Self:
+        """Active clients that may be the same person: same first and last name
+        (ignoring case) and date of birth, or the same e-mail address (ignoring case)."""
+        q = Q()
+        if first_name.strip() and last_name.strip() and date_of_birth:
+            q |= Q(
+                first_name__iexact=first_name.strip(),
+                last_name__iexact=last_name.strip(),
+                date_of_birth=date_of_birth,
+            )
+        if email.strip():
+            q |= Q(email__iexact=email.strip())
+        if not q:
+            return self.none()
+        qs = self.active().filter(q)
+        return qs.exclude(pk=exclude_pk) if exclude_pk else qs
+
+    def for_list(self, on: datetime.date | None = None, clinic: ClinicSettings | None = None) -> Self:
+        """What the client list shows: open-case count and a contraindication flag, one query."""
+        from .cases import Case
+
+        open_cases = (
+            Case.objects.active()
+            .filter(client=OuterRef("pk"), status__in=CaseStatus.open())
+            .order_by()
+            .values("client")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            open_case_count=Coalesce(Subquery(open_cases, output_field=models.IntegerField()), 0),
+            has_contraindication=models.Case(
+                models.When(self.contraindication_q(on, clinic), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            ),
+        )
 
 
 class Client(Archivable, PublicIdMixin, Timestamped):

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import datetime
 from typing import Self
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -12,6 +13,19 @@ from cases.choices import ConsentKind
 from smpclinic.models import PublicIdMixin, Timestamped
 
 from .clients import Client
+
+
+class ConsentTextQuerySet(models.QuerySet):
+    def in_force_on(self, day: datetime.date) -> Self:
+        """Versions already effective and not retired on `day`."""
+        return self.filter(effective_from__lte=day).filter(Q(retired_on__isnull=True) | Q(retired_on__gt=day))
+
+    def current(self, day: datetime.date | None = None) -> Self:
+        """The version a client signs today: per kind, the latest version in force."""
+        day = day or timezone.localdate()
+        in_force = self.model.objects.in_force_on(day)
+        newer = in_force.filter(kind=OuterRef("kind"), version__gt=OuterRef("version"))
+        return self.in_force_on(day).filter(~Exists(newer))
 
 
 class ConsentText(Timestamped):
@@ -24,6 +38,7 @@ class ConsentText(Timestamped):
     effective_from = models.DateField(default=timezone.localdate)
     retired_on = models.DateField(null=True, blank=True)
 
+    objects = ConsentTextQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -79,7 +94,11 @@ class Consent(PublicIdMixin, Timestamped):
         ordering = ["-signed_at"]
         indexes = [models.Index(fields=["client", "withdrawn_at"])]
         constraints = [
-            models.CheckConstraint(condition=~Q(signed_name=""), name="consent_has_typed_name"),
+            models.CheckConstraint(
+                condition=~Q(signed_name=""),
+                name="consent_has_typed_name",
+                violation_error_message="A consent needs the client's typed name.",
+            ),
             models.CheckConstraint(
                 condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=F("signed_at")),
                 name="consent_withdrawn_after_signed",

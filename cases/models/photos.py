@@ -5,6 +5,7 @@ from pathlib import PurePosixPath
 from typing import Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +36,15 @@ class PhotoQuerySet(ArchivableQuerySet):
             return self.active().filter(shared_with_client=True, case__in=Case.objects.visible_to(user))
         return self.none()
 
+    def of_case(self, case: Case) -> Self:
+        return self.active().filter(case=case)
+
+    def for_gallery(self) -> Self:
+        """What the gallery and comparison pages show beside each photo, in one query."""
+        return self.select_related(
+            "issue", "laser_session", "correction_session", "follow_up", "uploaded_by", "duplicate_of"
+        )
+
 
 class Photo(Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="photos")
@@ -52,6 +62,21 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
     follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, null=True, blank=True, related_name="photos")
     image = models.FileField(upload_to=photo_upload_path, max_length=200, editable=False)
     thumbnail = models.FileField(upload_to=photo_upload_path, max_length=200, blank=True, editable=False)
+    screen = models.FileField(
+        "screen-size copy", upload_to=photo_upload_path, max_length=200, blank=True, editable=False
+    )
+    source_format = models.CharField(
+        max_length=10, blank=True, editable=False, help_text="What the uploaded file was (JPEG, PNG, WEBP, HEIF)."
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="An earlier photo of the same case uploaded from the very same file.",
+    )
     width = models.PositiveIntegerField(editable=False)
     height = models.PositiveIntegerField(editable=False)
     byte_size = models.PositiveIntegerField(editable=False)
@@ -74,3 +99,25 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.get_angle_display()} {self.taken_on:%d %b %Y}"
+
+    def clean(self) -> None:
+        """A photo links only to records of its own case, and cannot be taken in the future."""
+        super().clean()
+        errors = {}
+        for field in ("issue", "laser_session", "correction_session", "follow_up"):
+            linked = getattr(self, field)
+            if linked is not None and self.case_id is not None and linked.case_id != self.case_id:
+                errors[field] = f"This {self._meta.get_field(field).verbose_name} belongs to another case."
+        if self.taken_on and self.taken_on > timezone.localdate():
+            errors["taken_on"] = f"The date taken ({self.taken_on:%d %b %Y}) is in the future."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def description(self) -> str:
+        """Alt text: what the photo shows, for people who cannot see it."""
+        zone = f", {self.get_zone_display().lower()}" if self.zone else ""
+        return (
+            f"{self.get_kind_display()} photo, {self.get_angle_display().lower()} view{zone}, "
+            f"taken {self.taken_on:%d %b %Y}"
+        )

@@ -28,6 +28,23 @@ class TreatmentPlanQuerySet(ArchivableQuerySet):
     def current(self) -> Self:
         return self.exclude(status=PlanStatus.SUPERSEDED)
 
+    def standing(self) -> Self:
+        """Plans still in force: not cancelled and not superseded (one per case)."""
+        return self.active().exclude(status__in=[PlanStatus.CANCELLED, PlanStatus.SUPERSEDED])
+
+    def versions_of(self, case) -> Self:
+        """Every plan of a case, oldest version first (for links between versions)."""
+        return self.active().filter(case=case).order_by("version")
+
+    def for_detail(self) -> Self:
+        """Everything the plan pages show, in a fixed number of queries whatever the steps."""
+        return self.select_related(
+            "case__client", "submitted_by", "approved_by", "accepted_by", "previous_version"
+        ).prefetch_related(
+            "options",
+            models.Prefetch("steps", queryset=PlanStep.objects.order_by("order", "pk").prefetch_related("zones")),
+        )
+
     def visible_to(self, user) -> Self:
         """Clinic users see every plan; a client only approved plans of their own cases."""
         from smpclinic import roles
@@ -127,6 +144,7 @@ class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
                     Q(**{f"{f}__isnull": True for f in KD_FIELDS}, kd_total__isnull=True)
                     | Q(
                         **{f"{f}__isnull": False for f in KD_FIELDS},
+                        kd_total__isnull=False,
                         kd_total=F("kd_skin_type")
                         + F("kd_location")
                         + F("kd_colour")
@@ -136,7 +154,7 @@ class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
                     )
                 ),
                 name="plan_kirby_desai_total",
-                violation_error_message="Give all six Kirby–Desai sub-scores, or none.",
+                violation_error_message="Give all six Kirby–Desai sub-scores, or none; the total is their sum.",
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=PlanStatus.agreed()) | Q(approved_at__isnull=False, accepted_at__isnull=False),
@@ -146,14 +164,23 @@ class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
             models.CheckConstraint(
                 condition=Q(approved_at__isnull=True) | Q(approved_by__isnull=False),
                 name="plan_approval_names_manager",
+                violation_error_message="An approval records the manager who gave it.",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.case.reference} plan v{self.version}"
 
+    def _set_kd_total(self) -> None:
+        estimate = self.kirby_desai()
+        self.kd_total = estimate.total if estimate else None
+
+    def clean(self) -> None:
+        super().clean()
+        self._set_kd_total()
+
     def save(self, *args, **kwargs) -> None:
-        self.kd_total = self.kirby_desai().total if self.kirby_desai() else None
+        self._set_kd_total()
         super().save(*args, **kwargs)
 
     def kirby_desai(self) -> kd.Estimate | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Self
 
 from django.conf import settings
@@ -84,6 +85,23 @@ class SessionQuerySet(ArchivableQuerySet):
             return self.active().filter(case__in=Case.objects.visible_to(user))
         return self.none()
 
+    def not_cancelled(self) -> Self:
+        return self.exclude(status=SessionStatus.CANCELLED)
+
+    def on_any_zone(self, zone_ids) -> Self:
+        """Sessions that treated at least one of these zones (ZoneLookup ids)."""
+        return self.filter(zones__in=list(zone_ids)).distinct()
+
+    def between(self, start, end) -> Self:
+        """Sessions at or after `start` and before `end` (aware datetimes)."""
+        return self.filter(scheduled_at__gte=start, scheduled_at__lt=end)
+
+    def with_zones(self) -> Self:
+        return self.prefetch_related("zones")
+
+    def latest_first(self) -> Self:
+        return self.order_by("-scheduled_at", "-id")
+
 
 class SessionBase(Archivable, PublicIdMixin, Timestamped):
     """What laser and correction sessions share: when, status, zones, aftercare."""
@@ -112,6 +130,17 @@ class SessionBase(Archivable, PublicIdMixin, Timestamped):
         return timezone.localdate(self.scheduled_at)
 
 
+class LaserSessionQuerySet(SessionQuerySet):
+    def for_history(self) -> Self:
+        """What a list of a case's laser sessions shows: technician, device, zones."""
+        return self.select_related("technician", "device").prefetch_related("zones")
+
+
+class CorrectionSessionQuerySet(SessionQuerySet):
+    def for_history(self) -> Self:
+        return self.select_related("artist").prefetch_related("zones")
+
+
 class LaserSession(SessionBase):
     technician = models.ForeignKey(
         "artists.Artist", on_delete=models.PROTECT, related_name="laser_sessions", limit_choices_to={"kind": "internal"}
@@ -128,7 +157,7 @@ class LaserSession(SessionBase):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0.01)],
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     spot_size_mm = models.DecimalField(
         "spot size (mm)",
@@ -144,7 +173,7 @@ class LaserSession(SessionBase):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0.01), MaxValueValidator(FLUENCE_MAX)],
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(FLUENCE_MAX)],
     )
     repetition_rate_hz = models.DecimalField(
         "repetition rate (Hz)",
@@ -152,7 +181,7 @@ class LaserSession(SessionBase):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(REPETITION_MIN), MaxValueValidator(REPETITION_MAX)],
+        validators=[MinValueValidator(Decimal(str(REPETITION_MIN))), MaxValueValidator(REPETITION_MAX)],
     )
     passes = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(PASSES_MIN), MaxValueValidator(PASSES_MAX)]
@@ -166,6 +195,7 @@ class LaserSession(SessionBase):
     adverse_event_notes = models.TextField(blank=True)
     parameters_shared = models.BooleanField("share laser parameters with the client", default=False)
 
+    objects = LaserSessionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta(SessionBase.Meta):
@@ -247,6 +277,7 @@ class CorrectionSession(SessionBase):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(600)]
     )
 
+    objects = CorrectionSessionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta(SessionBase.Meta):
@@ -287,7 +318,11 @@ class RuleOverride(Timestamped):
         ordering = ["-created_at"]
         permissions = [("override_contraindication", "Can override a blocking contraindication")]
         constraints = [
-            models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="override_has_reason",
+                violation_error_message="An override needs a reason.",
+            ),
         ]
 
     def __str__(self) -> str:

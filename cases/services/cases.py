@@ -1,15 +1,18 @@
-"""Opening cases and numbering them."""
+"""Cases: opening and numbering them, editing, status changes; consultations and issues."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
 
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cases.models import Case, Client, ReferenceCounter, RegretReason
+from cases.choices import CaseStatus, Outcome, PlanStatus
+from cases.models import Case, Client, Consultation, Issue, ReferenceCounter, RegretReason
 
 
 def next_reference(*, year: int) -> str:
@@ -46,3 +49,226 @@ def case_open(
     case.save()
     case.regret_reasons.set(regret_reasons)
     return case
+
+
+# --- Editing a case --------------------------------------------------------------------
+
+CASE_EDITABLE_FIELDS = (
+    "goal",
+    "lead_artist",
+    "regret_notes",
+    "original_studio",
+    "original_artist",
+    "original_date",
+    "original_sessions",
+    "original_pigment",
+    "expectations_discussed_on",
+    "expectations_agreed",
+)
+
+
+def _set_fields(obj, fields: dict, allowed: tuple[str, ...]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} fields that cannot be set here: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(obj, name, value)
+
+
+@transaction.atomic
+def case_update(*, case: Case, by: User, regret_reasons: Iterable[RegretReason] | None = None, **fields) -> Case:
+    """Change a case's details (never its status: see case_change_status).
+
+    Realistic expectations (DOMAIN.md): whoever records or changes the discussion is
+    named as the person who held it; clearing the date clears the name.
+    """
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    before = (current.expectations_discussed_on, current.expectations_agreed)
+    _set_fields(current, fields, CASE_EDITABLE_FIELDS)
+    if current.expectations_discussed_on is None:
+        current.expectations_discussed_by = None
+    elif (
+        current.expectations_discussed_on,
+        current.expectations_agreed,
+    ) != before or current.expectations_discussed_by_id is None:
+        current.expectations_discussed_by = by
+    current._history_user = by
+    current.full_clean()
+    current.save()
+    if regret_reasons is not None:
+        current.regret_reasons.set(regret_reasons)
+    return current
+
+
+# --- Status changes ----------------------------------------------------------------------
+
+_S = CaseStatus
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    _S.CONSULTATION: (_S.ASSESSMENT, _S.WITHDRAWN),
+    _S.ASSESSMENT: (_S.PLANNING, _S.WITHDRAWN),
+    _S.PLANNING: (_S.IN_TREATMENT, _S.ASSESSMENT, _S.WITHDRAWN),
+    _S.IN_TREATMENT: (_S.FOLLOW_UP, _S.WITHDRAWN),
+    _S.FOLLOW_UP: (_S.CLOSED, _S.IN_TREATMENT, _S.WITHDRAWN),
+    _S.CLOSED: (),
+    _S.WITHDRAWN: (),
+}
+
+
+def allowed_transitions(status: str) -> tuple[str, ...]:
+    """Where a case in `status` may go next; closed and withdrawn are final."""
+    return TRANSITIONS.get(status, ())
+
+
+def has_agreed_plan(case: Case) -> bool:
+    """A current plan a manager approved and the client accepted (portal or in clinic)."""
+    return (
+        case.plans.active()
+        .current()
+        .exclude(status=PlanStatus.CANCELLED)
+        .filter(approved_at__isnull=False, accepted_at__isnull=False)
+        .exists()
+    )
+
+
+def check_transition(*, case: Case, to: str) -> None:
+    """Refuse, with a reason a person understands, a status change the rules do not allow.
+
+    The journey is consultation → assessment → planning → in treatment → follow-up →
+    closed; any open case may be withdrawn; follow-up may go back to treatment and
+    planning back to assessment. Treatment starts only on an approved, accepted plan.
+    """
+    if to not in _S.values:
+        raise ValidationError(f"“{to}” is not a case status.")
+    current = _S(case.status)
+    target = _S(to)
+    if current == target:
+        raise ValidationError(f"The case is already {current.label.lower()}.")
+    allowed = allowed_transitions(current)
+    if not allowed:
+        raise ValidationError(f"A {current.label.lower()} case is final: its status cannot change.")
+    if target not in allowed:
+        options = " or ".join(_S(s).label.lower() for s in allowed)
+        raise ValidationError(
+            f"A case in {current.label.lower()} can move to {options}, not to {target.label.lower()}."
+        )
+    if target == _S.IN_TREATMENT and not has_agreed_plan(case):
+        raise ValidationError(
+            "Treatment can start only on a plan that a manager has approved and the client has accepted."
+        )
+
+
+@transaction.atomic
+def case_change_status(
+    *,
+    case: Case,
+    to: str,
+    by: User,
+    outcome: str = "",
+    satisfaction: int | None = None,
+    outcome_notes: str = "",
+    withdrawn_reason: str = "",
+    closed_on: datetime.date | None = None,
+) -> Case:
+    """Move a case along its journey (see check_transition for the rules).
+
+    Closing records the outcome and the client's satisfaction (1–5) and the day it
+    closed (today unless given); withdrawing records why. Nothing changes if refused.
+    """
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    check_transition(case=current, to=to)
+    today = timezone.localdate()
+    errors: dict[str, str] = {}
+    if to == _S.CLOSED:
+        closed_on = closed_on or today
+        if outcome not in Outcome.values:
+            errors["outcome"] = "Record the outcome to close the case."
+        if satisfaction is None:
+            errors["satisfaction"] = "Record the client's satisfaction (1–5) to close the case."
+        elif not 1 <= satisfaction <= 5:
+            errors["satisfaction"] = "Satisfaction is from 1 to 5."
+        if closed_on > today:
+            errors["closed_on"] = "A case cannot close in the future."
+        elif closed_on < current.opened_on:
+            errors["closed_on"] = "A case cannot close before it opened."
+        current.outcome, current.satisfaction = outcome, satisfaction
+        current.outcome_notes, current.closed_on = outcome_notes.strip(), closed_on
+    elif to == _S.WITHDRAWN:
+        if not withdrawn_reason.strip():
+            errors["withdrawn_reason"] = "Give the reason the case was withdrawn."
+        current.withdrawn_reason = withdrawn_reason.strip()
+    if errors:
+        raise ValidationError(errors)
+    current.status = to
+    current._history_user = by
+    current.full_clean()
+    current.save()
+    return current
+
+
+# --- Consultations and issues ---------------------------------------------------------
+
+CONSULTATION_FIELDS = ("held_at", "kind", "concerns", "findings", "recommendations", "internal_notes")
+ISSUE_FIELDS = ("kind", "zone", "severity", "description", "identified_on", "resolved_on")
+
+
+@transaction.atomic
+def consultation_create(*, case: Case, staff: User, **fields) -> Consultation:
+    """Log a consultation held by `staff` (the person recording it)."""
+    consultation = Consultation(case=case, staff=staff)
+    _set_fields(consultation, fields, CONSULTATION_FIELDS)
+    consultation._history_user = staff
+    consultation.full_clean()
+    consultation.save()
+    return consultation
+
+
+@transaction.atomic
+def consultation_update(*, consultation: Consultation, by: User, **fields) -> Consultation:
+    """Correct a consultation's record; who held it does not change."""
+    _set_fields(consultation, fields, CONSULTATION_FIELDS)
+    consultation._history_user = by
+    consultation.full_clean()
+    consultation.save()
+    return consultation
+
+
+def issue_date_errors(*, identified_on: datetime.date | None, resolved_on: datetime.date | None) -> dict[str, str]:
+    """An issue is identified and resolved on days that have happened, in that order."""
+    today = timezone.localdate()
+    errors = {}
+    if identified_on and identified_on > today:
+        errors["identified_on"] = "An issue cannot be identified in the future."
+    if resolved_on and resolved_on > today:
+        errors["resolved_on"] = "An issue cannot be resolved in the future."
+    elif resolved_on and identified_on and resolved_on < identified_on:
+        errors["resolved_on"] = "An issue cannot be resolved before it was identified."
+    return errors
+
+
+def _check_issue_dates(issue: Issue) -> None:
+    errors = issue_date_errors(identified_on=issue.identified_on, resolved_on=issue.resolved_on)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def issue_create(*, case: Case, by: User, **fields) -> Issue:
+    """Record an assessed problem (DOMAIN.md: kind, scalp zone, severity 1–5)."""
+    issue = Issue(case=case)
+    _set_fields(issue, fields, ISSUE_FIELDS)
+    _check_issue_dates(issue)
+    issue._history_user = by
+    issue.full_clean()
+    issue.save()
+    return issue
+
+
+@transaction.atomic
+def issue_update(*, issue: Issue, by: User, **fields) -> Issue:
+    """Change an issue, e.g. its severity after a session or the day it was resolved."""
+    _set_fields(issue, fields, ISSUE_FIELDS)
+    _check_issue_dates(issue)
+    issue._history_user = by
+    issue.full_clean()
+    issue.save()
+    return issue

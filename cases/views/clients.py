@@ -1,23 +1,126 @@
-"""Placeholder until the area is written: every name answers 404."""
+"""Clients (staff): list with search and filters, register, edit, detail, consent signed in clinic."""
 
-from django.http import Http404
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from cases.access import get_client_for_user
+from cases.forms.clients import ClientFilterForm, ClientForm, ConsentRecordForm
+from cases.models import Client, ConsentText
+from cases.services import clients as services
+from smpclinic.models import ClinicSettings
+from smpclinic.roles import staff_required
+
+CLIENTS_PER_PAGE = 25
 
 
-def client_list(request, **kwargs):
-    raise Http404
+def _detail_url(client: Client) -> str:
+    return reverse("cases:client_detail", kwargs={"client_id": client.public_id})
 
 
-def client_create(request, **kwargs):
-    raise Http404
+@staff_required
+@require_http_methods(["GET", "HEAD"])
+def client_list(request):
+    today = timezone.localdate()
+    clinic = ClinicSettings.load()
+    form = ClientFilterForm(request.GET or None)
+    clients = form.filter(Client.objects.visible_to(request.user), clinic=clinic)
+    clients = clients.for_list(on=today, clinic=clinic).order_by("last_name", "first_name", "pk")
+    page = Paginator(clients, CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    for client in page:
+        client.age = client.age_on(today)
+    filtered = form.is_bound and any(value for name, value in form.data.items() if name != "page")
+    return render(request, "cases/clients/list.html", {"form": form, "page": page, "filtered": filtered})
 
 
-def client_detail(request, **kwargs):
-    raise Http404
+def _save_client(request, form: ClientForm, client: Client | None):
+    """Validate, call the service, and either redirect or return the possible duplicates."""
+    allow = form.cleaned_data.get("save_anyway", False)
+    try:
+        if client is None:
+            saved = services.client_create(allow_duplicate=allow, **form.client_fields())
+        else:
+            saved = services.client_update(client=client, allow_duplicate=allow, **form.client_fields())
+    except services.PossibleDuplicateClient as warning:
+        return None, warning.duplicates
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None, []
+    return saved, []
 
 
-def client_edit(request, **kwargs):
-    raise Http404
+@staff_required
+@require_http_methods(["GET", "POST"])
+def client_create(request):
+    form = ClientForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        client, duplicates = _save_client(request, form, None)
+        if client is not None:
+            messages.success(request, f"{client.full_name} is registered.")
+            return redirect(_detail_url(client))
+    return render(request, "cases/clients/form.html", {"form": form, "duplicates": duplicates, "client": None})
 
 
-def consent_record(request, **kwargs):
-    raise Http404
+@staff_required
+@require_http_methods(["GET", "POST"])
+def client_edit(request, client_id):
+    client = get_client_for_user(request.user, client_id)
+    stored_name = client.full_name  # the form changes the instance in memory while validating
+    form = ClientForm(request.POST or None, instance=client)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        saved, duplicates = _save_client(request, form, client)
+        if saved is not None:
+            messages.success(request, f"{saved.full_name}'s details are saved.")
+            return redirect(_detail_url(saved))
+    context = {"form": form, "duplicates": duplicates, "client": client, "client_name": stored_name}
+    return render(request, "cases/clients/form.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD"])
+def client_detail(request, client_id):
+    client = get_client_for_user(request.user, client_id)
+    clinic = ClinicSettings.load()
+    today = timezone.localdate()
+    contraindications = client.contraindications(on=today, clinic=clinic)
+    context = {
+        "client": client,
+        "age": client.age_on(today),
+        "blocking": [c for c in contraindications if c.blocks_laser],
+        "other_contraindications": [c for c in contraindications if not c.blocks_laser],
+        "consents": client.consents.select_related("text", "witnessed_by"),
+        "cases": client.cases.active().for_list(),
+    }
+    return render(request, "cases/clients/detail.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def consent_record(request, client_id):
+    client = get_client_for_user(request.user, client_id)
+    form = ConsentRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.consent_record_in_clinic(
+                client=client,
+                text=form.cleaned_data["text"],
+                signed_name=form.cleaned_data["signed_name"],
+                witnessed_by=request.user,
+                ip=request.META.get("REMOTE_ADDR"),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{consent.text} signed by {consent.signed_name} is recorded.")
+            return redirect(_detail_url(client))
+    context = {"client": client, "form": form, "texts": ConsentText.objects.current().order_by("kind")}
+    return render(request, "cases/clients/consent_form.html", context)

@@ -1,7 +1,149 @@
-"""Placeholder until the area is written: every name answers 404."""
+"""The staff start page: today's and this week's sessions, my follow-ups, my cases, recent changes.
 
-from django.http import Http404
+Every list is capped (HOME_LIST_LIMIT) so the page costs the same few queries whatever
+the size of the clinic's data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from itertools import chain
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from cases.choices import CaseStatus
+from cases.models import Case, CorrectionSession, FollowUp, LaserSession
+from smpclinic.roles import staff_required
+
+HOME_LIST_LIMIT = 50
+RECENT_CASES = 10
+WEEK_DAYS = 7
 
 
-def staff_home(request, **kwargs):
-    raise Http404
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _scheduled_sessions(user, start: datetime.date, end: datetime.date) -> tuple[list, bool]:
+    """Scheduled laser and correction sessions from `start` up to (not including) `end`, by time.
+
+    Two queries (plus one each for zones); each fetches one row past the cap so the page
+    can say the list was cut. The first HOME_LIST_LIMIT of the merged order always come
+    from the first HOME_LIST_LIMIT of each list, so the merge is exact.
+    """
+    window = {
+        "scheduled_at__gte": _start_of(start),
+        "scheduled_at__lt": _start_of(end),
+        "case__archived_at__isnull": True,
+        "case__client__archived_at__isnull": True,
+    }
+    laser = (
+        LaserSession.objects.visible_to(user)
+        .scheduled()
+        .filter(**window)
+        .select_related("case__client", "technician")
+        .prefetch_related("zones")
+        .order_by("scheduled_at", "pk")[: HOME_LIST_LIMIT + 1]
+    )
+    correction = (
+        CorrectionSession.objects.visible_to(user)
+        .scheduled()
+        .filter(**window)
+        .select_related("case__client", "artist")
+        .prefetch_related("zones")
+        .order_by("scheduled_at", "pk")[: HOME_LIST_LIMIT + 1]
+    )
+    for session in laser:
+        session.is_laser = True
+        session.worker = session.technician
+    for session in correction:
+        session.is_laser = False
+        session.worker = session.artist
+    merged = sorted(chain(laser, correction), key=lambda s: s.scheduled_at)
+    return merged[:HOME_LIST_LIMIT], len(merged) > HOME_LIST_LIMIT
+
+
+def _my_follow_ups(user, today: datetime.date) -> tuple[list, bool]:
+    """Scheduled follow-ups assigned to me, overdue or due within the week, oldest first."""
+    follow_ups = list(
+        FollowUp.objects.visible_to(user)
+        .open()
+        .filter(
+            assignee=user,
+            due_on__lte=today + datetime.timedelta(days=WEEK_DAYS),
+            case__archived_at__isnull=True,
+            case__client__archived_at__isnull=True,
+        )
+        .select_related("case__client")
+        .order_by("due_on", "pk")[: HOME_LIST_LIMIT + 1]
+    )
+    for follow_up in follow_ups:
+        follow_up.overdue = follow_up.is_overdue(today)
+    return follow_ups[:HOME_LIST_LIMIT], len(follow_ups) > HOME_LIST_LIMIT
+
+
+def _my_cases(user) -> dict | None:
+    """Cases where I am the lead artist: a count per status and my open cases by status."""
+    try:
+        artist = user.artist
+    except ObjectDoesNotExist:
+        return None
+    led = Case.objects.visible_to(user).filter(lead_artist=artist, client__archived_at__isnull=True)
+    counts = dict(led.order_by().values_list("status").annotate(n=Count("pk")))
+    open_cases = list(led.open().for_list().order_by("-updated_at")[: HOME_LIST_LIMIT + 1])
+    order = {status: index for index, status in enumerate(CaseStatus.values)}
+    shown = sorted(open_cases[:HOME_LIST_LIMIT], key=lambda case: order[case.status])
+    return {
+        "artist": artist,
+        "counts": [(value, label, counts.get(value, 0)) for value, label in CaseStatus.choices],
+        "total": sum(counts.values()),
+        "open_cases": shown,
+        "open_cases_cut": len(open_cases) > HOME_LIST_LIMIT,
+    }
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD"])
+def staff_home(request):
+    today = timezone.localdate()
+    tomorrow = today + datetime.timedelta(days=1)
+    sessions, sessions_cut = _scheduled_sessions(request.user, today, tomorrow + datetime.timedelta(days=WEEK_DAYS))
+    follow_ups, follow_ups_cut = _my_follow_ups(request.user, today)
+    recent_cases = (
+        Case.objects.visible_to(request.user)
+        .filter(client__archived_at__isnull=True)
+        .for_list()
+        .order_by("-updated_at", "-pk")[:RECENT_CASES]
+    )
+    context = {
+        "today": today,
+        "week_end": today + datetime.timedelta(days=WEEK_DAYS),
+        "session_groups": [
+            {
+                "title": "Sessions today",
+                "slug": "today",
+                "sessions": [s for s in sessions if s.day == today],
+                "empty": "No sessions scheduled today.",
+                "time_format": "H:i",
+            },
+            {
+                "title": "Sessions in the next 7 days",
+                "slug": "week",
+                "sessions": [s for s in sessions if s.day != today],
+                "empty": "No sessions scheduled in the next 7 days.",
+                "time_format": "D j M, H:i",
+            },
+        ],
+        "sessions_cut": sessions_cut,
+        "follow_ups": follow_ups,
+        "follow_ups_cut": follow_ups_cut,
+        "overdue_count": sum(1 for f in follow_ups if f.overdue),
+        "my_cases": _my_cases(request.user),
+        "recent_cases": recent_cases,
+        "list_limit": HOME_LIST_LIMIT,
+    }
+    return render(request, "cases/home.html", context)

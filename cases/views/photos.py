@@ -1,31 +1,284 @@
-"""Placeholder until the area is written: every name answers 404."""
+"""Before/after photos: upload, gallery, comparison, archiving, and permission-checked files.
 
-from django.http import Http404
+The three file views (photo_file, photo_screen, photo_thumb) serve any logged-in user who
+may see the photo (`Photo.objects.visible_to`: clinic users any active photo, a client
+only shared photos of their own cases); everyone else gets 404. Files are never under
+MEDIA_URL: on disk they are streamed from here; on S3 the view redirects to a pre-signed
+URL that expires within a minute.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
+
+from cases.access import get_case_for_user, get_photo_for_user
+from cases.choices import PhotoAngle, PhotoKind, SessionStatus
+from cases.forms.photos import LINK_FIELDS, PhotoArchiveForm, PhotoCompareForm, PhotoUploadForm
+from cases.models import Case, CorrectionSession, LaserSession, Photo
+from cases.services import photos as photo_services
+from smpclinic.roles import manager_required, staff_required
+
+# Browser-only caching: long enough for a gallery visit, short enough that archiving or
+# unsharing a photo takes effect soon even in a browser that saw it.
+FILE_MAX_AGE = 600
 
 
-def photo_gallery(request, **kwargs):
-    raise Http404
+# ---------------------------------------------------------------------------- pages
 
 
-def photo_upload(request, **kwargs):
-    raise Http404
+@dataclass
+class AngleGroup:
+    angle: str
+    label: str
+    photos: list[Photo]
+    # Photos and the sessions between this angle's first and last photo, by date.
+    timeline: list[tuple[datetime.date, str, object]] = field(default_factory=list)
 
 
-def photo_compare(request, **kwargs):
-    raise Http404
+def _sessions_between(case: Case, first: datetime.date, last: datetime.date) -> list[tuple[datetime.date, str, object]]:
+    """(day, "laser" or "correction", session) for the case's sessions from `first` to `last`."""
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    in_range = Q(case=case, scheduled_at__gte=start, scheduled_at__lt=end)
+    entries = [
+        (session.day, kind, session)
+        for kind, model in (("laser", LaserSession), ("correction", CorrectionSession))
+        for session in model.objects.active().filter(in_range).exclude(status=SessionStatus.CANCELLED)
+    ]
+    return sorted(entries, key=lambda entry: entry[2].scheduled_at)
 
 
-def photo_file(request, **kwargs):
-    raise Http404
+def _group_by_angle(photos: list[Photo], sessions: list) -> list[AngleGroup]:
+    """Photos per angle in the standard scalp-set order, each angle a dated timeline."""
+    groups = []
+    for angle, label in PhotoAngle.choices:
+        of_angle = [photo for photo in photos if photo.angle == angle]
+        if not of_angle:
+            continue
+        first, last = of_angle[0].taken_on, of_angle[-1].taken_on
+        entries = [(photo.taken_on, "photo", photo) for photo in of_angle]
+        entries += [entry for entry in sessions if first <= entry[0] <= last]
+        # Sessions sort before photos of the same day: photos are usually taken after.
+        timeline = sorted(entries, key=lambda entry: (entry[0], entry[1] == "photo"))
+        groups.append(AngleGroup(angle=angle, label=label, photos=of_angle, timeline=timeline))
+    return groups
 
 
-def photo_screen(request, **kwargs):
-    raise Http404
+@staff_required
+@require_safe
+def photo_gallery(request, case_id):
+    case = get_case_for_user(request.user, case_id)
+    photos = list(Photo.objects.of_case(case).for_gallery().order_by("taken_on", "created_at", "id"))
+    sessions = _sessions_between(case, photos[0].taken_on, max(p.taken_on for p in photos)) if photos else []
+    return render(
+        request,
+        "cases/photos/gallery.html",
+        {"case": case, "groups": _group_by_angle(photos, sessions), "photo_count": len(photos)},
+    )
 
 
-def photo_thumb(request, **kwargs):
-    raise Http404
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error("images", exc)
 
 
-def photo_archive(request, **kwargs):
-    raise Http404
+@staff_required
+@require_http_methods(["GET", "POST"])
+def photo_upload(request, case_id):
+    case = get_case_for_user(request.user, case_id)
+    if request.method == "POST":
+        form = PhotoUploadForm(request.POST, request.FILES, case=case)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = photo_services.photo_upload(
+                    case=case,
+                    files=data["images"],
+                    kind=data["kind"],
+                    angle=data["angle"],
+                    zone=data["zone"],
+                    taken_on=data["taken_on"],
+                    caption=data["caption"],
+                    shared_with_client=data["shared_with_client"],
+                    uploaded_by=request.user,
+                    **{name: data[name] for name in LINK_FIELDS},
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                count = len(result.photos)
+                messages.success(request, f"{count} photo{'s' if count != 1 else ''} added to {case.reference}.")
+                for name, _photo, original in result.duplicates:
+                    messages.warning(
+                        request,
+                        f"“{name}” is the same file as the {original} photo already in this case"
+                        f"{' (archived)' if original.is_archived else ''}. It was stored anyway; "
+                        "ask a manager to archive one if it was uploaded twice by mistake.",
+                    )
+                return redirect(f"{reverse('cases:photo_gallery', args=[case.public_id])}#angle-{data['angle']}")
+        if form.errors:
+            messages.error(request, "Nothing was uploaded. Correct the problems below and choose the files again.")
+    else:
+        form = PhotoUploadForm(initial=PhotoUploadForm.initial_from_query(request.GET), case=case)
+    return render(request, "cases/photos/upload.html", {"case": case, "form": form})
+
+
+@dataclass
+class Comparison:
+    a: Photo | None
+    b: Photo | None
+    angle: str
+
+
+def _default_pair(photos: list[Photo], angle: str) -> Comparison:
+    """The earliest "before" photo of the angle (else its earliest) and its latest photo.
+
+    Without an angle: front if the case has a front photo, else the first angle of the
+    standard set that has one.
+    """
+    angles = [value for value in PhotoAngle.values if any(photo.angle == value for photo in photos)]
+    if angle not in angles:
+        angle = angles[0] if angles else angle
+    of_angle = [photo for photo in photos if photo.angle == angle]
+    if not of_angle:
+        return Comparison(a=None, b=None, angle=angle)
+    befores = [photo for photo in of_angle if photo.kind == PhotoKind.BEFORE]
+    a = (befores or of_angle)[0]
+    b = of_angle[-1] if of_angle[-1] != a else None
+    return Comparison(a=a, b=b, angle=angle)
+
+
+@staff_required
+@require_safe
+def photo_compare(request, case_id):
+    case = get_case_for_user(request.user, case_id)
+    photos = list(Photo.objects.of_case(case).for_gallery().order_by("taken_on", "created_at", "id"))
+    form = PhotoCompareForm(request.GET or None, photos=photos)
+    if form.is_bound and not form.is_valid():
+        # A photo id that is not one of this case's active photos.
+        raise Http404("No such photo in this case.")
+    chosen = form.cleaned_data if form.is_bound else {}
+    a, b = chosen.get("a"), chosen.get("b")
+    if a and b:
+        pair = Comparison(a=a, b=b, angle=a.angle)
+    elif a or b:
+        single = a or b
+        later = [p for p in photos if p.angle == single.angle and p != single]
+        pair = Comparison(a=single, b=later[-1] if later else None, angle=single.angle)
+    else:
+        pair = _default_pair(photos, chosen.get("angle") or PhotoAngle.FRONT)
+    sessions, days = [], None
+    if pair.a and pair.b:
+        first, last = sorted([pair.a.taken_on, pair.b.taken_on])
+        sessions = _sessions_between(case, first, last)
+        days = (last - first).days
+    picker = PhotoCompareForm(
+        initial={"angle": pair.angle, "a": pair.a and str(pair.a.public_id), "b": pair.b and str(pair.b.public_id)},
+        photos=photos,
+    )
+    angles = [(value, label) for value, label in PhotoAngle.choices if any(p.angle == value for p in photos)]
+    return render(
+        request,
+        "cases/photos/compare.html",
+        {"case": case, "pair": pair, "sessions": sessions, "days": days, "form": picker, "angles": angles},
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def photo_archive(request, photo_id):
+    photo = get_photo_for_user(request.user, photo_id)
+    form = PhotoArchiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            photo_services.photo_archive(photo=photo, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error("reason", exc)
+        else:
+            messages.success(request, f"The {photo} photo was archived; its file is kept.")
+            return redirect("cases:photo_gallery", case_id=photo.case.public_id)
+    return render(request, "cases/photos/archive.html", {"photo": photo, "case": photo.case, "form": form})
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def _private_headers(response: HttpResponse, *, max_age: int) -> HttpResponse:
+    response["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    # Other sites may not embed a clinic photo, even with the user's cookies.
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def _serve(request, photo_id, variant: str) -> HttpResponse:
+    photo = get_photo_for_user(request.user, photo_id)
+    # Rows made before the screen copy and thumbnail existed fall back to the larger file.
+    candidates = {
+        "image": [photo.image],
+        "screen": [photo.screen, photo.image],
+        "thumb": [photo.thumbnail, photo.screen, photo.image],
+    }[variant]
+    file: FieldFile = next(f for f in candidates if f)
+    storage = file.storage
+    filename = f"{photo.public_id}-{variant}.jpg"
+
+    if getattr(storage, "querystring_auth", False):
+        # Object storage that signs its URLs (django-storages S3Storage): hand the browser
+        # a URL that works for a minute instead of streaming through this process.
+        url = storage.url(
+            file.name,
+            parameters={
+                "ResponseContentType": "image/jpeg",
+                "ResponseContentDisposition": f'inline; filename="{filename}"',
+                "ResponseCacheControl": f"private, max-age={FILE_MAX_AGE}",
+            },
+        )
+        return _private_headers(HttpResponseRedirect(url), max_age=0)
+
+    etag = f'"{photo.public_id.hex}-{variant}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return _private_headers(response, max_age=FILE_MAX_AGE)
+    try:
+        handle = storage.open(file.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404("The photo's file is missing.") from exc
+    response = FileResponse(handle, content_type="image/jpeg", as_attachment=False, filename=filename)
+    response["ETag"] = etag
+    return _private_headers(response, max_age=FILE_MAX_AGE)
+
+
+@login_required
+@require_safe
+def photo_file(request, photo_id):
+    return _serve(request, photo_id, "image")
+
+
+@login_required
+@require_safe
+def photo_screen(request, photo_id):
+    return _serve(request, photo_id, "screen")
+
+
+@login_required
+@require_safe
+def photo_thumb(request, photo_id):
+    return _serve(request, photo_id, "thumb")

@@ -1,35 +1,419 @@
-"""Placeholder until the area is written: every name answers 404."""
+"""The staff case workspace: open and edit a case, the one-page workspace, status changes,
+consultations and issues. Staff and managers only; clients never reach these pages."""
 
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from cases.access import get_case_for_user, get_client_for_user, get_consultation_for_user, get_issue_for_user
+from cases.choices import CaseStatus, PlanStatus, SessionStatus, StepStatus, Zone
+from cases.forms.cases import CaseForm, CaseStatusForm, ConsultationForm, IssueForm
+from cases.models import Case, Consultation, CorrectionSession, FollowUp, Issue, LaserSession, TreatmentPlan
+from cases.services import cases as services
+from smpclinic.models import ClinicSettings
+from smpclinic.roles import staff_required
+
+STATUS_BADGES = {
+    CaseStatus.CONSULTATION: "text-bg-info",
+    CaseStatus.ASSESSMENT: "text-bg-info",
+    CaseStatus.PLANNING: "text-bg-primary",
+    CaseStatus.IN_TREATMENT: "text-bg-warning",
+    CaseStatus.FOLLOW_UP: "text-bg-success",
+    CaseStatus.CLOSED: "text-bg-secondary",
+    CaseStatus.WITHDRAWN: "text-bg-dark",
+}
+# Status changes that ask for something (outcome, reason) go through a form page.
+ASKS_FOR_DETAILS = (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
+JOURNEY = list(CaseStatus.open()) + [CaseStatus.CLOSED]
 
 
-def case_create(request, **kwargs):
-    raise Http404
+def _transition_label(current: str, to: str) -> str:
+    if to == CaseStatus.CLOSED:
+        return "Close the case…"
+    if to == CaseStatus.WITHDRAWN:
+        return "Withdraw…"
+    if to == CaseStatus.IN_TREATMENT and current == CaseStatus.PLANNING:
+        return "Start treatment"
+    if JOURNEY.index(to) < JOURNEY.index(current):
+        return f"Back to {CaseStatus(to).label.lower()}"
+    return f"Move to {CaseStatus(to).label.lower()}"
 
 
-def case_detail(request, **kwargs):
-    raise Http404
+HISTORY_LIMIT = 20
 
 
-def case_edit(request, **kwargs):
-    raise Http404
+def _visible(case: Case) -> Case:
+    """Hide cases of archived clients, as the client itself is hidden (404)."""
+    if case.client.is_archived:
+        raise Http404
+    return case
 
 
-def case_status(request, **kwargs):
-    raise Http404
+def _case(user, case_id) -> Case:
+    return _visible(get_case_for_user(user, case_id))
 
 
-def consultation_create(request, **kwargs):
-    raise Http404
+def _workspace_url(case: Case, anchor: str = "") -> str:
+    url = reverse("cases:case_detail", kwargs={"case_id": case.public_id})
+    return f"{url}#{anchor}" if anchor else url
 
 
-def consultation_edit(request, **kwargs):
-    raise Http404
+def _add_errors(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: under its field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
-def issue_create(request, **kwargs):
-    raise Http404
+# --- Opening and editing a case -------------------------------------------------------
 
 
-def issue_edit(request, **kwargs):
-    raise Http404
+@staff_required
+@require_http_methods(["GET", "POST"])
+def case_create(request, client_id):
+    client = get_client_for_user(request.user, client_id)
+    form = CaseForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        fields = dict(form.cleaned_data)
+        reasons = fields.pop("regret_reasons")
+        discussed_by = request.user if fields["expectations_discussed_on"] else None
+        try:
+            case = services.case_open(
+                client=client, regret_reasons=reasons, expectations_discussed_by=discussed_by, **fields
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Case {case.reference} opened for {client.full_name}.")
+            return redirect(_workspace_url(case))
+    return render(request, "cases/case/form.html", {"form": form, "client": client, "case": None})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request, case_id):
+    case = _case(request.user, case_id)
+    form = CaseForm(request.POST if request.method == "POST" else None, instance=case)
+    if form.is_bound and form.is_valid():
+        fields = dict(form.cleaned_data)
+        reasons = fields.pop("regret_reasons")
+        try:
+            case = services.case_update(case=case, by=request.user, regret_reasons=reasons, **fields)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Case {case.reference} saved.")
+            return redirect(_workspace_url(case))
+    return render(request, "cases/case/form.html", {"form": form, "client": case.client, "case": case})
+
+
+# --- The workspace ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    day: datetime.date
+    label: str
+    when: datetime.datetime | None = None  # set for a booked session
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "laser" or "correction"
+    session: LaserSession | CorrectionSession
+
+    @property
+    def when(self) -> datetime.datetime:
+        return self.session.scheduled_at
+
+
+@dataclass
+class Change:
+    """One history row, described without touching the database again."""
+
+    when: datetime.datetime
+    who: str
+    what: str
+    action: str
+    details: list[str] = field(default_factory=list)
+
+
+def _next_step(plan: TreatmentPlan | None, sessions: list) -> NextStep | None:
+    """The earliest of: the current plan's next planned step with a target date, and the
+    next booked session."""
+    candidates = []
+    if plan is not None:
+        steps = [s for s in plan.steps.all() if s.status == StepStatus.PLANNED and s.target_date]
+        if steps:
+            step = min(steps, key=lambda s: (s.target_date, s.order))
+            candidates.append(NextStep(step.target_date, f"Plan step {step.order}: {step.get_kind_display()}"))
+    booked = [s for s in sessions if s.status == SessionStatus.SCHEDULED]
+    if booked:
+        session = min(booked, key=lambda s: s.scheduled_at)
+        label = "Laser session" if isinstance(session, LaserSession) else f"{session.get_kind_display()} session"
+        candidates.append(NextStep(session.day, f"{label} booked", session.scheduled_at))
+    return min(candidates, key=lambda c: c.day) if candidates else None
+
+
+def _history_label(row) -> str:
+    model = row.instance_type
+    if model is Case:
+        return "Case"
+    if model is Issue:
+        return f"Issue: {row.get_kind_display()} ({row.get_zone_display()})"
+    if model is Consultation:
+        return f"Consultation of {timezone.localtime(row.held_at):%d %b %Y}"
+    if model is TreatmentPlan:
+        return f"Plan v{row.version}"
+    if model is LaserSession:
+        return f"Laser session of {timezone.localtime(row.scheduled_at):%d %b %Y}"
+    if model is CorrectionSession:
+        return f"{row.get_kind_display()} session of {timezone.localtime(row.scheduled_at):%d %b %Y}"
+    return f"Follow-up: {row.get_kind_display()} due {row.due_on:%d %b %Y}"
+
+
+def _describe_change(row, previous) -> list[str]:
+    """Which fields changed; old → new for short values (choices by their labels)."""
+    delta = row.diff_against(previous, excluded_fields={"created_at", "updated_at"})
+    details = []
+    for change in delta.changes:
+        model_field = row._meta.get_field(change.field)
+        name = str(model_field.verbose_name)
+        if model_field.is_relation or model_field.get_internal_type() == "TextField":
+            details.append(name)
+            continue
+        if model_field.choices:
+            labels = dict(model_field.flatchoices)
+            old, new = labels.get(change.old, change.old), labels.get(change.new, change.new)
+        else:
+            old, new = change.old, change.new
+        details.append(f"{name}: {old if old not in (None, '') else '—'} → {new if new not in (None, '') else '—'}")
+    return details
+
+
+def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
+    """The latest history rows of the case and its issues, consultations, plans, sessions
+    and follow-ups, newest first.
+
+    Two queries per model at most, whatever the number of rows: the latest `limit`
+    rows, each annotated with the id of the version before it, then those earlier
+    versions in one go, so a change can be diffed against its predecessor.
+    """
+    sources = (
+        (Case, {"id": case.pk}),
+        (Issue, {"case_id": case.pk}),
+        (Consultation, {"case_id": case.pk}),
+        (TreatmentPlan, {"case_id": case.pk}),
+        (LaserSession, {"case_id": case.pk}),
+        (CorrectionSession, {"case_id": case.pk}),
+        (FollowUp, {"case_id": case.pk}),
+    )
+    rows = []
+    for model, where in sources:
+        historical = model.history.model
+        previous_id = (
+            historical.objects.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
+            .order_by("-history_date", "-history_id")
+            .values("history_id")[:1]
+        )
+        rows += list(
+            historical.objects.filter(**where)
+            .select_related("history_user")
+            .annotate(previous_id=Subquery(previous_id))
+            .order_by("-history_date", "-history_id")[:limit]
+        )
+    rows.sort(key=lambda r: r.history_date, reverse=True)
+    rows = rows[:limit]
+
+    wanted: dict[type, list[int]] = {}
+    for row in rows:
+        if row.history_type == "~" and row.previous_id:
+            wanted.setdefault(type(row), []).append(row.previous_id)
+    previous = {
+        (historical, p.history_id): p
+        for historical, ids in wanted.items()
+        for p in historical.objects.filter(history_id__in=ids)
+    }
+
+    changes = []
+    for row in rows:
+        user = row.history_user
+        before = previous.get((type(row), row.previous_id))
+        changes.append(
+            Change(
+                when=row.history_date,
+                who=(user.get_full_name() or user.username) if user else "system",
+                what=_history_label(row),
+                action=row.get_history_type_display(),
+                details=_describe_change(row, before) if before is not None else [],
+            )
+        )
+    return changes
+
+
+@staff_required
+@require_http_methods(["GET"])
+def case_detail(request, case_id):
+    case = _case(request.user, case_id)
+    case = Case.objects.for_workspace().get(pk=case.pk)
+    plans = case.workspace_plans
+    plan = plans[0] if plans else None
+    laser = case.workspace_laser_sessions
+    correction = case.workspace_correction_sessions
+
+    issue_groups: dict[str, list[Issue]] = {}
+    for issue in case.workspace_issues:
+        issue_groups.setdefault(issue.zone, []).append(issue)
+
+    timeline = sorted(
+        [TimelineEntry("laser", s) for s in laser] + [TimelineEntry("correction", s) for s in correction],
+        key=lambda e: e.when,
+    )
+    agreed_plan = any(p.approved_at and p.accepted_at and p.status != PlanStatus.CANCELLED for p in plans)
+    context = {
+        "case": case,
+        "client": case.client,
+        "status_badge": STATUS_BADGES.get(case.status, "text-bg-secondary"),
+        "contraindications": case.client.contraindications(clinic=ClinicSettings.load()),
+        "next_step": _next_step(plan, [*laser, *correction]),
+        "issue_groups": [(Zone(z).label, issue_groups[z]) for z in Zone.values if z in issue_groups],
+        "plan": plan,
+        "estimate": plan.kirby_desai() if plan else None,
+        "completed_laser_sessions": sum(1 for s in laser if s.status == SessionStatus.COMPLETED),
+        "timeline": timeline,
+        "transitions": [
+            {
+                "to": to,
+                "label": _transition_label(case.status, to),
+                "asks": to in ASKS_FOR_DETAILS,
+                "blocked": to == CaseStatus.IN_TREATMENT and not agreed_plan,
+            }
+            for to in services.allowed_transitions(case.status)
+        ],
+        "changes": _recent_changes(case),
+        "today": timezone.localdate(),
+    }
+    return render(request, "cases/case/detail.html", context)
+
+
+# --- Status changes ----------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def case_status(request, case_id):
+    """GET ?to=<status> shows what that change asks for; POST applies it.
+
+    Without a target, the page lists the changes the case allows now.
+    """
+    case = _case(request.user, case_id)
+    posted = request.method == "POST"
+    to = (request.POST if posted else request.GET).get("to", "")
+    if not to:
+        if posted:
+            messages.error(request, "Choose the status the case should move to.")
+            return redirect(_workspace_url(case))
+        transitions = [(s, _transition_label(case.status, s)) for s in services.allowed_transitions(case.status)]
+        return render(request, "cases/case/status.html", {"case": case, "transitions": transitions, "form": None})
+    try:
+        services.check_transition(case=case, to=to)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_workspace_url(case))
+
+    form = CaseStatusForm(request.POST if posted else None, to=to)
+    if posted and form.is_valid():
+        try:
+            case = services.case_change_status(case=case, to=to, by=request.user, **form.service_arguments())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Case {case.reference} is now {case.get_status_display().lower()}.")
+            return redirect(_workspace_url(case))
+    context = {"case": case, "form": form, "to": to, "to_label": CaseStatus(to).label}
+    return render(request, "cases/case/status.html", context)
+
+
+# --- Consultations -----------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def consultation_create(request, case_id):
+    case = _case(request.user, case_id)
+    form = ConsultationForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.consultation_create(case=case, staff=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Consultation recorded.")
+            return redirect(_workspace_url(case, "consultations"))
+    return render(request, "cases/case/consultation_form.html", {"form": form, "case": case, "consultation": None})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def consultation_edit(request, consultation_id):
+    consultation = get_consultation_for_user(request.user, consultation_id)
+    case = _visible(consultation.case)
+    form = ConsultationForm(request.POST if request.method == "POST" else None, instance=consultation)
+    if form.is_bound and form.is_valid():
+        try:
+            services.consultation_update(consultation=consultation, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Consultation saved.")
+            return redirect(_workspace_url(case, "consultations"))
+    context = {"form": form, "case": case, "consultation": consultation}
+    return render(request, "cases/case/consultation_form.html", context)
+
+
+# --- Issues ------------------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def issue_create(request, case_id):
+    case = _case(request.user, case_id)
+    form = IssueForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.issue_create(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Issue recorded.")
+            return redirect(_workspace_url(case, "issues"))
+    return render(request, "cases/case/issue_form.html", {"form": form, "case": case, "issue": None})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def issue_edit(request, issue_id):
+    issue = get_issue_for_user(request.user, issue_id)
+    case = _visible(issue.case)
+    form = IssueForm(request.POST if request.method == "POST" else None, instance=issue)
+    if form.is_bound and form.is_valid():
+        try:
+            services.issue_update(issue=issue, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Issue saved.")
+            return redirect(_workspace_url(case, "issues"))
+    return render(request, "cases/case/issue_form.html", {"form": form, "case": case, "issue": issue})

@@ -10,3 +10,17 @@
     sync();
   });
 })();
+(function () {
+  "use strict";
+  // Show a field only while a select has one value, e.g. "Other wavelength" with "Other…":
+  // data-reveal-when-value="<wrapper id>:<value>". A field holding a value stays visible.
+  document.querySelectorAll("[data-reveal-when-value]").forEach(function (select) {
+    var spec = select.getAttribute("data-reveal-when-value").split(":");
+    var target = document.getElementById(spec[0]);
+    if (!target) { return; }
+    var input = target.querySelector("input, select, textarea");
+    var sync = function () { target.hidden = select.value !== spec[1] && !(input && input.value); };
+    select.addEventListener("change", sync);
+    sync();
+  });
+})();

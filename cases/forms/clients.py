@@ -1,0 +1,215 @@
+"""Forms of the clients area: the client record, the list filters, a consent signed in clinic."""
+
+from __future__ import annotations
+
+import datetime
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
+from django import forms
+from django.utils import timezone
+
+from artists.models import Artist
+from cases.choices import CaseStatus, Fitzpatrick
+from cases.models import Client, ConsentText
+from cases.services.clients import EDITABLE_FIELDS
+
+EARLIEST_DOB = datetime.date(1900, 1, 1)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+CONTRAINDICATION_FIELDS = (
+    "pregnant_or_breastfeeding",
+    "isotretinoin_last_dose",
+    "photosensitising_medication",
+    "gold_therapy",
+    "immunosuppression_last",
+    "active_infection",
+    "open_wounds",
+    "recent_sunburn_or_tan",
+    "keloid_history",
+    "ink_allergy",
+)
+CONTRAINDICATION_DATES = ("isotretinoin_last_dose", "immunosuppression_last")
+
+
+class ClientForm(forms.ModelForm):
+    """The client record; `save_anyway` is shown only next to a possible-duplicate warning."""
+
+    save_anyway = forms.BooleanField(
+        required=False,
+        label="Save anyway: I checked, this is a different person",
+    )
+
+    class Meta:
+        model = Client
+        fields = [
+            "first_name",
+            "last_name",
+            "preferred_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "address",
+            "reminders_opt_in",
+            "fitzpatrick_type",
+            "norwood_stage",
+            *CONTRAINDICATION_FIELDS,
+            "allergies",
+            "medications",
+            "internal_notes",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "isotretinoin_last_dose": DateInput(),
+            "immunosuppression_last": DateInput(),
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "allergies": forms.Textarea(attrs={"rows": 2}),
+            "medications": forms.Textarea(attrs={"rows": 2}),
+            "internal_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_of_birth"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Identity",
+                Div(
+                    Div("first_name", css_class="col-md-4"),
+                    Div("last_name", css_class="col-md-4"),
+                    Div("preferred_name", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                Div(Div("date_of_birth", css_class="col-md-4"), css_class="row"),
+            ),
+            Fieldset(
+                "Contact",
+                Div(Div("email", css_class="col-md-6"), Div("phone", css_class="col-md-6"), css_class="row"),
+                "address",
+                "reminders_opt_in",
+            ),
+            Fieldset(
+                "Skin and hair",
+                Div(
+                    Div("fitzpatrick_type", css_class="col-md-6"),
+                    Div("norwood_stage", css_class="col-md-6"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                "Contraindications for laser work",
+                *(name for name in CONTRAINDICATION_FIELDS if name not in CONTRAINDICATION_DATES),
+                Div(*(Div(name, css_class="col-md-6") for name in CONTRAINDICATION_DATES), css_class="row"),
+            ),
+            Fieldset("Medical notes", "allergies", "medications", "internal_notes"),
+        )
+
+    def clean_first_name(self) -> str:
+        return " ".join(self.cleaned_data["first_name"].split())
+
+    def clean_last_name(self) -> str:
+        return " ".join(self.cleaned_data["last_name"].split())
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_date_of_birth(self) -> datetime.date:
+        dob = self.cleaned_data["date_of_birth"]
+        if dob > timezone.localdate():
+            raise forms.ValidationError("Date of birth cannot be in the future.")
+        if dob < EARLIEST_DOB:
+            raise forms.ValidationError("Date of birth must be after 1900.")
+        return dob
+
+    def client_fields(self) -> dict:
+        """The cleaned values, as keyword arguments for client_create / client_update."""
+        return {name: value for name, value in self.cleaned_data.items() if name in EDITABLE_FIELDS}
+
+
+class ClientFilterForm(forms.Form):
+    """Search and filters of the client list (GET); every field optional."""
+
+    YES, NO = "yes", "no"
+
+    q = forms.CharField(
+        label="Search", required=False, max_length=200, help_text="Name, e-mail, phone or case reference."
+    )
+    status = forms.ChoiceField(label="Case status", required=False, choices=[("", "Any")] + CaseStatus.choices)
+    lead_artist = forms.ModelChoiceField(
+        label="Lead artist",
+        required=False,
+        queryset=Artist.objects.active().internal(),
+        empty_label="Any",
+        to_field_name="public_id",
+    )
+    fitzpatrick = forms.ChoiceField(
+        label="Fitzpatrick type", required=False, choices=[("", "Any")] + Fitzpatrick.choices
+    )
+    contraindication = forms.ChoiceField(
+        label="Contraindication",
+        required=False,
+        choices=[("", "Any"), (YES, "Has a contraindication"), (NO, "None")],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def filter(self, clients, clinic=None):
+        """Apply the valid filters to a Client queryset (invalid values are ignored, with errors shown)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("q"):
+            clients = clients.search(data["q"])
+        if data.get("status") or data.get("lead_artist"):
+            case_filter = {}
+            if data.get("status"):
+                case_filter["status"] = data["status"]
+            if data.get("lead_artist"):
+                case_filter["lead_artist"] = data["lead_artist"]
+            clients = clients.with_case(**case_filter)
+        if data.get("fitzpatrick"):
+            clients = clients.filter(fitzpatrick_type=data["fitzpatrick"])
+        if data.get("contraindication") == self.YES:
+            clients = clients.with_contraindication(clinic=clinic)
+        elif data.get("contraindication") == self.NO:
+            clients = clients.without_contraindication(clinic=clinic)
+        return clients
+
+
+class ConsentRecordForm(forms.Form):
+    text = forms.ModelChoiceField(
+        label="Consent form",
+        queryset=ConsentText.objects.none(),
+        empty_label="Choose the consent the client signed",
+        help_text="Only the current version of each consent can be signed.",
+    )
+    signed_name = forms.CharField(
+        label="Client's typed name", max_length=200, help_text="The client types their full name to sign."
+    )
+    signed_in_clinic = forms.BooleanField(
+        label="The client signed this in the clinic, in my presence",
+        required=True,
+        error_messages={"required": "Confirm the client signed in the clinic, in your presence."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].queryset = ConsentText.objects.current().order_by("kind")
+
+    def clean_signed_name(self) -> str:
+        name = " ".join(self.cleaned_data["signed_name"].split())
+        if not name:
+            raise forms.ValidationError("The client must type their name to sign.")
+        return name

@@ -1,0 +1,128 @@
+"""Follow-up forms: scheduling one on a case, and recording how it went."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.choices import FollowUpKind, Healing
+from cases.models import AdverseEventKind, Case, CorrectionSession, FollowUp, LaserSession
+from smpclinic import roles
+
+# DOMAIN.md: after laser, a healing check at 1–2 weeks.
+HEALING_CHECK_AFTER_DAYS = 14
+LASER_PREFIX, CORRECTION_PREFIX = "laser-", "correction-"
+SATISFACTION_CHOICES = [
+    ("", "—"),
+    (1, "1 – very dissatisfied"),
+    (2, "2 – dissatisfied"),
+    (3, "3 – neutral"),
+    (4, "4 – satisfied"),
+    (5, "5 – very satisfied"),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def clinic_users():
+    """Who a follow-up can be assigned to: active staff, managers and superusers."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=[roles.STAFF, roles.MANAGERS]))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class AssigneeField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.username
+
+
+def session_key(session: LaserSession | CorrectionSession) -> str:
+    prefix = LASER_PREFIX if isinstance(session, LaserSession) else CORRECTION_PREFIX
+    return f"{prefix}{session.public_id}"
+
+
+class FollowUpForm(forms.ModelForm):
+    session = forms.ChoiceField(label="About session", required=False)
+    assignee = AssigneeField(queryset=clinic_users(), required=False, empty_label="— nobody yet —", label="Assigned to")
+
+    class Meta:
+        model = FollowUp
+        fields = ["kind", "due_on", "assignee"]
+        widgets = {"due_on": DateInput()}
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.fields["assignee"].queryset = clinic_users()
+        self.fields["due_on"].help_text = "A healing check is usually 1–2 weeks after the session."
+        laser = list(LaserSession.objects.active().filter(case=case).latest_first())
+        correction = list(CorrectionSession.objects.active().filter(case=case).latest_first())
+        self._sessions = {session_key(s): s for s in (*laser, *correction)}
+        choices: list = [("", "— not about one session —")]
+        if laser:
+            choices.append(("Laser sessions", [(session_key(s), str(s)) for s in laser]))
+        if correction:
+            choices.append(("Correction sessions", [(session_key(s), str(s)) for s in correction]))
+        self.fields["session"].choices = choices
+
+    def clean_due_on(self) -> datetime.date:
+        due_on = self.cleaned_data["due_on"]
+        if due_on < timezone.localdate():
+            raise forms.ValidationError("The due date cannot be in the past.")
+        return due_on
+
+    def linked_sessions(self) -> dict:
+        """{"laser_session": …, "correction_session": …} for the chosen session (offered
+        choices are this case's sessions only, so nothing else validates)."""
+        session = self._sessions.get(self.cleaned_data.get("session") or "")
+        return {
+            "laser_session": session if isinstance(session, LaserSession) else None,
+            "correction_session": session if isinstance(session, CorrectionSession) else None,
+        }
+
+
+def followup_initial(user, session_key_value: str = "") -> dict:
+    initial = {
+        "kind": FollowUpKind.HEALING_CHECK,
+        "due_on": timezone.localdate() + datetime.timedelta(days=HEALING_CHECK_AFTER_DAYS),
+        "assignee": user,
+    }
+    if session_key_value:
+        initial["session"] = session_key_value
+    return initial
+
+
+class FollowUpCompleteForm(forms.Form):
+    completed_on = forms.DateField(label="Seen on", widget=DateInput())
+    healing = forms.ChoiceField(choices=[("", "—"), *Healing.choices])
+    side_effects = forms.ModelMultipleChoiceField(
+        queryset=AdverseEventKind.objects.all(),
+        widget=forms.CheckboxSelectMultiple(),
+        required=False,
+        label="Side effects",
+    )
+    satisfaction = forms.TypedChoiceField(
+        choices=SATISFACTION_CHOICES, coerce=int, empty_value=None, required=False, label="Satisfaction (1–5)"
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Internal: never shown to the client."
+    )
+
+    def clean_completed_on(self) -> datetime.date:
+        completed_on = self.cleaned_data["completed_on"]
+        if completed_on > timezone.localdate():
+            raise forms.ValidationError("A follow-up cannot be completed in the future.")
+        return completed_on

@@ -1,0 +1,197 @@
+"""Forms for treatment plans, their steps, the manager's review and acceptance in clinic.
+
+The forms validate input; the services in cases.services.plans enforce the rules and
+write. Nothing here saves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row
+from django import forms
+
+from cases.kirby_desai import FITZPATRICK_POINTS, LocationPoints
+from cases.models import Case, Client, CorrectionOption, PlanStep, TreatmentPlan, ZoneLookup
+from cases.models.plans import KD_FIELDS
+from cases.services.plans import PLAN_FIELDS
+
+# DOMAIN.md, "Aftercare and follow-ups": the clinic's starting text, edited per plan.
+AFTERCARE_SMP = (
+    "After SMP work: keep the scalp dry for about 4 days and avoid heavy sweating for about 5 days. "
+    "No swimming, sauna or steam, and no sun on the scalp, for about 28 days; after that, "
+    "protect the scalp with sunscreen SPF 30–50."
+)
+AFTERCARE_LASER = (
+    "After each laser session: we check healing 1–2 weeks later, and assess the next session "
+    "once the interval between sessions has passed."
+)
+DEFAULT_AFTERCARE = f"{AFTERCARE_SMP}\n\n{AFTERCARE_LASER}"
+
+
+def _date_input() -> forms.DateInput:
+    # type=date needs ISO dates whatever the locale's display format.
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class PlanForm(forms.ModelForm):
+    """The plan's content and its Kirby–Desai sub-scores (all six or none)."""
+
+    class Meta:
+        model = TreatmentPlan
+        fields = ["options", *PLAN_FIELDS]
+        widgets = {
+            "options": forms.CheckboxSelectMultiple,
+            "summary": forms.Textarea(attrs={"rows": 4}),
+            "aftercare": forms.Textarea(attrs={"rows": 5}),
+            "internal_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        error_messages = {"price_estimate": {"min_value": "The price estimate cannot be negative."}}
+        help_texts = {
+            "summary": "Plain language: what will be done and why. Shown to the client.",
+            "options": "At least one is needed before the plan is submitted.",
+        }
+
+    def __init__(self, *args: Any, case: Case, currency: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["options"].required = False
+        self.fields["options"].queryset = CorrectionOption.objects.all()
+        if currency:
+            self.fields["price_estimate"].label = f"Price estimate ({currency})"
+        # Pre-filled sub-scores: skin type from the client's Fitzpatrick type, and location
+        # "head and neck" (SMP always is). Only for a plan not scored yet.
+        self.prefilled: dict[str, int] = {}
+        if self.instance.kd_total is None and all(getattr(self.instance, f) is None for f in KD_FIELDS):
+            skin = FITZPATRICK_POINTS.get(case.client.fitzpatrick_type)
+            if skin is not None:
+                self.prefilled["kd_skin_type"] = skin
+            self.prefilled["kd_location"] = int(LocationPoints.HEAD_NECK)
+            self.initial.update(self.prefilled)
+        if self.instance.pk is None and not self.initial.get("aftercare"):
+            self.initial["aftercare"] = DEFAULT_AFTERCARE
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its own token
+        self.helper.layout = Layout(
+            Fieldset("The plan", "options", "summary", "aftercare", "price_estimate", "internal_notes"),
+            Fieldset(
+                "Kirby–Desai estimate of laser sessions (give all six sub-scores, or none)",
+                HTML(
+                    '<p class="form-text">Skin type (from the client\'s Fitzpatrick type) and location are '
+                    "pre-filled; they are kept only when the other four are scored too.</p>"
+                ),
+                Row(Column("kd_skin_type"), Column("kd_location"), Column("kd_colour")),
+                Row(Column("kd_ink_amount"), Column("kd_scarring"), Column("kd_layering")),
+            ),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        """Kirby–Desai (2009) adds six sub-scores: a partial score is refused.
+
+        Skin type and location pre-filled and left as they were, with the other four
+        empty, count as "not scored" rather than as a partial score.
+        """
+        data = super().clean()
+        given = {f for f in KD_FIELDS if data.get(f) is not None}
+        if given and len(given) < len(KD_FIELDS):
+            untouched_prefill = all(f in self.prefilled and data.get(f) == self.prefilled[f] for f in given)
+            if untouched_prefill:
+                for f in given:
+                    data[f] = None
+            else:
+                missing = [str(self.fields[f].label) for f in KD_FIELDS if f not in given]
+                for f in KD_FIELDS:
+                    if f not in given:
+                        self.add_error(f, "Needed with the other Kirby–Desai sub-scores.")
+                raise forms.ValidationError(
+                    "Give all six Kirby–Desai sub-scores, or none. Missing: " + ", ".join(missing) + "."
+                )
+        return data
+
+    def plan_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in PLAN_FIELDS}
+
+
+class StepForm(forms.ModelForm):
+    class Meta:
+        model = PlanStep
+        fields = ["order", "kind", "description", "zones", "interval_weeks", "target_date", "status"]
+        widgets = {"zones": forms.CheckboxSelectMultiple, "target_date": _date_input()}
+        help_texts = {
+            "order": "Leave empty to put the step last.",
+            "zones": "Pre-ticked: the zones of the case's unresolved issues.",
+            "target_date": "Leave empty to count the interval from the previous step's target date.",
+        }
+
+    def __init__(self, *args: Any, next_order: int, default_zones: list[ZoneLookup], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["order"].required = False
+        self.fields["order"].min_value = 1
+        self.fields["order"].widget.attrs["min"] = 1
+        self.fields["zones"].queryset = ZoneLookup.objects.all()
+        self.fields["zones"].required = False
+        if self.instance.pk is None:
+            self.initial["order"] = next_order
+            self.initial["zones"] = [z.pk for z in default_zones]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its own token
+
+    def clean_order(self) -> int | None:
+        order = self.cleaned_data.get("order")
+        if order is not None and order < 1:
+            raise forms.ValidationError("Steps are numbered from 1.")
+        return order
+
+    def step_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ReviewForm(forms.Form):
+    APPROVE = "approve"
+    SEND_BACK = "send_back"
+
+    decision = forms.ChoiceField(choices=[(APPROVE, "Approve"), (SEND_BACK, "Send back to draft")])
+    note = forms.CharField(
+        label="Manager's note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional when approving; required when sending the plan back (say what must change).",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == self.SEND_BACK and not data.get("note", "").strip():
+            self.add_error("note", "Say what needs to change before sending the plan back.")
+        return data
+
+
+def _normalised(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+class AcceptInClinicForm(forms.Form):
+    name = forms.CharField(
+        label="Client's full name, typed by the client",
+        max_length=200,
+        help_text="Must match the name on the client's record (capital letters do not matter).",
+    )
+    confirm = forms.BooleanField(
+        label="The client has read the plan, the price estimate and the aftercare, and accepts the plan.",
+    )
+
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its own token
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if _normalised(name) != _normalised(self.client.full_name):
+            raise forms.ValidationError(
+                f"The name typed does not match the client's name on record ({self.client.full_name})."
+            )
+        return name

@@ -1,0 +1,543 @@
+"""Laser and correction session forms: parameters in their physical ranges, plus overrides.
+
+The rules themselves are in `cases.rules`; a form only collects the override ticks and
+reasons, which the services judge.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
+from django import forms
+from django.db.models import Q
+from django.forms import BoundField
+from django.utils import timezone
+
+from artists.models import Artist
+from cases import rules
+from cases.choices import (
+    STANDARD_WAVELENGTHS,
+    WAVELENGTH_OTHER_MAX,
+    WAVELENGTH_OTHER_MIN,
+    CorrectionKind,
+    OverrideRule,
+    PlanStatus,
+    PlanStepKind,
+    SessionStatus,
+    StepStatus,
+)
+from cases.models import (
+    AdverseEventKind,
+    Case,
+    CorrectionSession,
+    LaserDevice,
+    LaserSession,
+    PlanStep,
+    ZoneLookup,
+)
+from cases.models.sessions import (
+    CLEARANCE_MAX,
+    FLUENCE_MAX,
+    PAIN_MAX,
+    PASSES_MAX,
+    PASSES_MIN,
+    REPETITION_MAX,
+    REPETITION_MIN,
+    SPOT_MAX,
+    SPOT_MIN,
+)
+from smpclinic import roles
+
+OTHER = "other"
+LASER_SETTINGS = (
+    "device",
+    "laser_type",
+    "wavelength_nm",
+    "pulse_domain",
+    "pulse_width",
+    "spot_size_mm",
+    "fluence_j_cm2",
+    "repetition_rate_hz",
+    "passes",
+)
+COMPLETED_NEEDS = {
+    "fluence_j_cm2": "fluence",
+    "spot_size_mm": "spot size",
+    "passes": "passes",
+}
+# Plan steps a correction session carries out, and the kind of session each one is.
+KIND_OF_STEP = {
+    PlanStepKind.SALINE_SESSION: CorrectionKind.SALINE_REMOVAL,
+    PlanStepKind.SMP_SESSION: CorrectionKind.SMP_CORRECTION,
+    PlanStepKind.COLOUR_CORRECTION: CorrectionKind.COLOUR_CORRECTION,
+    PlanStepKind.SCAR_CAMOUFLAGE: CorrectionKind.SCAR_CAMOUFLAGE,
+}
+NON_LASER_STEPS = tuple(KIND_OF_STEP)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+def now_to_the_minute() -> datetime.datetime:
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def _fieldset(legend: str, *rows) -> Fieldset:
+    return Fieldset(legend, *(Div(*row, css_class="row") if isinstance(row, tuple) else row for row in rows))
+
+
+def _col(name: str, width: int = 3) -> Div:
+    return Div(name, css_class=f"col-md-{width}")
+
+
+@dataclass
+class OverrideRow:
+    """One override the page offers: its rule, what it is about, and its two inputs."""
+
+    rule: str
+    label: str
+    message: str
+    manager_only: bool
+    allowed: bool
+    tick: BoundField
+    reason: BoundField
+
+
+class OverrideFieldsMixin:
+    """A tick box and a reason for each overridable rule; shown only where a rule fires."""
+
+    override_rules: tuple[str, ...] = tuple(OverrideRule.values)
+
+    def add_override_fields(self) -> None:
+        for rule in self.override_rules:
+            label = OverrideRule(rule).label
+            self.fields[f"override_{rule}"] = forms.BooleanField(
+                required=False,
+                label=f"Override: {label[0].lower()}{label[1:]}",
+                widget=forms.CheckboxInput(attrs={"data-reveal-when-checked": f"div_id_override_{rule}_reason"}),
+            )
+            self.fields[f"override_{rule}_reason"] = forms.CharField(
+                required=False,
+                label="Reason for the override",
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Recorded with your name on the session.",
+            )
+
+    def clean_overrides(self) -> None:
+        for rule in self.override_rules:
+            ticked = self.cleaned_data.get(f"override_{rule}")
+            reason = (self.cleaned_data.get(f"override_{rule}_reason") or "").strip()
+            if ticked and not reason:
+                self.add_error(f"override_{rule}_reason", "Give a reason for the override.")
+
+    def overrides(self) -> dict[str, str]:
+        """{rule: reason} for every ticked override with a reason."""
+        return {
+            rule: self.cleaned_data[f"override_{rule}_reason"].strip()
+            for rule in self.override_rules
+            if self.cleaned_data.get(f"override_{rule}")
+            and (self.cleaned_data.get(f"override_{rule}_reason") or "").strip()
+        }
+
+    def override_rows(self, findings: list[rules.Finding], user, recorded: dict[str, set[str]]) -> list[OverrideRow]:
+        rows = []
+        for rule in rules.rules_needing_override(findings):
+            message = rules.override_message(findings, rule)
+            if message in recorded.get(rule, set()):
+                continue  # overridden on an earlier save, for exactly this
+            manager_only = rules.manager_only(findings, rule)
+            rows.append(
+                OverrideRow(
+                    rule=rule,
+                    label=OverrideRule(rule).label,
+                    message=message,
+                    manager_only=manager_only,
+                    allowed=roles.is_manager(user) or not manager_only,
+                    tick=self[f"override_{rule}"],
+                    reason=self[f"override_{rule}_reason"],
+                )
+            )
+        return rows
+
+
+def _technicians(current_id: int | None):
+    return (
+        Artist.objects.internal()
+        .filter(Q(archived_at__isnull=True) | Q(pk=current_id))
+        .order_by("first_name", "last_name")
+    )
+
+
+def _case_steps(case: Case, kinds, current_id: int | None = None):
+    """The case's steps of these kinds in its live plans (and the step a session already has)."""
+    offered = Q(plan__archived_at__isnull=True, kind__in=list(kinds)) & ~Q(
+        plan__status__in=[PlanStatus.SUPERSEDED, PlanStatus.CANCELLED]
+    )
+    return (
+        PlanStep.objects.filter(plan__case=case)
+        .filter(offered | Q(pk=current_id))
+        .select_related("plan")
+        .order_by("-plan__version", "order")
+    )
+
+
+def _step_label(step: PlanStep) -> str:
+    when = f", target {step.target_date:%d %b %Y}" if step.target_date else ""
+    return (
+        f"Plan v{step.plan.version}, step {step.order}: {step.get_kind_display()}{when} ({step.get_status_display()})"
+    )
+
+
+class PlanStepChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: PlanStep) -> str:
+        return _step_label(obj)
+
+
+class SessionFormBase(OverrideFieldsMixin, forms.ModelForm):
+    """What the two session forms share: case-bound choices, status, zones, overrides."""
+
+    step_kinds: tuple[str, ...] = ()
+    # The physical ranges as browser hints; the server checks them again (model validators).
+    range_hints: dict[str, dict] = {"pain_score": {"min": 0, "max": PAIN_MAX}}
+
+    def __init__(self, *args, case: Case, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.user = user
+        statuses = [SessionStatus.SCHEDULED, SessionStatus.COMPLETED]
+        if self.instance.pk:
+            statuses.append(SessionStatus.CANCELLED)  # cancelling is an edit of a booked session
+        self.fields["status"].choices = [(s.value, s.label) for s in statuses]
+        self.fields["scheduled_at"].widget = DateTimeLocalInput()
+        self.fields["scheduled_at"].show_hidden_initial = False  # the model default is callable
+        for name, attrs in self.range_hints.items():
+            self.fields[name].widget.attrs.update(attrs)
+        self.fields["zones"].widget = forms.CheckboxSelectMultiple()
+        self.fields["zones"].queryset = ZoneLookup.objects.all()
+        self.fields["zones"].help_text = ""
+        self.fields["plan_step"] = PlanStepChoiceField(
+            queryset=_case_steps(case, self.step_kinds, self.instance.plan_step_id),
+            required=False,
+            label="Plan step",
+            initial=self.fields["plan_step"].initial,
+        )
+        self.add_override_fields()
+
+    def clean_scheduled_at(self):
+        value = self.cleaned_data["scheduled_at"]
+        return value.replace(second=0, microsecond=0) if value else value
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_overrides()
+        return cleaned
+
+    def zone_ids_proposed(self) -> list[int]:
+        """The zones to judge the rules on: posted, else initial, else stored."""
+        if self.is_bound:
+            zones = getattr(self, "cleaned_data", {}).get("zones")
+            if zones is not None:
+                return [z.pk for z in zones]
+        else:
+            initial = self.initial.get("zones")
+            if initial is not None:
+                return [getattr(z, "pk", z) for z in initial]
+        if self.instance.pk:
+            return [z.pk for z in self.instance.zones.all()]
+        return []
+
+
+class LaserSessionForm(SessionFormBase):
+    step_kinds = (PlanStepKind.LASER_SESSION,)
+    range_hints = {
+        **SessionFormBase.range_hints,
+        "fluence_j_cm2": {"min": "0.01", "max": FLUENCE_MAX},
+        "spot_size_mm": {"min": SPOT_MIN, "max": SPOT_MAX},
+        "repetition_rate_hz": {"min": REPETITION_MIN, "max": REPETITION_MAX},
+        "passes": {"min": PASSES_MIN, "max": PASSES_MAX},
+        "estimated_clearance_pct": {"min": 0, "max": CLEARANCE_MAX},
+    }
+
+    wavelength_choice = forms.ChoiceField(
+        label="Wavelength (nm)",
+        required=False,
+        choices=[("", "—")] + [(str(w), f"{w} nm") for w in STANDARD_WAVELENGTHS] + [(OTHER, "Other…")],
+        widget=forms.Select(attrs={"data-reveal-when-value": f"div_id_wavelength_other:{OTHER}"}),
+        help_text="1064 nm is the usual wavelength for black carbon pigment and for Fitzpatrick IV–VI.",
+    )
+    wavelength_other = forms.IntegerField(
+        label="Other wavelength (nm)",
+        required=False,
+        min_value=WAVELENGTH_OTHER_MIN,
+        max_value=WAVELENGTH_OTHER_MAX,
+        help_text=f"Only with “Other…”: {WAVELENGTH_OTHER_MIN}–{WAVELENGTH_OTHER_MAX} nm.",
+    )
+
+    class Meta:
+        model = LaserSession
+        fields = [
+            "scheduled_at",
+            "status",
+            "technician",
+            "plan_step",
+            "device",
+            "laser_type",
+            "pulse_domain",
+            "pulse_width",
+            "spot_size_mm",
+            "fluence_j_cm2",
+            "repetition_rate_hz",
+            "passes",
+            "zones",
+            "test_spot",
+            "immediate_response",
+            "pain_score",
+            "estimated_clearance_pct",
+            "adverse_events",
+            "adverse_event_notes",
+            "aftercare_given",
+            "aftercare_notes",
+            "notes_for_client",
+            "parameters_shared",
+            "internal_notes",
+        ]
+        widgets = {
+            "adverse_event_notes": forms.Textarea(attrs={"rows": 2}),
+            "aftercare_notes": forms.Textarea(attrs={"rows": 2}),
+            "notes_for_client": forms.Textarea(attrs={"rows": 2}),
+            "internal_notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].queryset = _technicians(self.instance.technician_id)
+        self.fields["technician"].help_text = "Needs a laser safety certification valid on the session day."
+        self.fields["device"].queryset = LaserDevice.objects.filter(
+            Q(archived_at__isnull=True) | Q(pk=self.instance.device_id)
+        )
+        self.fields["adverse_events"].widget = forms.CheckboxSelectMultiple()
+        self.fields["adverse_events"].queryset = AdverseEventKind.objects.all()
+        self.fields["adverse_events"].help_text = ""
+        self.fields["estimated_clearance_pct"].help_text = "0–100 %."
+        self.fields["pain_score"].help_text = "0 (none) to 10 (worst)."
+        wavelength = self.instance.wavelength_nm
+        if wavelength is not None and not self.is_bound:
+            if wavelength in STANDARD_WAVELENGTHS:
+                self.initial.setdefault("wavelength_choice", str(wavelength))
+            else:
+                self.initial.setdefault("wavelength_choice", OTHER)
+                self.initial.setdefault("wavelength_other", wavelength)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            _fieldset("When and who", (_col("scheduled_at", 4), _col("status", 4), _col("technician", 4)), "plan_step"),
+            _fieldset(
+                "Laser settings",
+                (_col("device", 4), _col("laser_type", 4), _col("pulse_domain", 4)),
+                (_col("wavelength_choice"), _col("wavelength_other"), _col("pulse_width"), _col("spot_size_mm")),
+                (_col("fluence_j_cm2", 4), _col("repetition_rate_hz", 4), _col("passes", 4)),
+            ),
+            _fieldset(
+                "Treatment",
+                "zones",
+                (
+                    _col("test_spot"),
+                    _col("immediate_response", 5),
+                    _col("pain_score", 2),
+                    _col("estimated_clearance_pct", 2),
+                ),
+            ),
+            _fieldset("Adverse events", "adverse_events", "adverse_event_notes"),
+            _fieldset(
+                "Aftercare and notes",
+                "aftercare_given",
+                "aftercare_notes",
+                "notes_for_client",
+                "parameters_shared",
+                "internal_notes",
+            ),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        choice = cleaned.get("wavelength_choice")
+        other = cleaned.get("wavelength_other")
+        wavelength = None
+        if choice == OTHER:
+            if other is None and "wavelength_other" not in self.errors:
+                self.add_error(
+                    "wavelength_other", f"Give the wavelength ({WAVELENGTH_OTHER_MIN}–{WAVELENGTH_OTHER_MAX} nm)."
+                )
+            wavelength = other
+        elif choice:
+            wavelength = int(choice)
+            if other is not None:
+                self.add_error("wavelength_other", "Leave this empty unless the wavelength is “Other…”.")
+        elif other is not None:
+            self.add_error("wavelength_choice", "Choose “Other…” to give another wavelength.")
+        self.instance.wavelength_nm = wavelength
+        if cleaned.get("status") == SessionStatus.COMPLETED:
+            if (
+                wavelength is None
+                and not self.has_error("wavelength_choice")
+                and not self.has_error("wavelength_other")
+            ):
+                self.add_error("wavelength_choice", "A completed session records the wavelength.")
+            for field, what in COMPLETED_NEEDS.items():
+                if cleaned.get(field) is None and field not in self.errors:
+                    self.add_error(field, f"A completed session records the {what}.")
+        return cleaned
+
+    def proposal(self) -> dict:
+        """The values the rules judge: as posted (valid fields), else as initially shown."""
+        session = self.instance
+        data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        technician = data.get("technician") if self.is_bound else self.initial.get("technician")
+        if not isinstance(technician, Artist):
+            technician = session.technician if session.technician_id else None
+        if self.is_bound:
+            scheduled_at = data.get("scheduled_at") or session.scheduled_at
+            status = data.get("status") or session.status
+        else:
+            scheduled_at = self.initial.get("scheduled_at") or session.scheduled_at
+            status = self.initial.get("status") or session.status
+        return {
+            "scheduled_at": scheduled_at,
+            "status": status,
+            "technician": technician,
+            "wavelength_nm": session.wavelength_nm,
+            "zones": self.zone_ids_proposed(),
+        }
+
+
+class CorrectionSessionForm(SessionFormBase):
+    step_kinds = NON_LASER_STEPS
+    override_rules = (OverrideRule.ZONE_INTERVAL,)
+    range_hints = {**SessionFormBase.range_hints, "duration_minutes": {"min": 1, "max": 600}}
+
+    class Meta:
+        model = CorrectionSession
+        fields = [
+            "kind",
+            "scheduled_at",
+            "status",
+            "artist",
+            "plan_step",
+            "pigment",
+            "needle",
+            "saline_solution",
+            "duration_minutes",
+            "zones",
+            "pain_score",
+            "aftercare_given",
+            "aftercare_notes",
+            "notes_for_client",
+            "internal_notes",
+        ]
+        widgets = {
+            "aftercare_notes": forms.Textarea(attrs={"rows": 2}),
+            "notes_for_client": forms.Textarea(attrs={"rows": 2}),
+            "internal_notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["artist"].queryset = _technicians(self.instance.artist_id)
+        self.fields["duration_minutes"].label = "Duration (minutes)"
+        self.fields["pain_score"].help_text = "0 (none) to 10 (worst)."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            _fieldset(
+                "When and who",
+                (_col("kind", 4), _col("scheduled_at", 4), _col("status", 4)),
+                (_col("artist", 4), _col("plan_step", 8)),
+            ),
+            _fieldset(
+                "Work done",
+                (_col("pigment", 4), _col("needle", 4), _col("saline_solution", 4)),
+                (_col("duration_minutes", 4), _col("pain_score", 4)),
+                "zones",
+            ),
+            _fieldset(
+                "Aftercare and notes", "aftercare_given", "aftercare_notes", "notes_for_client", "internal_notes"
+            ),
+        )
+
+    def proposal(self) -> dict:
+        session = self.instance
+        data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        source = data if self.is_bound else self.initial
+        return {
+            "kind": source.get("kind") or session.kind,
+            "scheduled_at": source.get("scheduled_at") or session.scheduled_at,
+            "status": source.get("status") or session.status,
+            "zones": self.zone_ids_proposed(),
+        }
+
+
+def previous_laser_session(case: Case) -> LaserSession | None:
+    """The case's latest laser session that took place or is booked (not cancelled)."""
+    return LaserSession.objects.active().not_cancelled().filter(case=case).latest_first().with_zones().first()
+
+
+def next_planned_step(case: Case, kinds) -> PlanStep | None:
+    return _case_steps(case, kinds).filter(status=StepStatus.PLANNED).prefetch_related("zones").first()
+
+
+def own_artist(user) -> Artist | None:
+    return Artist.objects.internal().active().filter(user=user).first() if user.is_authenticated else None
+
+
+def laser_session_defaults(case: Case, user) -> tuple[LaserSession, dict, LaserSession | None]:
+    """A new session prefilled as DOMAIN.md's workflow suggests.
+
+    Laser settings come from the case's previous laser session (returned so the page can
+    say so); zones from the plan's next planned laser step, else from that session;
+    technician: the user's own artist record, if any.
+    """
+    previous = previous_laser_session(case)
+    session = LaserSession(case=case, scheduled_at=now_to_the_minute(), status=SessionStatus.SCHEDULED)
+    if previous is not None:
+        for field in LASER_SETTINGS:
+            setattr(session, field, getattr(previous, field))
+    initial: dict = {"scheduled_at": session.scheduled_at, "status": SessionStatus.SCHEDULED}
+    artist = own_artist(user)
+    if artist is not None:
+        initial["technician"] = artist
+    step = next_planned_step(case, (PlanStepKind.LASER_SESSION,))
+    if step is not None:
+        initial["plan_step"] = step
+    step_zones = list(step.zones.all()) if step is not None else []
+    if step_zones:
+        initial["zones"] = step_zones
+    elif previous is not None:
+        initial["zones"] = list(previous.zones.all())
+    return session, initial, previous
+
+
+def correction_session_defaults(case: Case, user) -> tuple[CorrectionSession, dict]:
+    """A new correction session: now, booked, by the user; kind, zones and plan step from
+    the plan's next planned non-laser step when there is one."""
+    session = CorrectionSession(case=case, scheduled_at=now_to_the_minute(), status=SessionStatus.SCHEDULED)
+    initial: dict = {"scheduled_at": session.scheduled_at, "status": SessionStatus.SCHEDULED}
+    artist = own_artist(user)
+    if artist is not None:
+        initial["artist"] = artist
+    step = next_planned_step(case, NON_LASER_STEPS)
+    if step is not None:
+        initial["plan_step"] = step
+        initial["kind"] = KIND_OF_STEP[step.kind]
+        zones = list(step.zones.all())
+        if zones:
+            initial["zones"] = zones
+    return session, initial

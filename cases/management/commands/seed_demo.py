@@ -1,0 +1,70 @@
+"""`manage.py seed_demo`: a realistic, deterministic demo clinic (see cases.demo)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cases import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an empty database with a deterministic demo clinic: staff, clients and cases in every state, "
+        "plans, sessions, follow-ups, consents and photos. Prints the demo logins; the password comes from "
+        f"DEMO_PASSWORD (default “{demo.DEFAULT_PASSWORD}”)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=demo.DEFAULT_CLIENTS,
+            help=f"Number of clients (default {demo.DEFAULT_CLIENTS}).",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="Random seed; the same seed gives the same clinic.")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (but print the logins) if the database already has clients.",
+        )
+
+    def handle(self, *args, clients: int, seed: int, if_empty: bool, **options) -> None:
+        if clients < 1:
+            raise CommandError("--clients must be at least 1.")
+        password = os.environ.get("DEMO_PASSWORD") or demo.DEFAULT_PASSWORD
+        if demo.database_has_data():
+            if not if_empty:
+                raise CommandError(
+                    "The database already has clients or demo logins; seed_demo only fills an empty clinic. "
+                    "Use --if-empty to skip quietly, or start from a fresh database."
+                )
+            self.stdout.write("The database already has data: nothing seeded.")
+            self._logins(password, seeded=False)
+            return
+
+        started = time.monotonic()
+        progress = self.stdout.write if options["verbosity"] > 1 else None
+        result = demo.seed(clients=clients, seed=seed, password=password, progress=progress)
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(f"Seeded the demo clinic ({clients} clients, seed {seed}) in {elapsed:.1f} s:")
+        )
+        if options["verbosity"] > 0:
+            for name, count in sorted(result.counts.items()):
+                self.stdout.write(f"  {name:<34} {count:>9}")
+        self._logins(password, seeded=True)
+
+    def _logins(self, password: str, *, seeded: bool) -> None:
+        logins = demo.demo_logins()
+        if not logins:
+            self.stdout.write("No demo logins in this database.")
+            return
+        self.stdout.write("")
+        self.stdout.write("Demo logins:")
+        for username, text in logins:
+            self.stdout.write(f"  {username:<14} {text}")
+        note = "" if seeded else " (as set when the demo was seeded)"
+        self.stdout.write(f"Password for all of them: {password}{note}")

@@ -1,0 +1,320 @@
+"""Turn an uploaded file into the three JPEGs the clinic stores: photo, screen copy, thumbnail.
+
+DESIGN.md "Photos": verify it is an image Pillow can decode (size and pixel limits) →
+apply EXIF orientation → drop all metadata (GPS!) → store under a random name → derive
+a thumbnail. This module does everything but the storing; it touches no database and no
+storage, so it is tested directly and benchmarked by bench/photos.py.
+
+Decisions (the brief left them open):
+
+- What counts is the decoded content, never the file name or the browser's content type:
+  a PNG named ``.jpg`` is accepted as a PNG; a text, HTML or SVG file named ``.jpg`` is
+  refused. Only JPEG, PNG, WebP and HEIC/HEIF decoders are ever run on an upload
+  (``Image.open(formats=…)``), so Pillow's other parsers (PSD, EPS, FITS…) never see it.
+- Every stored file is a fresh JPEG re-encoded from pixels, with an empty ``info``: no
+  EXIF (so no GPS, camera or time), no comment, no XMP, no ICC profile. A photo with an
+  ICC profile (iPhone HEICs are Display P3) is first converted to sRGB, so dropping the
+  profile does not change how it looks.
+- Transparency (PNG, WebP) is flattened onto white: clinical photos have none, and one
+  format for every stored file keeps serving and comparison simple.
+- Animated WebP/PNG and multi-image HEIC files: the first (primary) image is kept.
+- The pixel cap (``SMP_PHOTO_MAX_PIXELS``, 50 MP) is checked from the header before any
+  pixel is decoded, and Pillow's DecompressionBombWarning is turned into a refusal.
+- ``sha256`` is the hash of the uploaded bytes, so the same file uploaded twice is
+  recognised whatever the encoder does.
+- A JPEG's screen copy (and the thumbnail made from it) comes from draft decoding before
+  the EXIF transpose, which decodes at 1/2…1/8 scale; the stored photo itself keeps full
+  resolution, so it needs one full decode. See STACK.md and bench/photos.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import logging
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from typing import IO
+
+import pillow_heif
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from PIL import Image, ImageCms
+
+# Register before the allow-list is used: without it "HEIF" is not a format Pillow knows
+# and every phone photo in HEIC would be refused (STACK.md).
+pillow_heif.register_heif_opener()
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+ALLOWED_DESCRIPTION = "a JPEG, PNG, WebP or HEIC photo"
+# The `accept` attribute of the upload field: a hint for the browser's file picker only.
+ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.jpg,.jpeg,.png,.webp,.heic,.heif"
+
+THUMBNAIL_BOX = (320, 320)
+SCREEN_BOX = (1600, 1600)
+QUALITY = {"image": 92, "screen": 85, "thumbnail": 80}
+
+_ORIENTATION_TAG = 0x0112
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 36867
+_DATETIME = 306
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# What a corrupt or truncated file makes the decoders raise.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, RuntimeError, struct.error, zlib.error, IndexError)
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+class PhotoRejected(ValidationError):
+    """An upload that is not a photo the clinic can store; the message says why."""
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    image: bytes
+    screen: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    sha256: str
+    source_format: str
+    taken_on: datetime.date | None  # the camera's date (EXIF), when there is one
+
+
+def max_bytes() -> int:
+    return settings.SMP_PHOTO_MAX_BYTES
+
+
+def max_pixels() -> int:
+    return settings.SMP_PHOTO_MAX_PIXELS
+
+
+def _short(name: str) -> str:
+    name = name or "The file"
+    return name if len(name) <= 60 else f"{name[:40]}…{name[-15:]}"
+
+
+def _read(upload: IO[bytes] | bytes, name: str, limit: int) -> bytes:
+    """The upload's bytes, refusing anything over the limit before reading it all."""
+    if isinstance(upload, bytes):
+        data = upload
+    else:
+        size = getattr(upload, "size", None)
+        if size is not None and size > limit:
+            raise PhotoRejected(
+                f"“{name}” is {filesizeformat(size)}; a photo can be at most {filesizeformat(limit)}.",
+                code="too_large",
+            )
+        if hasattr(upload, "seek"):
+            upload.seek(0)
+        data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise PhotoRejected(
+            f"“{name}” is over {filesizeformat(limit)}, the most a photo can be.",
+            code="too_large",
+        )
+    if not data:
+        raise PhotoRejected(f"“{name}” is empty.", code="empty")
+    return data
+
+
+def _looks_like_markup(data: bytes) -> bool:
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(b"<")
+
+
+def _open(data: bytes, name: str, formats: tuple[str, ...] = ALLOWED_FORMATS) -> Image.Image:
+    """Open the header with only the allowed decoders; refuse bombs before decoding."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=list(formats))
+    except Image.DecompressionBombError as exc:
+        raise _too_many_pixels(name, None) from exc
+    except Image.UnidentifiedImageError as exc:
+        if _looks_like_markup(data):
+            raise PhotoRejected(
+                f"“{name}” is a text document (SVG, HTML or XML), not a photo. Upload {ALLOWED_DESCRIPTION}.",
+                code="markup",
+            ) from exc
+        raise PhotoRejected(
+            f"“{name}” is not {ALLOWED_DESCRIPTION}: its content is something else, whatever its name says.",
+            code="not_an_image",
+        ) from exc
+    except _DECODE_ERRORS as exc:
+        raise _damaged(name) from exc
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise _damaged(name)
+    if width * height > max_pixels():
+        raise _too_many_pixels(name, image.size)
+    return image
+
+
+def _too_many_pixels(name: str, size: tuple[int, int] | None) -> PhotoRejected:
+    limit = f"{max_pixels() / 1_000_000:g} megapixels"
+    if size:
+        megapixels = size[0] * size[1] / 1_000_000
+        detail = f"is {size[0]} × {size[1]} pixels ({megapixels:.0f} megapixels)"
+    else:
+        detail = "has far too many pixels"
+    return PhotoRejected(
+        f"“{name}” {detail}; the limit is {limit}. Export it at a smaller size.", code="too_many_pixels"
+    )
+
+
+def _damaged(name: str) -> PhotoRejected:
+    return PhotoRejected(
+        f"“{name}” is damaged or incomplete (its image data could not be read to the end). "
+        "Upload the original file again.",
+        code="damaged",
+    )
+
+
+def _camera_date(exif: Image.Exif) -> datetime.date | None:
+    try:
+        raw = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    except (*_DECODE_ERRORS, KeyError, TypeError):
+        return None  # unreadable EXIF: no camera date, the photo itself is still fine
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "ignore")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.datetime.strptime(raw.strip("\x00 ")[:10], "%Y:%m:%d").date()
+    except ValueError:
+        return None
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """RGB or L pixels in sRGB, transparency flattened onto white, no metadata at all."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    if icc and image.mode in ("RGB", "CMYK"):
+        try:
+            image = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(icc)), _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            logger.info("Ignoring an unreadable ICC profile")
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    image.info = {}
+    return image
+
+
+def _encode(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    # No exif=, icc_profile=, comment= or xmp=, and image.info is empty: nothing but pixels.
+    image.save(buffer, format="JPEG", quality=quality, optimize=False)
+    return buffer.getvalue()
+
+
+def _decode(data: bytes, name: str, fmt: str, box: tuple[int, int] | None, orientation: int, icc) -> Image.Image:
+    """Decode (at reduced scale when `box` is given) and turn upright, in sRGB."""
+    image = _open(data, name, (fmt,))
+    try:
+        if box is not None:
+            # Before the transpose: a JPEG then decodes at 1/2, 1/4 or 1/8 scale (the
+            # smallest still at least the final size) instead of at full size, and is
+            # resized from there. draft() needs the final size, not the square box
+            # (both sides must fit), and thumbnail() alone would ask for twice that,
+            # which leaves a 12 or 24 MP photo at full scale for a 1600 px copy.
+            image.draft(None, _fitted(image.size, box))
+            image.thumbnail(box)
+        image.load()  # a no-op after thumbnail() shrank it; decodes one that already fitted
+    except _DECODE_ERRORS as exc:
+        raise _damaged(name) from exc
+    if method := _TRANSPOSE.get(orientation):
+        image = image.transpose(method)
+    return _to_srgb(image, icc)
+
+
+def _fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """`size` scaled down (never up) to fit `box`, keeping its aspect ratio."""
+    ratio = min(1, box[0] / size[0], box[1] / size[1])
+    return max(1, round(size[0] * ratio)), max(1, round(size[1] * ratio))
+
+
+def _shrunk(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    """A resized copy that fits `box` (the same image if it already fits)."""
+    size = _fitted(image.size, box)
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+
+
+def _encode_copies(screen: Image.Image) -> tuple[bytes, bytes]:
+    """The screen copy and the thumbnail made from it, as JPEG bytes."""
+    return _encode(screen, QUALITY["screen"]), _encode(_shrunk(screen, THUMBNAIL_BOX), QUALITY["thumbnail"])
+
+
+def process_photo(upload: IO[bytes] | bytes, *, name: str = "", draft: bool = True) -> ProcessedPhoto:
+    """Check an uploaded file is a photo and return its cleaned JPEGs; raise PhotoRejected.
+
+    `name` is the uploaded file name, used in messages only. `draft=False` makes a JPEG's
+    screen copy and thumbnail from the full-size decode instead of a reduced-scale one;
+    it exists so bench/photos.py can compare the two.
+    """
+    name = _short(name)
+    data = _read(upload, name, max_bytes())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            header = _open(data, name)
+        except Image.DecompressionBombWarning as exc:
+            raise _too_many_pixels(name, None) from exc
+        fmt = header.format
+        try:
+            exif = header.getexif()
+        except _DECODE_ERRORS:
+            exif = Image.Exif()
+        orientation = exif.get(_ORIENTATION_TAG, 1)
+        taken_on = _camera_date(exif)
+        icc = header.info.get("icc_profile")
+        header.close()
+
+        # Pillow refuses truncated data unless ImageFile.LOAD_TRUNCATED_IMAGES is set,
+        # which this project never does: a cut-off upload is refused, not padded grey.
+        if draft and fmt == "JPEG":
+            # Screen copy first, from a reduced-scale decode: it reads the whole file (so
+            # a damaged one is refused before the expensive part) and is what the
+            # thumbnail is made from. Encoded at once, so only the bytes stay in memory
+            # while the full-size image is decoded.
+            screen = _decode(data, name, fmt, SCREEN_BOX, orientation, icc)
+            screen_jpeg, thumbnail_jpeg = _encode_copies(screen)
+            del screen
+            full = _decode(data, name, fmt, None, orientation, icc)
+        else:
+            full = _decode(data, name, fmt, None, orientation, icc)
+            screen_jpeg, thumbnail_jpeg = _encode_copies(_shrunk(full, SCREEN_BOX))
+        width, height = full.size
+        image_jpeg = _encode(full, QUALITY["image"])
+        del full
+
+    return ProcessedPhoto(
+        image=image_jpeg,
+        screen=screen_jpeg,
+        thumbnail=thumbnail_jpeg,
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        source_format=fmt,
+        taken_on=taken_on,
+    )

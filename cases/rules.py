@@ -1,0 +1,347 @@
+"""The clinical safety rules for laser and correction sessions (DOMAIN.md), in one place.
+
+`laser_session_findings()` / `correction_session_findings()` evaluate every rule for a
+proposed session and return findings; forms show them, and the session services refuse
+the save (`resolve()`) for anything that is neither a plain warning nor overridden.
+
+Rules (DOMAIN.md, "Rules the software enforces" and "Contraindications"):
+
+1. a laser session needs a signed laser-treatment consent of the client (no override);
+2. its technician needs a laser-safety certification valid on the session day (no override);
+3. no laser session on a zone the case had treated by laser less than the clinic's
+   minimum interval before or after (default 6 weeks); the same for saline removal with
+   the saline interval. Staff may override with a reason;
+4. Fitzpatrick IV–VI with a wavelength other than 1064 nm needs an override with a reason;
+5. isotretinoin within the washout window and active infection block laser treatment
+   unless a manager overrides with a reason; other contraindications are warnings.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.choices import (
+    DARK_SKIN_WAVELENGTH,
+    ConsentKind,
+    CorrectionKind,
+    Fitzpatrick,
+    OverrideRule,
+    SessionStatus,
+)
+from cases.models import Case, Consent, CorrectionSession, LaserSession
+from smpclinic import roles
+from smpclinic.models import ClinicSettings
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # refused, no override
+    NEEDS_OVERRIDE = "needs_override"  # any clinic user may override with a reason
+    NEEDS_MANAGER_OVERRIDE = "needs_manager_override"  # only a manager may override
+    WARNING = "warning"  # shown, never blocks
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    severity: Severity
+    rule: str | None = None  # an OverrideRule value when the finding can be overridden
+    contraindication: bool = False
+
+    @property
+    def blocks(self) -> bool:
+        return self.severity != Severity.WARNING
+
+
+# The fields whose change makes the rules run again when a session is edited.
+LASER_RULE_FIELDS = ("scheduled_at", "status", "technician_id", "wavelength_nm")
+CORRECTION_RULE_FIELDS = ("scheduled_at", "status", "kind")
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _gap(days: int) -> str:
+    if days == 0:
+        return "the same day"
+    weeks, rest = divmod(days, 7)
+    parts = []
+    if weeks:
+        parts.append(f"{weeks} week{'s' if weeks != 1 else ''}")
+    if rest:
+        parts.append(f"{rest} day{'s' if rest != 1 else ''}")
+    return " and ".join(parts)
+
+
+def _ids(zones: Iterable) -> set[int]:
+    return {getattr(zone, "pk", zone) for zone in zones}
+
+
+# --- the rules, one function each ---------------------------------------------------
+
+
+def consent_finding(*, case: Case, scheduled_at: datetime.datetime) -> Finding | None:
+    """Rule 1: a laser-treatment consent of the client, in force at the session time.
+
+    A consent withdrawn after the session took place still covered it, so editing an
+    earlier session's record stays possible; any withdrawal before the session refuses it.
+    """
+    in_force = (
+        Consent.objects.filter(client_id=case.client_id, text__kind=ConsentKind.LASER_TREATMENT)
+        .filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=scheduled_at))
+        .exists()
+    )
+    if in_force:
+        return None
+    return Finding(
+        "consent",
+        "The client has no signed laser treatment consent in force: record the client's consent "
+        "before booking or recording a laser session.",
+        Severity.ERROR,
+    )
+
+
+def certification_finding(*, technician, day: datetime.date) -> Finding | None:
+    """Rule 2: the technician's laser-safety certification is valid on the session day."""
+    if technician is None or technician.has_valid_laser_certification(day):
+        return None
+    return Finding(
+        "certification",
+        f"{technician} holds no laser safety certification valid on {day:%d %b %Y}: "
+        "choose a certified technician, or record the certification first.",
+        Severity.ERROR,
+    )
+
+
+def zone_interval_finding(
+    *,
+    queryset,
+    case: Case,
+    scheduled_at: datetime.datetime,
+    zone_ids: set[int],
+    weeks: int,
+    treatment: str,
+    exclude_id: int | None = None,
+) -> Finding | None:
+    """Rule 3: completed sessions of the case on a shared zone, closer than `weeks`.
+
+    Counted in calendar days, before or after the session: exactly `weeks` weeks apart is
+    allowed. Cancelled and archived sessions, and the session itself, do not count.
+    """
+    if not zone_ids:
+        return None
+    day = timezone.localdate(scheduled_at)
+    span = weeks * 7
+    nearby = (
+        queryset.active()
+        .completed()
+        .filter(case=case)
+        .between(_start_of_day(day - datetime.timedelta(days=span - 1)), _start_of_day(day + datetime.timedelta(span)))
+        .on_any_zone(zone_ids)
+        .with_zones()
+        .order_by("scheduled_at", "id")
+    )
+    if exclude_id is not None:
+        nearby = nearby.exclude(pk=exclude_id)
+    parts = []
+    for other in nearby:
+        shared = ", ".join(zone.label for zone in other.zones.all() if zone.pk in zone_ids)
+        gap = (other.day - day).days
+        when = "before" if gap < 0 else "after"
+        distance = _gap(abs(gap)) + (f" {when} this session" if gap else "")
+        parts.append(f"{shared} on {other.day:%d %b %Y} ({distance})")
+    if not parts:
+        return None
+    return Finding(
+        OverrideRule.ZONE_INTERVAL,
+        f"Treated by {treatment} too close to this session: {'; '.join(parts)}. The clinic's minimum "
+        f"between {treatment} sessions on a zone is {weeks} weeks.",
+        Severity.NEEDS_OVERRIDE,
+        rule=OverrideRule.ZONE_INTERVAL,
+    )
+
+
+def dark_skin_finding(*, case: Case, wavelength_nm: int | None) -> Finding | None:
+    """Rule 4: Fitzpatrick IV–VI with a wavelength other than 1064 nm (DOMAIN.md)."""
+    skin = case.client.fitzpatrick_type
+    if wavelength_nm is None or wavelength_nm == DARK_SKIN_WAVELENGTH or skin not in Fitzpatrick.darker():
+        return None
+    return Finding(
+        OverrideRule.DARK_SKIN_WAVELENGTH,
+        f"Fitzpatrick type {skin} skin with {wavelength_nm} nm: 1064 nm is the usual wavelength for types "
+        "IV–VI, which carry more risk of pigment change and scarring.",
+        Severity.NEEDS_OVERRIDE,
+        rule=OverrideRule.DARK_SKIN_WAVELENGTH,
+    )
+
+
+def contraindication_findings(*, case: Case, day: datetime.date, clinic: ClinicSettings) -> list[Finding]:
+    """Rule 5: the client's contraindications on the day; the blocking ones need a manager."""
+    return [
+        Finding(
+            c.code,
+            f"{c.label}.",
+            Severity.NEEDS_MANAGER_OVERRIDE,
+            rule=OverrideRule.CONTRAINDICATION,
+            contraindication=True,
+        )
+        if c.blocks_laser
+        else Finding(c.code, f"{c.label}.", Severity.WARNING, contraindication=True)
+        for c in case.client.contraindications(on=day, clinic=clinic)
+    ]
+
+
+# --- evaluating a proposed session ------------------------------------------------------
+
+
+def laser_session_findings(
+    *,
+    case: Case,
+    scheduled_at: datetime.datetime,
+    status: str,
+    technician,
+    wavelength_nm: int | None,
+    zones: Iterable,
+    exclude_id: int | None = None,
+    clinic: ClinicSettings | None = None,
+) -> list[Finding]:
+    """Every laser rule for a proposed session (booked or completed); none for a cancelled one."""
+    if status == SessionStatus.CANCELLED:
+        return []
+    clinic = clinic or ClinicSettings.load()
+    day = timezone.localdate(scheduled_at)
+    found = [
+        consent_finding(case=case, scheduled_at=scheduled_at),
+        certification_finding(technician=technician, day=day),
+        zone_interval_finding(
+            queryset=LaserSession.objects,
+            case=case,
+            scheduled_at=scheduled_at,
+            zone_ids=_ids(zones),
+            weeks=clinic.min_laser_interval_weeks,
+            treatment="laser",
+            exclude_id=exclude_id,
+        ),
+        dark_skin_finding(case=case, wavelength_nm=wavelength_nm),
+    ]
+    return [f for f in found if f] + contraindication_findings(case=case, day=day, clinic=clinic)
+
+
+def correction_session_findings(
+    *,
+    case: Case,
+    kind: str,
+    scheduled_at: datetime.datetime,
+    status: str,
+    zones: Iterable,
+    exclude_id: int | None = None,
+    clinic: ClinicSettings | None = None,
+) -> list[Finding]:
+    """The saline-removal interval (rule 3); other correction work has no rule here."""
+    if status == SessionStatus.CANCELLED or kind != CorrectionKind.SALINE_REMOVAL:
+        return []
+    clinic = clinic or ClinicSettings.load()
+    finding = zone_interval_finding(
+        queryset=CorrectionSession.objects.filter(kind=CorrectionKind.SALINE_REMOVAL),
+        case=case,
+        scheduled_at=scheduled_at,
+        zone_ids=_ids(zones),
+        weeks=clinic.min_saline_interval_weeks,
+        treatment="saline removal",
+        exclude_id=exclude_id,
+    )
+    return [finding] if finding else []
+
+
+def checks_apply(*, session: LaserSession | CorrectionSession, zones: Iterable) -> bool:
+    """Whether saving this session runs the rules: always for a new session, and for an
+    edit that changes what they judge (date and time, status, technician, wavelength,
+    kind, zones).
+
+    A session was checked when it was booked and again when it was recorded as completed;
+    later edits of its notes, response or adverse events are not refused because the
+    client's flags changed since (an infection noted at the follow-up must still be
+    recordable on the session).
+    """
+    if session.pk is None:
+        return True
+    model = type(session)
+    fields = LASER_RULE_FIELDS if isinstance(session, LaserSession) else CORRECTION_RULE_FIELDS
+    stored = model.objects.filter(pk=session.pk).values(*fields).first()
+    if stored is None:
+        return True
+    for field in fields:
+        old, new = stored[field], getattr(session, field)
+        if field == "scheduled_at":
+            old, new = old.replace(second=0, microsecond=0), new.replace(second=0, microsecond=0)
+        if old != new:
+            return True
+    # The related manager reads the stored rows: M2M changes are only written on save.
+    return set(session.zones.values_list("pk", flat=True)) != _ids(zones)
+
+
+def override_message(findings: Iterable[Finding], rule: str) -> str:
+    """The message stored with an override: the findings of that rule, as shown."""
+    return " ".join(f.message for f in findings if f.rule == rule)
+
+
+def rules_needing_override(findings: Iterable[Finding]) -> list[str]:
+    """The override rules the findings call for, in the order they were found."""
+    rules: list[str] = []
+    for finding in findings:
+        if finding.rule and finding.blocks and finding.rule not in rules:
+            rules.append(finding.rule)
+    return rules
+
+
+def manager_only(findings: Iterable[Finding], rule: str) -> bool:
+    return any(f.rule == rule and f.severity == Severity.NEEDS_MANAGER_OVERRIDE for f in findings)
+
+
+def resolve(
+    findings: list[Finding],
+    *,
+    overrides: Mapping[str, str],
+    by,
+    recorded: Mapping[str, set[str]] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """Split the findings into what refuses the save and the overrides to record.
+
+    Returns (error messages, {rule: message} to store as RuleOverride rows). An override
+    counts when it has a non-blank reason and, for a blocking contraindication, is given
+    by a manager. A rule already overridden on this session with the same message (an
+    earlier save) needs no second override.
+    """
+    recorded = recorded or {}
+    errors = [f.message for f in findings if f.severity == Severity.ERROR]
+    to_record: dict[str, str] = {}
+    for rule in rules_needing_override(findings):
+        message = override_message(findings, rule)
+        if message in recorded.get(rule, set()):
+            continue
+        reason = (overrides.get(rule) or "").strip()
+        if manager_only(findings, rule):
+            if not roles.is_manager(by):
+                errors.append(
+                    f"{message} This contraindication blocks laser treatment: only a manager can override it, "
+                    "with a reason."
+                )
+            elif not reason:
+                errors.append(
+                    f"{message} This contraindication blocks laser treatment: tick the override and give a reason "
+                    "to go ahead."
+                )
+            else:
+                to_record[rule] = message
+        elif not reason:
+            errors.append(f"{message} Tick the override and give a reason to go ahead.")
+        else:
+            to_record[rule] = message
+    return errors, to_record

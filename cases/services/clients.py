@@ -1,0 +1,155 @@
+"""Registering clients, keeping their details, and consents signed in the clinic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Client, Consent, ConsentText
+
+# What identifies a person for the duplicate check; changing one of these on edit checks again.
+IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "email")
+
+# Fields staff set on the client form; anything else (portal login, archiving) has its own service.
+EDITABLE_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "preferred_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "address",
+        "reminders_opt_in",
+        "fitzpatrick_type",
+        "norwood_stage",
+        "pregnant_or_breastfeeding",
+        "isotretinoin_last_dose",
+        "photosensitising_medication",
+        "gold_therapy",
+        "immunosuppression_last",
+        "active_infection",
+        "open_wounds",
+        "recent_sunburn_or_tan",
+        "keloid_history",
+        "ink_allergy",
+        "allergies",
+        "medications",
+        "internal_notes",
+    }
+)
+
+
+class PossibleDuplicateClient(ValidationError):
+    """Raised instead of saving when the client may already be registered.
+
+    Carries the possible duplicates so the form can list them; the caller saves anyway by
+    calling again with `allow_duplicate=True` once a person has confirmed.
+    """
+
+    def __init__(self, duplicates: Iterable[Client]):
+        self.duplicates = list(duplicates)
+        super().__init__(
+            "This client may already be registered: check the records listed, or confirm this is a different person.",
+            code="possible_duplicate",
+        )
+
+
+def _check_fields(fields: dict) -> None:
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(f"These client fields cannot be set here: {', '.join(sorted(unknown))}.")
+
+
+def _duplicates_of(client: Client) -> list[Client]:
+    return list(
+        Client.objects.possible_duplicates(
+            first_name=client.first_name,
+            last_name=client.last_name,
+            date_of_birth=client.date_of_birth,
+            email=client.email,
+            exclude_pk=client.pk,
+        )
+    )
+
+
+@transaction.atomic
+def client_create(*, allow_duplicate: bool = False, **fields) -> Client:
+    """Register a new client.
+
+    One person, one record: an active client with the same first and last name (ignoring
+    case) and date of birth, or the same e-mail address, is a possible duplicate, and the
+    client is saved only once a person confirmed (`allow_duplicate=True`).
+    """
+    _check_fields(fields)
+    client = Client(**fields)
+    client.full_clean()
+    if not allow_duplicate:
+        duplicates = _duplicates_of(client)
+        if duplicates:
+            raise PossibleDuplicateClient(duplicates)
+    client.save()
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, allow_duplicate: bool = False, **fields) -> Client:
+    """Change a client's details; the duplicate check runs again only when the name,
+    date of birth or e-mail changed (a confirmed duplicate is not asked about on every edit)."""
+    _check_fields(fields)
+    stored = Client.objects.select_for_update().get(pk=client.pk)
+    if stored.is_archived:
+        raise ValidationError("This client is archived; archived records cannot be changed.")
+    identity_changed = any(field in fields and fields[field] != getattr(stored, field) for field in IDENTITY_FIELDS)
+    for name, value in fields.items():
+        setattr(stored, name, value)
+    stored.full_clean()
+    if identity_changed and not allow_duplicate:
+        duplicates = _duplicates_of(stored)
+        if duplicates:
+            raise PossibleDuplicateClient(duplicates)
+    stored.save()
+    return stored
+
+
+@transaction.atomic
+def consent_record_in_clinic(
+    *,
+    client: Client,
+    text: ConsentText,
+    signed_name: str,
+    witnessed_by,
+    ip: str | None,
+    user_agent: str,
+) -> Consent:
+    """Record a consent the client signed in the clinic, witnessed by a staff member.
+
+    A client signs one exact version of a consent text (DOMAIN.md, "Consent"): the
+    version current today (latest of its kind, in force), with their typed name, the
+    time, IP and user agent. A second signature of a version already in force is refused.
+    """
+    if client.is_archived:
+        raise ValidationError("This client is archived; no consent can be recorded.")
+    if not ConsentText.objects.current().filter(pk=text.pk).exists():
+        raise ValidationError(f"“{text}” is not the current version of this consent; choose the current one.")
+    signed_name = " ".join(signed_name.split())
+    if not signed_name:
+        raise ValidationError({"signed_name": "The client must type their name to sign."})
+    if Consent.objects.in_force().filter(client=client, text=text).exists():
+        raise ValidationError(f"{client.full_name} has already signed “{text}” and it has not been withdrawn.")
+    consent = Consent(
+        client=client,
+        text=text,
+        signed_name=signed_name,
+        signed_at=timezone.now(),
+        signed_ip=ip or None,
+        signed_user_agent=(user_agent or "")[:500],
+        signed_in_clinic=True,
+        witnessed_by=witnessed_by,
+    )
+    consent.full_clean()
+    consent.save()
+    return consent

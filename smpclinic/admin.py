@@ -1,0 +1,194 @@
+"""What every clinical admin shares (archive, never delete; history; audit fields), and the settings record."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from simple_history.admin import SimpleHistoryAdmin
+
+from smpclinic.models import Archivable, ChoiceLookup, ClinicSettings
+from smpclinic.paginators import EstimatedCountPaginator
+
+# Written by the app (or by Django), never typed into a form; shown read-only where present.
+AUDIT_FIELDS = ("public_id", "created_at", "updated_at")
+ARCHIVE_FIELDS = ("archived_at", "archived_by", "archive_reason")
+
+
+class ArchivedListFilter(admin.SimpleListFilter):
+    """Active records by default, like the rest of the app; archived ones on request."""
+
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Archived"), ("all", "All")]
+
+    def choices(self, changelist):
+        # Django's first choice is "All" for "no parameter"; here no parameter means active.
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Active",
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=self.value() != "yes")
+
+
+class ArchivableAdminMixin:
+    """Archive instead of delete: an "Archive selected" action and an "Archived" filter.
+
+    Put it before ClinicalAdmin (or any ModelAdmin) for a model built on Archivable.
+    """
+
+    actions = ["archive_selected"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_archive_permission(self, request) -> bool:
+        return request.user.has_perm("cases.archive_record")
+
+    def get_list_filter(self, request):
+        return (ArchivedListFilter, *super().get_list_filter(request))
+
+    @admin.action(description="Archive selected %(verbose_name_plural)s", permissions=["archive"])
+    def archive_selected(self, request, queryset):
+        reason = f"Archived in admin by {request.user.get_username()}"
+        with transaction.atomic():
+            # One save per record rather than one UPDATE, so each archiving enters its history.
+            records = list(queryset.filter(archived_at__isnull=True))
+            for record in records:
+                record.archive(by=request.user, reason=reason)
+        opts = self.model._meta
+        name = opts.verbose_name if len(records) == 1 else opts.verbose_name_plural
+        self.message_user(request, f"Archived {len(records)} {name}.", messages.SUCCESS)
+
+
+class LookupCheckboxesMixin:
+    """Lookups are short fixed lists (zones, reasons…): checkboxes read better than a multi-select."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if issubclass(db_field.related_model, ChoiceLookup):
+            kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ClinicalAdminMixin(LookupCheckboxesMixin):
+    """Clinical records: never deleted, audit fields read-only, no whole-table counts."""
+
+    # Every clinical table grows with the number of clients: no whole-table count, and no
+    # "Show counts" link, whose facet counts run one COUNT per filter choice.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *record_fields(self.model))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.fieldsets:
+            # Declared fieldsets hold the clinical fields; the audit trail goes last, folded.
+            fieldsets = [*fieldsets, ("Record", {"classes": ["collapse"], "fields": record_fields(self.model)})]
+        return fieldsets
+
+
+class ClinicalAdmin(ClinicalAdminMixin, SimpleHistoryAdmin):
+    """Base for clinical models with `history`; Archivable ones put ArchivableAdminMixin before it."""
+
+
+class ClinicalInline(LookupCheckboxesMixin, admin.TabularInline):
+    """A parent's clinical records as a table: none deleted, archived ones left to their own list."""
+
+    extra = 0
+    show_change_link = True
+    select_related: tuple[str, ...] = ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related(*self.select_related)
+        if issubclass(self.model, Archivable):
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
+
+
+class ReadOnlyInline(ClinicalInline):
+    """Records with a workflow of their own (approval, safety checks) are changed on their own page."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Shown fields may be ones no form can hold (versions, approval stamps).
+        return self.fields
+
+
+def record_fields(model) -> tuple[str, ...]:
+    """The audit fields `model` has, in display order."""
+    names = {field.name for field in model._meta.get_fields()}
+    return tuple(name for name in (*AUDIT_FIELDS, *ARCHIVE_FIELDS) if name in names)
+
+
+class LookupAdmin(admin.ModelAdmin):
+    """Lookup rows mirror TextChoices (synced after migrate): only their order may change."""
+
+    list_display = ["code", "label", "position"]
+    list_editable = ["position"]
+    search_fields = ["code"]
+    readonly_fields = ["code", "label"]
+    fields = ["code", "label", "position"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ClinicSettings)
+class ClinicSettingsAdmin(admin.ModelAdmin):
+    """One record (the model pins id=1): it can be added once and never deleted."""
+
+    list_display = ["name", "time_zone", "min_laser_interval_weeks", "isotretinoin_washout_months", "updated_at"]
+    readonly_fields = ["updated_at"]
+    fieldsets = [
+        ("Clinic", {"fields": ["name", "address", "phone", "email", "website", "time_zone", "currency"]}),
+        (
+            "Rules",
+            {
+                "fields": [
+                    "min_laser_interval_weeks",
+                    "min_saline_interval_weeks",
+                    "isotretinoin_washout_months",
+                    "reminder_lead_days",
+                    "idle_logout_minutes",
+                ]
+            },
+        ),
+        ("Record", {"fields": ["updated_at"]}),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not ClinicSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

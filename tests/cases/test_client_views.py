@@ -1,0 +1,671 @@
+"""Clients (staff): list, register, edit, detail, consent signed in clinic; and their services."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.choices import CaseStatus, ConsentKind, Fitzpatrick
+from cases.models import Client, Consent, ConsentText
+from cases.services.clients import (
+    PossibleDuplicateClient,
+    client_create,
+    client_update,
+    consent_record_in_clinic,
+)
+from smpclinic.models import ClinicSettings
+from tests import factories
+
+NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
+TODAY = NOW.date()
+LIST = reverse("cases:client_list")
+CREATE = reverse("cases:client_create")
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def detail_url(client) -> str:
+    return reverse("cases:client_detail", kwargs={"client_id": client.public_id})
+
+
+def edit_url(client) -> str:
+    return reverse("cases:client_edit", kwargs={"client_id": client.public_id})
+
+
+def consent_url(client) -> str:
+    return reverse("cases:consent_record", kwargs={"client_id": client.public_id})
+
+
+def names_listed(response) -> list[str]:
+    return [client.full_name for client in response.context["page"]]
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "first_name": "Dara",
+        "last_name": "Quinn",
+        "preferred_name": "",
+        "date_of_birth": "1980-03-04",
+        "email": "dara@example.com",
+        "phone": "07700 900123",
+        "address": "1 High Street",
+        "fitzpatrick_type": "IV",
+        "norwood_stage": "III",
+        "allergies": "",
+        "medications": "",
+        "internal_notes": "Prefers mornings.",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+# Permissions ---------------------------------------------------------------------------
+
+PAGES = ["list", "create", "detail", "edit", "consent"]
+
+
+def _url(page: str, client) -> str:
+    return {
+        "list": LIST,
+        "create": CREATE,
+        "detail": detail_url(client),
+        "edit": edit_url(client),
+        "consent": consent_url(client),
+    }[page]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_anonymous_is_sent_to_login(page, anonymous, client_a):
+    url = _url(page, client_a)
+    response = anonymous.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_client_is_refused(page, as_client_a, client_a):
+    assert as_client_a.get(_url(page, client_a)).status_code == 403
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
+def test_staff_and_managers_see_every_page(page, persona, request, client_a):
+    assert request.getfixturevalue(persona).get(_url(page, client_a)).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["detail", "edit", "consent"])
+def test_archived_client_is_not_found(page, as_staff):
+    archived = factories.ClientFactory(archived_at=timezone.now())
+    assert as_staff.get(_url(page, archived)).status_code == 404
+
+
+def test_client_posting_is_refused_and_saves_nothing(as_client_a, client_a):
+    assert as_client_a.post(CREATE, form_data()).status_code == 403
+    assert as_client_a.post(edit_url(client_a), form_data()).status_code == 403
+    assert not Client.objects.filter(last_name="Quinn").exists()
+
+
+# Contraindication QuerySet ---------------------------------------------------------------
+
+FLAG_CASES = [
+    {"pregnant_or_breastfeeding": True},
+    {"photosensitising_medication": True},
+    {"gold_therapy": True},
+    {"active_infection": True},
+    {"open_wounds": True},
+    {"recent_sunburn_or_tan": True},
+    {"keloid_history": True},
+    {"ink_allergy": True},
+    {"isotretinoin_last_dose": TODAY - datetime.timedelta(days=30)},
+    {"isotretinoin_last_dose": TODAY - datetime.timedelta(days=300)},  # outside 6 months
+    {"immunosuppression_last": TODAY - datetime.timedelta(days=60)},
+    {"immunosuppression_last": TODAY - datetime.timedelta(days=400)},  # outside 6 months
+    {},
+]
+
+
+@pytest.mark.parametrize("fields", FLAG_CASES)
+def test_has_contraindication_agrees_with_the_model_method(fields, db):
+    client = factories.ClientFactory(**fields)
+    expected = bool(client.contraindications())
+    assert Client.objects.with_contraindication().filter(pk=client.pk).exists() is expected
+    assert Client.objects.without_contraindication().filter(pk=client.pk).exists() is not expected
+    assert Client.objects.for_list().get(pk=client.pk).has_contraindication is expected
+
+
+def test_isotretinoin_uses_the_clinic_washout(db):
+    client = factories.ClientFactory(isotretinoin_last_dose=TODAY - datetime.timedelta(days=250))
+    assert not Client.objects.with_contraindication().filter(pk=client.pk).exists()  # default 6 months
+    clinic = ClinicSettings.load()
+    clinic.isotretinoin_washout_months = 12
+    clinic.save()
+    assert Client.objects.with_contraindication().filter(pk=client.pk).exists()
+    assert client.contraindications(clinic=clinic)
+
+
+# Client list --------------------------------------------------------------------------------
+
+
+def test_list_shows_active_clients_with_their_columns(as_staff):
+    alice = factories.ClientFactory(
+        first_name="Alice",
+        last_name="Able",
+        date_of_birth=datetime.date(1990, 12, 1),
+        keloid_history=True,
+        fitzpatrick_type=Fitzpatrick.V,
+    )
+    factories.CaseFactory.create_batch(2, client=alice, status=CaseStatus.IN_TREATMENT)
+    factories.CaseFactory(client=alice, status=CaseStatus.WITHDRAWN, withdrawn_reason="Moved away")
+    factories.CaseFactory(client=alice, archived_at=timezone.now())
+    factories.ClientFactory(first_name="Zed", last_name="Gone", archived_at=timezone.now())
+
+    response = as_staff.get(LIST)
+
+    html = response.content.decode()
+    assert names_listed(response) == ["Alice Able"]
+    pattern = rf"<tr>\s*<td><a href=\"{detail_url(alice)}\">Able, Alice</a>.*?</tr>"
+    row = re.search(pattern, html, re.S).group(0)
+    assert "1 Dec 1990 (35)" in row
+    assert "<td>V</td>" in row
+    assert '<td class="num">2</td>' in row  # withdrawn and archived cases are not open
+    assert "Contraindication" in row
+    assert "Gone" not in html
+
+
+@pytest.mark.parametrize(
+    "query", ["alice", "ABLE", "alice.able@example.com", "07700 111222", "SMP-2026-0001", "alice able"]
+)
+def test_search_by_name_email_phone_or_case_reference(query, as_staff):
+    alice = factories.ClientFactory(
+        first_name="Alice", last_name="Able", email="alice.able@example.com", phone="07700 111222"
+    )
+    case = factories.CaseFactory(client=alice)
+    assert case.reference == "SMP-2026-0001"
+    factories.ClientFactory(first_name="Bob", last_name="Baker")
+
+    response = as_staff.get(LIST, {"q": query})
+
+    assert names_listed(response) == ["Alice Able"]
+
+
+def test_filter_by_case_status_and_lead_artist_on_the_same_case(as_staff):
+    artist = factories.ArtistFactory()
+    both = factories.CaseFactory(status=CaseStatus.PLANNING, lead_artist=artist).client
+    status_only = factories.CaseFactory(status=CaseStatus.PLANNING).client
+    artist_only = factories.CaseFactory(status=CaseStatus.ASSESSMENT, lead_artist=artist).client
+    split = factories.ClientFactory()  # planning with someone else, assessment with the artist
+    factories.CaseFactory(client=split, status=CaseStatus.PLANNING)
+    factories.CaseFactory(client=split, status=CaseStatus.ASSESSMENT, lead_artist=artist)
+
+    by_status = as_staff.get(LIST, {"status": "planning"})
+    by_artist = as_staff.get(LIST, {"lead_artist": str(artist.public_id)})
+    by_both = as_staff.get(LIST, {"status": "planning", "lead_artist": str(artist.public_id)})
+
+    assert set(names_listed(by_status)) == {both.full_name, status_only.full_name, split.full_name}
+    assert set(names_listed(by_artist)) == {both.full_name, artist_only.full_name, split.full_name}
+    assert names_listed(by_both) == [both.full_name]
+
+
+def test_filter_by_fitzpatrick_and_contraindication(as_staff):
+    dark_flagged = factories.ClientFactory(fitzpatrick_type=Fitzpatrick.VI, active_infection=True)
+    dark_clear = factories.ClientFactory(fitzpatrick_type=Fitzpatrick.VI)
+    light_flagged = factories.ClientFactory(
+        fitzpatrick_type=Fitzpatrick.II, isotretinoin_last_dose=TODAY - datetime.timedelta(days=10)
+    )
+
+    assert set(names_listed(as_staff.get(LIST, {"fitzpatrick": "VI"}))) == {
+        dark_flagged.full_name,
+        dark_clear.full_name,
+    }
+    assert set(names_listed(as_staff.get(LIST, {"contraindication": "yes"}))) == {
+        dark_flagged.full_name,
+        light_flagged.full_name,
+    }
+    assert names_listed(as_staff.get(LIST, {"contraindication": "no"})) == [dark_clear.full_name]
+    assert names_listed(as_staff.get(LIST, {"fitzpatrick": "VI", "contraindication": "no"})) == [dark_clear.full_name]
+
+
+def test_invalid_filter_value_is_reported_and_ignored(as_staff):
+    factories.ClientFactory(first_name="Alice")
+    response = as_staff.get(LIST, {"status": "lost", "fitzpatrick": "IX"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert names_listed(response) != []
+
+
+def test_no_match_message(as_staff):
+    factories.ClientFactory(first_name="Alice")
+    response = as_staff.get(LIST, {"q": "nobody-like-this"})
+    assert "No client matches this search." in response.content.decode()
+
+
+def test_paginated_by_25_keeping_the_filters(as_staff):
+    for i in range(30):
+        factories.ClientFactory(last_name=f"Keller{i:02d}", fitzpatrick_type=Fitzpatrick.IV)
+    factories.ClientFactory(last_name="Other", fitzpatrick_type=Fitzpatrick.I)
+
+    first = as_staff.get(LIST, {"q": "keller", "fitzpatrick": "IV"})
+    second = as_staff.get(LIST, {"q": "keller", "fitzpatrick": "IV", "page": 2})
+
+    assert len(names_listed(first)) == 25
+    assert len(names_listed(second)) == 5
+    assert set(names_listed(first)).isdisjoint(names_listed(second))
+    assert 'href="?q=keller&amp;fitzpatrick=IV&amp;page=2"' in first.content.decode()
+    assert 'href="?q=keller&amp;fitzpatrick=IV&amp;page=1"' in second.content.decode()
+    assert "Page 2 of 2" in second.content.decode()
+
+
+def _list_rows(n: int, artist):
+    for _ in range(n):
+        client = factories.ClientFactory(keloid_history=True)
+        factories.CaseFactory(client=client, lead_artist=artist, status=CaseStatus.IN_TREATMENT)
+
+
+def _queries(http, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = http.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_does_not_grow(as_staff):
+    artist = factories.ArtistFactory()
+    _list_rows(5, artist)
+    url = f"{LIST}?contraindication=yes&lead_artist={artist.public_id}"
+    as_staff.get(url)  # warm up: session, clinic settings
+    with_5 = _queries(as_staff, url)
+    _list_rows(45, artist)
+    with_50 = _queries(as_staff, url)
+    # session, user, groups, clinic settings, lead-artist choice, count, page, artists for the select
+    assert with_5 == with_50
+    assert with_50 <= 10
+
+
+# Create --------------------------------------------------------------------------------------
+
+
+def test_create_form_has_labelled_date_fields(as_staff):
+    html = " ".join(as_staff.get(CREATE).content.decode().split())
+    assert '<label for="id_date_of_birth"' in html
+    assert re.search(r'<input type="date" name="date_of_birth"[^>]*max="2026-11-25"', html)
+    assert 'type="date" name="isotretinoin_last_dose"' in html
+    assert "save_anyway" not in html  # only offered next to a duplicate warning
+
+
+def test_create_saves_and_redirects_to_the_client(as_staff):
+    response = as_staff.post(CREATE, form_data(email="Dara@Example.com", first_name="  Dara "))
+    client = Client.objects.get(last_name="Quinn")
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(client)
+    assert client.first_name == "Dara"
+    assert client.email == "dara@example.com"
+    assert client.fitzpatrick_type == "IV"
+    assert client.date_of_birth == datetime.date(1980, 3, 4)
+    follow = as_staff.get(response["Location"])
+    assert "Dara Quinn is registered." in follow.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"date_of_birth": "2026-11-26"}, "date_of_birth", "Date of birth cannot be in the future."),
+        ({"date_of_birth": "1899-12-31"}, "date_of_birth", "Date of birth must be after 1900."),
+        ({"date_of_birth": "04/03/80x"}, "date_of_birth", "Enter a valid date."),
+        ({"date_of_birth": None}, "date_of_birth", "This field is required."),
+        ({"first_name": ""}, "first_name", "This field is required."),
+        ({"last_name": "   "}, "last_name", "This field is required."),
+        ({"fitzpatrick_type": ""}, "fitzpatrick_type", "This field is required."),
+        ({"fitzpatrick_type": "VII"}, "fitzpatrick_type", "Select a valid choice."),
+        ({"norwood_stage": "IX"}, "norwood_stage", "Select a valid choice."),
+        ({"email": "not-an-address"}, "email", "Enter a valid email address."),
+        ({"isotretinoin_last_dose": "2026-12-01"}, "isotretinoin_last_dose", "This date cannot be in the future."),
+        ({"immunosuppression_last": "2027-01-01"}, "immunosuppression_last", "This date cannot be in the future."),
+    ],
+)
+def test_create_refuses_bad_input(overrides, field, message, as_staff):
+    response = as_staff.post(CREATE, form_data(**overrides))
+    assert response.status_code == 200
+    errors = response.context["form"].errors[field]
+    assert any(message in error for error in errors), errors
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Client.objects.exists()
+
+
+def test_duplicate_by_name_and_birth_date_warns_and_saves_nothing(as_staff):
+    existing = factories.ClientFactory(
+        first_name="dara", last_name="QUINN", date_of_birth=datetime.date(1980, 3, 4), email="other@example.com"
+    )
+
+    response = as_staff.post(CREATE, form_data())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "This client may already be registered" in html
+    assert f'href="{detail_url(existing)}"' in html
+    assert 'name="save_anyway"' in html
+    assert Client.objects.count() == 1
+
+
+def test_duplicate_by_email_ignoring_case(as_staff):
+    existing = factories.ClientFactory(first_name="Other", email="DARA@example.com")
+    response = as_staff.post(CREATE, form_data())
+    assert response.context["duplicates"] == [existing]
+    assert Client.objects.count() == 1
+
+
+def test_duplicate_confirmed_saves(as_staff):
+    factories.ClientFactory(first_name="Dara", last_name="Quinn", date_of_birth=datetime.date(1980, 3, 4))
+    response = as_staff.post(CREATE, form_data(save_anyway="on"))
+    assert response.status_code == 302
+    assert Client.objects.filter(first_name="Dara", last_name="Quinn").count() == 2
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"first_name": "Dara", "last_name": "Quinn", "date_of_birth": datetime.date(1981, 3, 4)},
+        {"first_name": "Dara", "last_name": "Quinn", "date_of_birth": datetime.date(1980, 3, 4), "archived": True},
+    ],
+)
+def test_no_warning_for_different_birth_date_or_archived_client(other, as_staff):
+    archived = other.pop("archived", False)
+    factories.ClientFactory(**other, archived_at=timezone.now() if archived else None)
+    response = as_staff.post(CREATE, form_data())
+    assert response.status_code == 302
+
+
+# Edit ------------------------------------------------------------------------------------------
+
+
+def test_edit_form_is_prefilled(as_staff):
+    client = factories.ClientFactory(first_name="Erin", date_of_birth=datetime.date(1979, 1, 2))
+    html = as_staff.get(edit_url(client)).content.decode()
+    assert 'value="Erin"' in html
+    assert 'value="1979-01-02"' in html
+    assert "Edit Erin" in html
+
+
+def test_edit_saves(as_staff):
+    client = factories.ClientFactory(first_name="Erin", last_name="Old")
+    response = as_staff.post(edit_url(client), form_data(first_name="Erin", last_name="New", keloid_history="on"))
+    client.refresh_from_db()
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(client)
+    assert client.last_name == "New"
+    assert client.keloid_history is True
+    assert client.history.count() == 2
+
+
+def test_edit_refuses_bad_input(as_staff):
+    client = factories.ClientFactory(first_name="Erin", last_name="Old")
+    response = as_staff.post(edit_url(client), form_data(last_name="New", date_of_birth="2030-01-01"))
+    assert response.status_code == 200
+    assert "Date of birth cannot be in the future." in response.content.decode()
+    assert "Edit Erin Old" in response.content.decode()
+    client.refresh_from_db()
+    assert client.last_name == "Old"
+
+
+def test_edit_warns_when_the_change_makes_a_duplicate(as_staff):
+    existing = factories.ClientFactory(email="taken@example.com")
+    client = factories.ClientFactory(first_name="Erin", email="erin@example.com")
+
+    response = as_staff.post(edit_url(client), form_data(first_name="Erin", email="Taken@example.com"))
+
+    assert response.context["duplicates"] == [existing]
+    client.refresh_from_db()
+    assert client.email == "erin@example.com"
+    confirmed = as_staff.post(
+        edit_url(client), form_data(first_name="Erin", email="taken@example.com", save_anyway="on")
+    )
+    assert confirmed.status_code == 302
+    client.refresh_from_db()
+    assert client.email == "taken@example.com"
+
+
+def test_edit_of_a_confirmed_duplicate_does_not_ask_again(as_staff):
+    factories.ClientFactory(first_name="Dara", last_name="Quinn", date_of_birth=datetime.date(1980, 3, 4))
+    twin = factories.ClientFactory(
+        first_name="Dara", last_name="Quinn", date_of_birth=datetime.date(1980, 3, 4), email="dara@example.com"
+    )
+    response = as_staff.post(edit_url(twin), form_data(phone="07700 000000"))
+    assert response.status_code == 302
+    twin.refresh_from_db()
+    assert twin.phone == "07700 000000"
+
+
+# Services ----------------------------------------------------------------------------------------
+
+
+def test_client_create_service_refuses_duplicates_until_allowed(db):
+    first = client_create(
+        first_name="Ann", last_name="Lee", date_of_birth=datetime.date(1970, 1, 1), fitzpatrick_type="I"
+    )
+    with pytest.raises(PossibleDuplicateClient) as raised:
+        client_create(first_name="ANN", last_name="lee", date_of_birth=datetime.date(1970, 1, 1), fitzpatrick_type="I")
+    assert raised.value.duplicates == [first]
+    client_create(
+        first_name="Ann",
+        last_name="Lee",
+        date_of_birth=datetime.date(1970, 1, 1),
+        fitzpatrick_type="I",
+        allow_duplicate=True,
+    )
+    assert Client.objects.count() == 2
+
+
+def test_client_services_refuse_bad_values_and_unknown_fields(db):
+    with pytest.raises(ValidationError) as raised:
+        client_create(first_name="Ann", last_name="Lee", date_of_birth=datetime.date(2027, 1, 1), fitzpatrick_type="I")
+    assert "Date of birth cannot be in the future." in str(raised.value)
+    client = factories.ClientFactory()
+    with pytest.raises(ValidationError, match="cannot be set here"):
+        client_update(client=client, user=None)
+    archived = factories.ClientFactory(archived_at=timezone.now())
+    with pytest.raises(ValidationError, match="archived"):
+        client_update(client=archived, phone="1")
+    assert not Client.objects.filter(date_of_birth=datetime.date(2027, 1, 1)).exists()
+
+
+# Detail ------------------------------------------------------------------------------------------
+
+
+def test_detail_shows_contraindications_at_the_top_blocking_in_red(as_staff):
+    client = factories.ClientFactory(
+        active_infection=True, keloid_history=True, isotretinoin_last_dose=TODAY - datetime.timedelta(days=20)
+    )
+    html = as_staff.get(detail_url(client)).content.decode()
+    panel = re.search(r'<section class="card contraindications.*?</section>', html, re.S).group(0)
+    assert html.index("contraindications-heading") < html.index("cases-heading")
+    blocking = re.findall(r'<li class="text-danger fw-bold">(.*?)</li>', panel, re.S)
+    assert len(blocking) == 2
+    assert any("Isotretinoin within 6 months" in item for item in blocking)
+    assert any("Active infection" in item for item in blocking)
+    assert "Caution</span>Keloid history" in panel
+
+
+def test_detail_without_contraindications(as_staff):
+    client = factories.ClientFactory()
+    assert "No contraindications for laser work recorded." in as_staff.get(detail_url(client)).content.decode()
+
+
+def test_detail_shows_contact_notes_consents_cases_and_actions(as_staff, staff_user):
+    client = factories.ClientFactory(
+        email="erin@example.com",
+        phone="07700 123456",
+        allergies="Latex",
+        medications="Minoxidil",
+        internal_notes="Nervous about lasers.",
+    )
+    open_case = factories.CaseFactory(client=client, status=CaseStatus.PLANNING)
+    archived_case = factories.CaseFactory(client=client, archived_at=timezone.now())
+    signed = factories.ConsentFactory(
+        client=client,
+        text=factories.ConsentTextFactory(kind=ConsentKind.LASER_TREATMENT, version=2),
+        witnessed_by=staff_user,
+    )
+    factories.ConsentFactory(
+        client=client,
+        text=factories.ConsentTextFactory(kind=ConsentKind.PHOTO_TEACHING),
+        withdrawn_at=timezone.now(),
+        withdrawn_reason="Changed my mind",
+    )
+
+    html = as_staff.get(detail_url(client)).content.decode()
+
+    for text in ("erin@example.com", "07700 123456", "Latex", "Minoxidil", "Nervous about lasers."):
+        assert text in html
+    assert f'href="{reverse("cases:case_detail", kwargs={"case_id": open_case.public_id})}"' in html
+    assert "Planning" in html
+    assert archived_case.reference not in html
+    consents = re.search(r'aria-labelledby="consents-heading".*?</section>', html, re.S).group(0)
+    assert "Laser treatment" in consents and "v2" in consents and "Signed" in consents
+    assert signed.signed_name in consents and "in clinic" in consents
+    assert "Withdrawn 25 Nov 2026" in consents and "Changed my mind" in consents
+    assert reverse("cases:case_create", kwargs={"client_id": client.public_id}) in html
+    assert edit_url(client) in html
+    assert consent_url(client) in html
+
+
+def _detail_rows(client, n: int, staff_user):
+    for _ in range(n):
+        factories.CaseFactory(client=client)
+        text = factories.ConsentTextFactory(kind=ConsentKind.DATA_PROCESSING, version=ConsentText.objects.count() + 1)
+        factories.ConsentFactory(client=client, text=text, witnessed_by=staff_user)
+
+
+def test_detail_query_count_does_not_grow(as_staff, staff_user):
+    client = factories.ClientFactory(keloid_history=True)
+    _detail_rows(client, 5, staff_user)
+    url = detail_url(client)
+    as_staff.get(url)  # warm up: session, clinic settings
+    with_5 = _queries(as_staff, url)
+    _detail_rows(client, 45, staff_user)
+    with_50 = _queries(as_staff, url)
+    # session, user, groups, client, clinic settings, cases, consents
+    assert with_5 == with_50
+    assert with_50 <= 8
+
+
+# Consent signed in clinic ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def texts(db):
+    return {
+        "laser_v1": factories.ConsentTextFactory(kind=ConsentKind.LASER_TREATMENT, version=1),
+        "laser_v2": factories.ConsentTextFactory(kind=ConsentKind.LASER_TREATMENT, version=2, title="Laser v2"),
+        "retired": factories.ConsentTextFactory(
+            kind=ConsentKind.PHOTO_TEACHING, version=1, retired_on=TODAY - datetime.timedelta(days=1)
+        ),
+        "future": factories.ConsentTextFactory(
+            kind=ConsentKind.DATA_PROCESSING, version=1, effective_from=TODAY + datetime.timedelta(days=5)
+        ),
+        "data": factories.ConsentTextFactory(kind=ConsentKind.SMP_CORRECTION, version=1, title="SMP correction"),
+    }
+
+
+def test_only_current_versions_are_offered(as_staff, client_a, texts):
+    response = as_staff.get(consent_url(client_a))
+    offered = list(response.context["form"].fields["text"].queryset)
+    assert set(offered) == {texts["laser_v2"], texts["data"]}
+    assert set(ConsentText.objects.current()) == {texts["laser_v2"], texts["data"]}
+    html = " ".join(response.content.decode().split())
+    assert '<label for="id_signed_name"' in html
+    assert "<details" in html and texts["laser_v2"].body in html
+
+
+def test_record_consent(as_staff, staff_user, client_a, texts):
+    response = as_staff.post(
+        consent_url(client_a),
+        {"text": texts["laser_v2"].pk, "signed_name": "  Alice   Able ", "signed_in_clinic": "on"},
+        HTTP_USER_AGENT="Clinic tablet",
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(client_a)
+    consent = Consent.objects.get()
+    assert consent.client == client_a
+    assert consent.text == texts["laser_v2"]
+    assert consent.signed_name == "Alice Able"
+    assert consent.signed_in_clinic is True
+    assert consent.witnessed_by == staff_user
+    assert consent.signed_ip == "10.1.2.3"
+    assert consent.signed_user_agent == "Clinic tablet"
+    assert consent.signed_at == NOW
+    assert "signed by Alice Able is recorded" in as_staff.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"signed_in_clinic": ""}, "signed_in_clinic", "Confirm the client signed in the clinic"),
+        ({"signed_name": "   "}, "signed_name", "This field is required."),
+        ({"text": ""}, "text", "This field is required."),
+        ({"text": "old"}, "text", "Select a valid choice."),
+        ({"text": "retired"}, "text", "Select a valid choice."),
+    ],
+)
+def test_record_consent_refuses_bad_input(data, field, message, as_staff, client_a, texts):
+    post = {"text": texts["laser_v2"].pk, "signed_name": "Alice Able", "signed_in_clinic": "on"}
+    post.update(data)
+    if post["text"] in ("old", "retired"):
+        post["text"] = texts["laser_v1" if post["text"] == "old" else "retired"].pk
+    response = as_staff.post(consent_url(client_a), {k: v for k, v in post.items() if v != ""})
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert not Consent.objects.exists()
+
+
+def test_a_version_already_in_force_is_not_signed_twice(as_staff, client_a, texts):
+    factories.ConsentFactory(client=client_a, text=texts["laser_v2"])
+    response = as_staff.post(
+        consent_url(client_a), {"text": texts["laser_v2"].pk, "signed_name": "Alice Able", "signed_in_clinic": "on"}
+    )
+    assert response.status_code == 200
+    assert "has already signed" in response.content.decode()
+    assert Consent.objects.count() == 1
+
+
+def test_a_withdrawn_consent_can_be_signed_again(as_staff, client_a, texts):
+    factories.ConsentFactory(client=client_a, text=texts["laser_v2"], withdrawn_at=timezone.now())
+    response = as_staff.post(
+        consent_url(client_a), {"text": texts["laser_v2"].pk, "signed_name": "Alice Able", "signed_in_clinic": "on"}
+    )
+    assert response.status_code == 302
+    assert Consent.objects.in_force().filter(client=client_a).count() == 1
+
+
+def test_no_current_text_is_explained(as_staff, client_a):
+    html = as_staff.get(consent_url(client_a)).content.decode()
+    assert "There is no current consent text to sign." in html
+
+
+def test_consent_service_refuses_a_superseded_version_and_archived_clients(db, staff_user, client_a, texts):
+    with pytest.raises(ValidationError, match="not the current version"):
+        consent_record_in_clinic(
+            client=client_a,
+            text=texts["laser_v1"],
+            signed_name="Alice Able",
+            witnessed_by=staff_user,
+            ip=None,
+            user_agent="",
+        )
+    archived = factories.ClientFactory(archived_at=timezone.now())
+    with pytest.raises(ValidationError, match="archived"):
+        consent_record_in_clinic(
+            client=archived, text=texts["laser_v2"], signed_name="X", witnessed_by=staff_user, ip=None, user_agent=""
+        )
+    assert not Consent.objects.exists()
