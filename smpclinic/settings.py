@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "smpclinic.context_processors.user_roles",
             ],
+            "builtins": ["smpclinic.templatetags.clinic"],
         },
     },
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cases.choices import PlanStatus
 from tests import factories
@@ -89,12 +90,20 @@ def test_every_url_is_listed():
 def world(db, client_a):
     """One of every record, belonging to client A, so each URL has real arguments."""
     case = factories.CaseFactory(client=client_a)
-    plan = factories.ApprovedPlanFactory(case=case, status=PlanStatus.PROPOSED)
+    draft = factories.TreatmentPlanFactory(case=case)
+    # Each plan page is tried on a plan in the state where the page is offered.
+    submitted = factories.TreatmentPlanFactory(
+        case=factories.CaseFactory(client=client_a), status=PlanStatus.PROPOSED, submitted_at=timezone.now()
+    )
+    approved = factories.ApprovedPlanFactory(case=factories.CaseFactory(client=client_a))
     return {
         "client_id": client_a.public_id,
         "case_id": case.public_id,
-        "plan_id": plan.public_id,
-        "step_id": factories.PlanStepFactory(plan=plan).public_id,
+        "case_without_plan_id": factories.CaseFactory(client=client_a).public_id,
+        "plan_id": draft.public_id,
+        "submitted_plan_id": submitted.public_id,
+        "approved_plan_id": approved.public_id,
+        "step_id": factories.PlanStepFactory(plan=draft).public_id,
         "consultation_id": factories.ConsultationFactory(case=case).public_id,
         "issue_id": factories.IssueFactory(case=case).public_id,
         "session_id": factories.LaserSessionFactory(case=case).public_id,
@@ -104,10 +113,18 @@ def world(db, client_a):
     }
 
 
+# URLs whose argument comes from a differently named entry of the world.
+WORLD_KEY_BY_URL = {
+    "cases:correction_session_edit": {"session_id": "correction_session_id"},
+    "cases:plan_create": {"case_id": "case_without_plan_id"},
+    "cases:plan_review": {"plan_id": "submitted_plan_id"},
+    "cases:plan_accept": {"plan_id": "approved_plan_id"},
+}
+
+
 def _kwargs_for(name: str, world: dict) -> dict:
-    if name == "cases:correction_session_edit":
-        return {"session_id": world["correction_session_id"]}
-    return {param: world[param] for param in _params_of(name)}
+    keys = WORLD_KEY_BY_URL.get(name, {})
+    return {param: world[keys.get(param, param)] for param in _params_of(name)}
 
 
 def _params_of(name: str) -> list[str]:

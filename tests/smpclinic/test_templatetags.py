@@ -1,0 +1,23 @@
+from django.template import Context, Template
+
+from tests import factories
+
+
+def render(source: str, **context) -> str:
+    return Template(source).render(Context(context))
+
+
+def test_person_prefers_the_full_name(db):
+    user = factories.UserFactory(username="jdoe", first_name="Jane", last_name="Doe")
+    assert render("{{ user|person }}", user=user) == "Jane Doe"
+
+
+def test_person_falls_back_to_the_username(db):
+    user = factories.UserFactory(username="jdoe", first_name="", last_name="")
+    assert render("{{ user|person }}", user=user) == "jdoe"
+
+
+def test_person_of_nobody_is_a_dash_or_the_given_text():
+    """A plan submitted by a since-removed user must still render (it used to raise)."""
+    assert render("{{ user|person }}", user=None) == "—"
+    assert render('{{ user|person:"nobody" }}', user=None) == "nobody"
