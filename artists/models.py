@@ -132,7 +132,7 @@ class CertificationQuerySet(ArchivableQuerySet):
         return self.filter(archived_at__isnull=True, expires_on__lt=day)
 
 
-class Certification(Archivable, Timestamped):
+class Certification(Archivable, PublicIdMixin, Timestamped):
     class Kind(models.TextChoices):
         SMP_TRAINING = "smp_training", "SMP training"
         BLOODBORNE_PATHOGENS = "bloodborne_pathogens", "Bloodborne pathogens"

@@ -245,3 +245,10 @@ class OverrideRule(models.TextChoices):
     ZONE_INTERVAL = "zone_interval", "Session on a zone within the minimum interval"
     DARK_SKIN_WAVELENGTH = "dark_skin_wavelength", "Wavelength other than 1064 nm on Fitzpatrick IV–VI"
     CONTRAINDICATION = "contraindication", "Contraindication on the client"
+
+
+class ReminderKind(models.TextChoices):
+    CLIENT_SESSION = "client_session", "Client: planned session"
+    CLIENT_FOLLOW_UP = "client_follow_up", "Client: follow-up"
+    STAFF_DIGEST = "staff_digest", "Staff: daily follow-up digest"
+    MANAGER_SUMMARY = "manager_summary", "Managers: weekly summary"

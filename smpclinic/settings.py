@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "artists",
     "cases",
     # Last, so its post_migrate hook sees every other app's permissions.
@@ -202,3 +204,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
+
+# Background work (reminder e-mails) through the Django Tasks API; the database backend
+# needs no other server. A worker drains the queue: `manage.py db_worker`.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("DJANGO_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Client portal invitations: a one-time link to set a password, valid this many hours.
+SMP_INVITATION_VALID_HOURS = env.int("DJANGO_INVITATION_VALID_HOURS", default=72)

@@ -12,13 +12,9 @@ from django.utils import timezone
 
 from cases.choices import PlanStatus
 from tests import factories
-
-PUBLIC = "public"
-PHOTO = "photo"  # staff; clients only their own shared photos
-LOGGED_IN = "logged in"  # any signed-in user, clients included
-STAFF = "staff"  # staff and managers
-MANAGER = "manager"
-ADMIN = "admin"  # Django admin: superusers (is_staff) only
+from tests.url_roles import ADMIN, LOGGED_IN, MANAGER, PHOTO, PORTAL, PUBLIC, STAFF  # noqa: F401
+from tests.url_roles import managers as manager_urls
+from tests.url_roles import portal as portal_urls
 
 # URL name → (role it needs, HTTP method to try)
 ROLE_BY_URL: dict[str, tuple[str, str]] = {
@@ -63,6 +59,8 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "cases:photo_screen": (PHOTO, "get"),
     "cases:photo_thumb": (PHOTO, "get"),
     "cases:photo_archive": (MANAGER, "get"),
+    **manager_urls.ROLES,
+    **portal_urls.ROLES,
 }
 
 PERSONAS = ("anonymous", "client", "staff", "manager", "admin")
@@ -96,6 +94,7 @@ def world(db, client_a):
         case=factories.CaseFactory(client=client_a), status=PlanStatus.PROPOSED, submitted_at=timezone.now()
     )
     approved = factories.ApprovedPlanFactory(case=factories.CaseFactory(client=client_a))
+    certification = factories.CertificationFactory()
     return {
         "client_id": client_a.public_id,
         "case_id": case.public_id,
@@ -110,6 +109,10 @@ def world(db, client_a):
         "correction_session_id": factories.CorrectionSessionFactory(case=case).public_id,
         "followup_id": factories.FollowUpFactory(case=case).public_id,
         "photo_id": factories.PhotoFactory(case=case).public_id,
+        "shared_photo_id": factories.PhotoFactory(case=case, shared_with_client=True).public_id,
+        "consent_id": factories.ConsentFactory(client=client_a).public_id,
+        "artist_id": certification.artist.public_id,
+        "certification_id": certification.public_id,
     }
 
 
@@ -119,6 +122,8 @@ WORLD_KEY_BY_URL = {
     "cases:plan_create": {"case_id": "case_without_plan_id"},
     "cases:plan_review": {"plan_id": "submitted_plan_id"},
     "cases:plan_accept": {"plan_id": "approved_plan_id"},
+    **manager_urls.WORLD_KEYS,
+    **portal_urls.WORLD_KEYS,
 }
 
 
@@ -144,6 +149,8 @@ def _expected(role: str, persona: str, method: str) -> int:
         return 302
     if role == LOGGED_IN:
         return 200
+    if role == PORTAL:
+        return 200 if persona == "client" else 403
     if persona == "client":
         # Photos answer 404 to a client: an unshared photo is not theirs to know about.
         return 404 if role == PHOTO else 403

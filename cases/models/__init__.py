@@ -13,8 +13,10 @@ from .cases import (
 from .clients import Client, Contraindication
 from .consents import Consent, ConsentText
 from .followups import FollowUp
+from .invitations import PortalInvitation
 from .photos import Photo
 from .plans import PlanStep, TreatmentPlan
+from .reminders import SentReminder
 from .sessions import CorrectionSession, LaserDevice, LaserSession, RuleOverride
 
 __all__ = [
@@ -33,9 +35,11 @@ __all__ = [
     "LaserSession",
     "Photo",
     "PlanStep",
+    "PortalInvitation",
     "ReferenceCounter",
     "RegretReason",
     "RuleOverride",
+    "SentReminder",
     "TreatmentPlan",
     "ZoneLookup",
 ]

@@ -4,8 +4,6 @@ from django.urls import path
 
 from cases.views import clients, followups, home, photos, plans, sessions, workspace
 
-app_name = "cases"
-
 urlpatterns = [
     path("", home.staff_home, name="home"),
     # Clients (staff)

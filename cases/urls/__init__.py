@@ -1,0 +1,11 @@
+"""The cases app's URLs, one module per audience; all share the "cases" namespace.
+
+Every view states its role with a decorator from smpclinic.roles, and
+tests/test_url_permissions.py walks every name here with every role.
+"""
+
+from . import managers, portal, staff
+
+app_name = "cases"
+
+urlpatterns = staff.urlpatterns + managers.urlpatterns + portal.urlpatterns

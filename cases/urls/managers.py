@@ -1,0 +1,3 @@
+"""Manager pages: the follow-up review queue and the reports (managers only)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""The client portal: a client's own records, found through request.user."""
+
+urlpatterns = []
