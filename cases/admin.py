@@ -22,9 +22,11 @@ from cases.models import (
     LaserSession,
     Photo,
     PlanStep,
+    PortalInvitation,
     ReferenceCounter,
     RegretReason,
     RuleOverride,
+    SentReminder,
     TreatmentPlan,
     ZoneLookup,
 )
@@ -540,3 +542,37 @@ class ConsentAdmin(ClinicalAdmin):
             # The signature is evidence; only a withdrawal is recorded afterwards.
             readonly = (*readonly, *self.signature_fields)
         return readonly
+
+
+# Portal invitations and reminders: logs written by their services, read here.
+
+
+class ReadOnlyLogAdmin(ClinicalAdminMixin, admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PortalInvitation)
+class PortalInvitationAdmin(ReadOnlyLogAdmin):
+    """Sent from the client page (a new one revokes the old); only the token's hash is kept."""
+
+    list_display = ["created_at", "client", "sent_to", "created_by", "expires_at", "used_at", "revoked_at"]
+    list_filter = [("used_at", admin.EmptyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["client", "created_by"]
+    search_fields = ["client__last_name", "sent_to"]
+    exclude = ["token_hash"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(SentReminder)
+class SentReminderAdmin(ReadOnlyLogAdmin):
+    """What the reminder job sent; the unique key is what stops a second send."""
+
+    list_display = ["claimed_at", "kind", "recipient", "client", "subject", "sent_at"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["client"]
+    search_fields = ["recipient", "key"]
+    date_hierarchy = "claimed_at"

@@ -16,14 +16,17 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import choices
-from cases.models import Case, Client, LaserSession, RuleOverride, TreatmentPlan
+from cases.models import Case, Client, LaserSession, PortalInvitation, RuleOverride, SentReminder, TreatmentPlan
 from smpclinic.models import ClinicSettings
 from smpclinic.paginators import EstimatedCountPaginator
 from tests import factories
 
+DAY = datetime.timedelta(days=1)
 OUR_APPS = ("cases", "artists", "smpclinic")
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label_lower)
 OURS = [model for model in REGISTERED if model._meta.app_label in OUR_APPS]
@@ -33,6 +36,8 @@ NO_ADD = {
     "cases.treatmentplan",  # versions and approval come from the plan workflow
     "cases.photo",  # uploads go through the image pipeline
     "cases.ruleoverride",  # an audit record written when a warning is overridden
+    "cases.portalinvitation",  # sent from the client page, which revokes the older link
+    "cases.sentreminder",  # written by the reminder job
     "cases.referencecounter",  # written only by next_reference()
     "cases.zonelookup",  # lookup rows mirror TextChoices
     "cases.regretreason",
@@ -40,9 +45,10 @@ NO_ADD = {
     "cases.adverseeventkind",
     "artists.specialisation",
     "smpclinic.clinicsettings",  # a singleton, and the demo clinic has its row
+    "django_tasks_database.dbtaskresult",  # tasks are enqueued by code, never typed in
 }
 # Read-only in admin: the change form cannot be posted.
-VIEW_ONLY = {"cases.ruleoverride", "cases.referencecounter"}
+VIEW_ONLY = {"cases.ruleoverride", "cases.referencecounter", "cases.portalinvitation", "cases.sentreminder"}
 
 
 def url(model, view: str, *args) -> str:
@@ -67,6 +73,21 @@ def demo(db):
         message="Frontal hairline was treated 4 weeks ago.",
         reason="Test spot only, agreed with the client.",
         overridden_by=factories.ManagerUserFactory(),
+    )
+    client = session.case.client
+    PortalInvitation.objects.create(
+        client=client, token_hash="0" * 64, sent_to="client@example.com", expires_at=timezone.now() + DAY
+    )
+    SentReminder.objects.create(
+        kind=choices.ReminderKind.CLIENT_SESSION, key=f"demo:{client.pk}", recipient="client@example.com", client=client
+    )
+    # A task the worker finished, so the task-results admin has a row to open.
+    DBTaskResult.objects.create(
+        task_path="cases.tests.demo",
+        args_kwargs={"args": [], "kwargs": {}},
+        status="SUCCESSFUL",
+        backend_name="default",
+        run_after=timezone.now(),
     )
 
 
