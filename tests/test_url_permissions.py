@@ -15,6 +15,8 @@ from tests import factories
 from tests.url_roles import ADMIN, LOGGED_IN, MANAGER, PHOTO, PORTAL, PUBLIC, STAFF  # noqa: F401
 from tests.url_roles import managers as manager_urls
 from tests.url_roles import portal as portal_urls
+from tests.url_roles import portal_care as portal_care_urls
+from tests.url_roles import reports as report_urls
 
 # URL name → (role it needs, HTTP method to try)
 ROLE_BY_URL: dict[str, tuple[str, str]] = {
@@ -60,7 +62,9 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "cases:photo_thumb": (PHOTO, "get"),
     "cases:photo_archive": (MANAGER, "get"),
     **manager_urls.ROLES,
+    **report_urls.ROLES,
     **portal_urls.ROLES,
+    **portal_care_urls.ROLES,
 }
 
 PERSONAS = ("anonymous", "client", "staff", "manager", "admin")
@@ -123,7 +127,9 @@ WORLD_KEY_BY_URL = {
     "cases:plan_review": {"plan_id": "submitted_plan_id"},
     "cases:plan_accept": {"plan_id": "approved_plan_id"},
     **manager_urls.WORLD_KEYS,
+    **report_urls.WORLD_KEYS,
     **portal_urls.WORLD_KEYS,
+    **portal_care_urls.WORLD_KEYS,
 }
 
 

@@ -4,8 +4,10 @@ Every view states its role with a decorator from smpclinic.roles, and
 tests/test_url_permissions.py walks every name here with every role.
 """
 
-from . import managers, portal, staff
+from . import managers, portal, portal_care, reports, staff
 
 app_name = "cases"
 
-urlpatterns = staff.urlpatterns + managers.urlpatterns + portal.urlpatterns
+urlpatterns = (
+    staff.urlpatterns + managers.urlpatterns + reports.urlpatterns + portal.urlpatterns + portal_care.urlpatterns
+)

@@ -1,6 +1,4 @@
-"""Manager pages (issue 5): review queue, reports, team."""
-
-from tests.url_roles import MANAGER  # noqa: F401
+"""Manager pages (issue 5): follow-up review queue and team (artists, certifications)."""
 
 ROLES: dict[str, tuple[str, str]] = {}
 

@@ -1,6 +1,4 @@
-"""Client portal pages and the invitation link (issue 6)."""
-
-from tests.url_roles import PORTAL  # noqa: F401
+"""Client portal (issue 6): my plan, accepting it, the PDF; invitations and password reset."""
 
 ROLES: dict[str, tuple[str, str]] = {}
 

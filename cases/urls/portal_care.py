@@ -1,0 +1,3 @@
+"""Client portal: appointments, shared photos, consents, aftercare."""
+
+urlpatterns = []

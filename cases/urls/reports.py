@@ -1,0 +1,3 @@
+"""Reports for managers: charts, the tables behind them, CSV downloads."""
+
+urlpatterns = []
