@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= smpclinic-demo
 export DEMO_PASSWORD
 
-.PHONY: run test lint format install install-dev migrate seed clean bench
+.PHONY: run test e2e lint format install install-dev clean bench
 
 # Stamp files: requirements are installed again only when they change.
 $(BIN)/python:
@@ -32,8 +32,20 @@ run: install
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The whole suite but the browser tests (those need Chromium: `make e2e`).
 test: install-dev
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --ignore=tests/e2e $(PYTEST_ARGS)
+
+# Browser tests in Debian's Chromium (apt-get install -y chromium); one process, live server.
+CHROMIUM ?= /usr/bin/chromium
+e2e: install-dev
+	@test -x $(CHROMIUM) || { echo "Chromium not found at $(CHROMIUM): apt-get install -y chromium"; exit 1; }
+	SMP_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:xdist tests/e2e $(PYTEST_ARGS)
+
+# Benchmarks print figures; they assert nothing.
+bench: install-dev
+	$(BIN)/python bench/photos.py
+	$(BIN)/python bench/seed_demo.py --clients 10000 --seed 1
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -45,4 +57,4 @@ format: install-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .test-db.sqlite3* .test-media
+	rm -rf $(VENV) .pytest_cache .ruff_cache .test-db.sqlite3* .test-media test-results
