@@ -42,6 +42,7 @@ def log_in(page, live_server):
     def _log_in(user, *, at=page):
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
+        at.context.clear_cookies()  # start signed out, whoever was signed in before
         at.goto(f"{live_server.url}/login/")
         at.get_by_label("Username").fill(user.username)
         at.get_by_label("Password").fill(PASSWORD)
