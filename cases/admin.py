@@ -31,7 +31,9 @@ from cases.models import (
     ZoneLookup,
 )
 from cases.models.plans import KD_FIELDS
+from cases.models.sessions import LASER_PARAMETERS
 from cases.services import next_reference
+from cases.services.clients import CONTRAINDICATION_FIELDS
 from smpclinic.admin import (
     ArchivableAdminMixin,
     ClinicalAdmin,
@@ -119,22 +121,7 @@ class ClientAdmin(ArchivableAdminMixin, ClinicalAdmin):
         ("Skin and hair", {"fields": ["fitzpatrick_type", "norwood_stage"]}),
         (
             "Contraindications for laser work",
-            {
-                "fields": [
-                    "pregnant_or_breastfeeding",
-                    "isotretinoin_last_dose",
-                    "photosensitising_medication",
-                    "gold_therapy",
-                    "immunosuppression_last",
-                    "active_infection",
-                    "open_wounds",
-                    "recent_sunburn_or_tan",
-                    "keloid_history",
-                    "ink_allergy",
-                    "allergies",
-                    "medications",
-                ]
-            },
+            {"fields": [*CONTRAINDICATION_FIELDS, "allergies", "medications"]},
         ),
         ("Internal", {"fields": ["internal_notes"]}),
     ]
@@ -303,6 +290,17 @@ class TreatmentPlanAdminForm(forms.ModelForm):
         return cleaned
 
 
+# Set only by plan_accept (in the clinic or the portal); shown, never edited here.
+ACCEPTANCE_FIELDS = [
+    "accepted_at",
+    "accepted_name",
+    "accepted_by",
+    "accepted_in_clinic",
+    "accepted_ip",
+    "accepted_user_agent",
+]
+
+
 @admin.register(TreatmentPlan)
 class TreatmentPlanAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin):
     form = TreatmentPlanAdminForm
@@ -320,12 +318,7 @@ class TreatmentPlanAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin)
         "approved_at",
         "approved_by",
         "review_note",
-        "accepted_at",
-        "accepted_name",
-        "accepted_by",
-        "accepted_in_clinic",
-        "accepted_ip",
-        "accepted_user_agent",
+        *ACCEPTANCE_FIELDS,
     ]
     inlines = [PlanStepInline]
     fieldsets = [
@@ -333,19 +326,7 @@ class TreatmentPlanAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin)
         ("For the client", {"fields": ["summary", "aftercare"]}),
         ("Kirby–Desai estimate", {"fields": [*KD_FIELDS, "kd_total"]}),
         ("Manager approval", {"fields": ["submitted_at", "submitted_by", "approved_at", "approved_by", "review_note"]}),
-        (
-            "Client acceptance",
-            {
-                "fields": [
-                    "accepted_at",
-                    "accepted_name",
-                    "accepted_by",
-                    "accepted_in_clinic",
-                    "accepted_ip",
-                    "accepted_user_agent",
-                ]
-            },
-        ),
+        ("Client acceptance", {"fields": ACCEPTANCE_FIELDS}),
         ("Internal", {"fields": ["internal_notes"]}),
     ]
 
@@ -405,20 +386,7 @@ class LaserSessionAdmin(SessionAdmin):
         (None, {"fields": [*SessionAdmin.session_fields, "technician", "device"]}),
         (
             "Parameters",
-            {
-                "fields": [
-                    "laser_type",
-                    "wavelength_nm",
-                    "pulse_domain",
-                    "pulse_width",
-                    "spot_size_mm",
-                    "fluence_j_cm2",
-                    "repetition_rate_hz",
-                    "passes",
-                    "test_spot",
-                    "parameters_shared",
-                ]
-            },
+            {"fields": [*LASER_PARAMETERS, "test_spot", "parameters_shared"]},
         ),
         (
             "Response",

@@ -56,19 +56,8 @@ class CaseForm(forms.ModelForm):
             "expectations_discussed_on": "You are recorded as the person who discussed them.",
         }
 
-    field_order = [
-        "goal",
-        "lead_artist",
-        "regret_reasons",
-        "regret_notes",
-        "original_studio",
-        "original_artist",
-        "original_date",
-        "original_sessions",
-        "original_pigment",
-        "expectations_discussed_on",
-        "expectations_agreed",
-    ]
+    # The reasons for regret come right after the lead artist; the rest keep Meta.fields' order.
+    field_order = ["goal", "lead_artist", "regret_reasons"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from artists.models import Artist
 from cases.choices import CaseStatus, Fitzpatrick
 from cases.models import Client, ConsentText
-from cases.services.clients import EDITABLE_FIELDS
+from cases.services.clients import CONTRAINDICATION_FIELDS, EDITABLE_FIELD_ORDER, EDITABLE_FIELDS
 
 EARLIEST_DOB = datetime.date(1900, 1, 1)
 
@@ -24,18 +24,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-CONTRAINDICATION_FIELDS = (
-    "pregnant_or_breastfeeding",
-    "isotretinoin_last_dose",
-    "photosensitising_medication",
-    "gold_therapy",
-    "immunosuppression_last",
-    "active_infection",
-    "open_wounds",
-    "recent_sunburn_or_tan",
-    "keloid_history",
-    "ink_allergy",
-)
 CONTRAINDICATION_DATES = ("isotretinoin_last_dose", "immunosuppression_last")
 
 
@@ -49,22 +37,7 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = [
-            "first_name",
-            "last_name",
-            "preferred_name",
-            "date_of_birth",
-            "email",
-            "phone",
-            "address",
-            "reminders_opt_in",
-            "fitzpatrick_type",
-            "norwood_stage",
-            *CONTRAINDICATION_FIELDS,
-            "allergies",
-            "medications",
-            "internal_notes",
-        ]
+        fields = EDITABLE_FIELD_ORDER
         widgets = {
             "date_of_birth": DateInput(),
             "isotretinoin_last_dose": DateInput(),

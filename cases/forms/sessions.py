@@ -41,6 +41,7 @@ from cases.models import (
 from cases.models.sessions import (
     CLEARANCE_MAX,
     FLUENCE_MAX,
+    LASER_PARAMETERS,
     PAIN_MAX,
     PASSES_MAX,
     PASSES_MIN,
@@ -52,17 +53,7 @@ from cases.models.sessions import (
 from smpclinic import roles
 
 OTHER = "other"
-LASER_SETTINGS = (
-    "device",
-    "laser_type",
-    "wavelength_nm",
-    "pulse_domain",
-    "pulse_width",
-    "spot_size_mm",
-    "fluence_j_cm2",
-    "repetition_rate_hz",
-    "passes",
-)
+LASER_SETTINGS = ("device", *LASER_PARAMETERS)
 COMPLETED_NEEDS = {
     "fluence_j_cm2": "fluence",
     "spot_size_mm": "spot size",
@@ -95,6 +86,21 @@ def _fieldset(legend: str, *rows) -> Fieldset:
 
 def _col(name: str, width: int = 3) -> Div:
     return Div(name, css_class=f"col-md-{width}")
+
+
+def _helper(*fieldsets: Fieldset) -> FormHelper:
+    """Crispy layout for fields inside the page's own <form> (the template adds the tag and token)."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    helper.layout = Layout(*fieldsets)
+    return helper
+
+
+# The notes both session kinds keep, as short text areas.
+NOTES_WIDGETS = {
+    name: forms.Textarea(attrs={"rows": 2}) for name in ("aftercare_notes", "notes_for_client", "internal_notes")
+}
 
 
 @dataclass
@@ -222,6 +228,7 @@ class SessionFormBase(OverrideFieldsMixin, forms.ModelForm):
         self.fields["zones"].widget = forms.CheckboxSelectMultiple()
         self.fields["zones"].queryset = ZoneLookup.objects.all()
         self.fields["zones"].help_text = ""
+        self.fields["pain_score"].help_text = "0 (none) to 10 (worst)."
         self.fields["plan_step"] = PlanStepChoiceField(
             queryset=_case_steps(case, self.step_kinds, self.instance.plan_step_id),
             required=False,
@@ -238,6 +245,10 @@ class SessionFormBase(OverrideFieldsMixin, forms.ModelForm):
         cleaned = super().clean()
         self.clean_overrides()
         return cleaned
+
+    def session_fields(self) -> dict:
+        """What the save service takes from a valid form, besides who saves it."""
+        return {"session": self.instance, "zones": self.cleaned_data["zones"], "overrides": self.overrides()}
 
     def zone_ids_proposed(self) -> list[int]:
         """The zones to judge the rules on: posted, else initial, else stored."""
@@ -287,14 +298,8 @@ class LaserSessionForm(SessionFormBase):
             "status",
             "technician",
             "plan_step",
-            "device",
-            "laser_type",
-            "pulse_domain",
-            "pulse_width",
-            "spot_size_mm",
-            "fluence_j_cm2",
-            "repetition_rate_hz",
-            "passes",
+            # The wavelength is set through wavelength_choice and wavelength_other.
+            *(name for name in LASER_SETTINGS if name != "wavelength_nm"),
             "zones",
             "test_spot",
             "immediate_response",
@@ -308,12 +313,7 @@ class LaserSessionForm(SessionFormBase):
             "parameters_shared",
             "internal_notes",
         ]
-        widgets = {
-            "adverse_event_notes": forms.Textarea(attrs={"rows": 2}),
-            "aftercare_notes": forms.Textarea(attrs={"rows": 2}),
-            "notes_for_client": forms.Textarea(attrs={"rows": 2}),
-            "internal_notes": forms.Textarea(attrs={"rows": 2}),
-        }
+        widgets = {**NOTES_WIDGETS, "adverse_event_notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -326,7 +326,6 @@ class LaserSessionForm(SessionFormBase):
         self.fields["adverse_events"].queryset = AdverseEventKind.objects.all()
         self.fields["adverse_events"].help_text = ""
         self.fields["estimated_clearance_pct"].help_text = "0–100 %."
-        self.fields["pain_score"].help_text = "0 (none) to 10 (worst)."
         wavelength = self.instance.wavelength_nm
         if wavelength is not None and not self.is_bound:
             if wavelength in STANDARD_WAVELENGTHS:
@@ -334,10 +333,7 @@ class LaserSessionForm(SessionFormBase):
             else:
                 self.initial.setdefault("wavelength_choice", OTHER)
                 self.initial.setdefault("wavelength_other", wavelength)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
+        self.helper = _helper(
             _fieldset("When and who", (_col("scheduled_at", 4), _col("status", 4), _col("technician", 4)), "plan_step"),
             _fieldset(
                 "Laser settings",
@@ -396,6 +392,9 @@ class LaserSessionForm(SessionFormBase):
                     self.add_error(field, f"A completed session records the {what}.")
         return cleaned
 
+    def session_fields(self) -> dict:
+        return {**super().session_fields(), "adverse_events": self.cleaned_data["adverse_events"]}
+
     def proposal(self) -> dict:
         """The values the rules judge: as posted (valid fields), else as initially shown."""
         session = self.instance
@@ -442,21 +441,13 @@ class CorrectionSessionForm(SessionFormBase):
             "notes_for_client",
             "internal_notes",
         ]
-        widgets = {
-            "aftercare_notes": forms.Textarea(attrs={"rows": 2}),
-            "notes_for_client": forms.Textarea(attrs={"rows": 2}),
-            "internal_notes": forms.Textarea(attrs={"rows": 2}),
-        }
+        widgets = NOTES_WIDGETS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["artist"].queryset = _technicians(self.instance.artist_id)
         self.fields["duration_minutes"].label = "Duration (minutes)"
-        self.fields["pain_score"].help_text = "0 (none) to 10 (worst)."
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
+        self.helper = _helper(
             _fieldset(
                 "When and who",
                 (_col("kind", 4), _col("scheduled_at", 4), _col("status", 4)),

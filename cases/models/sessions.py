@@ -34,6 +34,18 @@ PASSES_MIN, PASSES_MAX = 1, 6
 PAIN_MAX = 10
 CLEARANCE_MAX = 100
 
+# The laser's settings on a session, in the order forms and the admin show them.
+LASER_PARAMETERS = (
+    "laser_type",
+    "wavelength_nm",
+    "pulse_domain",
+    "pulse_width",
+    "spot_size_mm",
+    "fluence_j_cm2",
+    "repetition_rate_hz",
+    "passes",
+)
+
 
 def _wavelength_ok(value: int | None) -> None:
     from django.core.exceptions import ValidationError
@@ -47,6 +59,16 @@ def _wavelength_ok(value: int | None) -> None:
             f"Wavelength must be one of {', '.join(map(str, STANDARD_WAVELENGTHS))} nm, "
             f"or another value from {WAVELENGTH_OTHER_MIN} to {WAVELENGTH_OTHER_MAX} nm."
         )
+
+
+def _empty_or(field: str, *, name: str, message: str, **bounds) -> models.CheckConstraint:
+    """A check that an optional number is empty or within `bounds` (lookup=limit, e.g. gte=1)."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True})
+        | Q(**{f"{field}__{lookup}": limit for lookup, limit in bounds.items()}),
+        name=name,
+        violation_error_message=message,
+    )
 
 
 class LaserDevice(Archivable, PublicIdMixin, Timestamped):
@@ -208,42 +230,40 @@ class LaserSession(SessionBase):
                 name="laser_wavelength_range",
                 violation_error_message="Wavelength is 532, 694, 755, 1064 nm or another value from 400 to 1200 nm.",
             ),
-            models.CheckConstraint(
-                condition=Q(fluence_j_cm2__isnull=True) | Q(fluence_j_cm2__gt=0, fluence_j_cm2__lte=FLUENCE_MAX),
+            _empty_or(
+                "fluence_j_cm2",
+                gt=0,
+                lte=FLUENCE_MAX,
                 name="laser_fluence_range",
-                violation_error_message="Fluence must be above 0 and at most 20 J/cm².",
+                message="Fluence must be above 0 and at most 20 J/cm².",
             ),
-            models.CheckConstraint(
-                condition=Q(spot_size_mm__isnull=True) | Q(spot_size_mm__gte=SPOT_MIN, spot_size_mm__lte=SPOT_MAX),
+            _empty_or(
+                "spot_size_mm",
+                gte=SPOT_MIN,
+                lte=SPOT_MAX,
                 name="laser_spot_size_range",
-                violation_error_message="Spot size is from 1 to 10 mm.",
+                message="Spot size is from 1 to 10 mm.",
             ),
-            models.CheckConstraint(
-                condition=Q(repetition_rate_hz__isnull=True)
-                | Q(repetition_rate_hz__gte=REPETITION_MIN, repetition_rate_hz__lte=REPETITION_MAX),
+            _empty_or(
+                "repetition_rate_hz",
+                gte=REPETITION_MIN,
+                lte=REPETITION_MAX,
                 name="laser_repetition_rate_range",
-                violation_error_message="Repetition rate is from 0.5 to 20 Hz.",
+                message="Repetition rate is from 0.5 to 20 Hz.",
             ),
-            models.CheckConstraint(
-                condition=Q(passes__isnull=True) | Q(passes__gte=PASSES_MIN, passes__lte=PASSES_MAX),
-                name="laser_passes_range",
-                violation_error_message="Passes are from 1 to 6.",
+            _empty_or(
+                "passes", gte=PASSES_MIN, lte=PASSES_MAX, name="laser_passes_range", message="Passes are from 1 to 6."
             ),
-            models.CheckConstraint(
-                condition=Q(pulse_width__isnull=True) | Q(pulse_width__gt=0),
-                name="laser_pulse_width_positive",
-                violation_error_message="Pulse width must be above 0.",
+            _empty_or("pulse_width", gt=0, name="laser_pulse_width_positive", message="Pulse width must be above 0."),
+            _empty_or(
+                "pain_score", gte=0, lte=PAIN_MAX, name="laser_pain_range", message="Pain is scored from 0 to 10."
             ),
-            models.CheckConstraint(
-                condition=Q(pain_score__isnull=True) | Q(pain_score__gte=0, pain_score__lte=PAIN_MAX),
-                name="laser_pain_range",
-                violation_error_message="Pain is scored from 0 to 10.",
-            ),
-            models.CheckConstraint(
-                condition=Q(estimated_clearance_pct__isnull=True)
-                | Q(estimated_clearance_pct__gte=0, estimated_clearance_pct__lte=CLEARANCE_MAX),
+            _empty_or(
+                "estimated_clearance_pct",
+                gte=0,
+                lte=CLEARANCE_MAX,
                 name="laser_clearance_range",
-                violation_error_message="Clearance is from 0 to 100 %.",
+                message="Clearance is from 0 to 100 %.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="completed")
@@ -283,15 +303,15 @@ class CorrectionSession(SessionBase):
     class Meta(SessionBase.Meta):
         indexes = [models.Index(fields=["scheduled_at"]), models.Index(fields=["status", "scheduled_at"])]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(pain_score__isnull=True) | Q(pain_score__gte=0, pain_score__lte=PAIN_MAX),
-                name="correction_pain_range",
-                violation_error_message="Pain is scored from 0 to 10.",
+            _empty_or(
+                "pain_score", gte=0, lte=PAIN_MAX, name="correction_pain_range", message="Pain is scored from 0 to 10."
             ),
-            models.CheckConstraint(
-                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__gte=1, duration_minutes__lte=600),
+            _empty_or(
+                "duration_minutes",
+                gte=1,
+                lte=600,
                 name="correction_duration_range",
-                violation_error_message="Duration is from 1 to 600 minutes.",
+                message="Duration is from 1 to 600 minutes.",
             ),
         ]
 

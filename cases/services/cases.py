@@ -75,6 +75,14 @@ def _set_fields(obj, fields: dict, allowed: tuple[str, ...]) -> None:
         setattr(obj, name, value)
 
 
+def _save_by(obj, by: User):
+    """Validate and save `obj`, naming `by` in its history row."""
+    obj._history_user = by
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
 @transaction.atomic
 def case_update(*, case: Case, by: User, regret_reasons: Iterable[RegretReason] | None = None, **fields) -> Case:
     """Change a case's details (never its status: see case_change_status).
@@ -92,9 +100,7 @@ def case_update(*, case: Case, by: User, regret_reasons: Iterable[RegretReason] 
         current.expectations_agreed,
     ) != before or current.expectations_discussed_by_id is None:
         current.expectations_discussed_by = by
-    current._history_user = by
-    current.full_clean()
-    current.save()
+    _save_by(current, by)
     if regret_reasons is not None:
         current.regret_reasons.set(regret_reasons)
     return current
@@ -199,10 +205,7 @@ def case_change_status(
     if errors:
         raise ValidationError(errors)
     current.status = to
-    current._history_user = by
-    current.full_clean()
-    current.save()
-    return current
+    return _save_by(current, by)
 
 
 # --- Consultations and issues ---------------------------------------------------------
@@ -216,20 +219,14 @@ def consultation_create(*, case: Case, staff: User, **fields) -> Consultation:
     """Log a consultation held by `staff` (the person recording it)."""
     consultation = Consultation(case=case, staff=staff)
     _set_fields(consultation, fields, CONSULTATION_FIELDS)
-    consultation._history_user = staff
-    consultation.full_clean()
-    consultation.save()
-    return consultation
+    return _save_by(consultation, staff)
 
 
 @transaction.atomic
 def consultation_update(*, consultation: Consultation, by: User, **fields) -> Consultation:
     """Correct a consultation's record; who held it does not change."""
     _set_fields(consultation, fields, CONSULTATION_FIELDS)
-    consultation._history_user = by
-    consultation.full_clean()
-    consultation.save()
-    return consultation
+    return _save_by(consultation, by)
 
 
 def issue_date_errors(*, identified_on: datetime.date | None, resolved_on: datetime.date | None) -> dict[str, str]:
@@ -257,10 +254,7 @@ def issue_create(*, case: Case, by: User, **fields) -> Issue:
     issue = Issue(case=case)
     _set_fields(issue, fields, ISSUE_FIELDS)
     _check_issue_dates(issue)
-    issue._history_user = by
-    issue.full_clean()
-    issue.save()
-    return issue
+    return _save_by(issue, by)
 
 
 @transaction.atomic
@@ -268,7 +262,4 @@ def issue_update(*, issue: Issue, by: User, **fields) -> Issue:
     """Change an issue, e.g. its severity after a session or the day it was resolved."""
     _set_fields(issue, fields, ISSUE_FIELDS)
     _check_issue_dates(issue)
-    issue._history_user = by
-    issue.full_clean()
-    issue.save()
-    return issue
+    return _save_by(issue, by)

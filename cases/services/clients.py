@@ -13,34 +13,39 @@ from cases.models import Client, Consent, ConsentText
 # What identifies a person for the duplicate check; changing one of these on edit checks again.
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "email")
 
-# Fields staff set on the client form; anything else (portal login, archiving) has its own service.
-EDITABLE_FIELDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "preferred_name",
-        "date_of_birth",
-        "email",
-        "phone",
-        "address",
-        "reminders_opt_in",
-        "fitzpatrick_type",
-        "norwood_stage",
-        "pregnant_or_breastfeeding",
-        "isotretinoin_last_dose",
-        "photosensitising_medication",
-        "gold_therapy",
-        "immunosuppression_last",
-        "active_infection",
-        "open_wounds",
-        "recent_sunburn_or_tan",
-        "keloid_history",
-        "ink_allergy",
-        "allergies",
-        "medications",
-        "internal_notes",
-    }
+# The client's contraindications for laser work, in the order the form and the admin show them.
+CONTRAINDICATION_FIELDS = (
+    "pregnant_or_breastfeeding",
+    "isotretinoin_last_dose",
+    "photosensitising_medication",
+    "gold_therapy",
+    "immunosuppression_last",
+    "active_infection",
+    "open_wounds",
+    "recent_sunburn_or_tan",
+    "keloid_history",
+    "ink_allergy",
 )
+
+# Fields staff set on the client form, in its order; anything else (portal login,
+# archiving) has its own service.
+EDITABLE_FIELD_ORDER = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "address",
+    "reminders_opt_in",
+    "fitzpatrick_type",
+    "norwood_stage",
+    *CONTRAINDICATION_FIELDS,
+    "allergies",
+    "medications",
+    "internal_notes",
+)
+EDITABLE_FIELDS = frozenset(EDITABLE_FIELD_ORDER)
 
 
 class PossibleDuplicateClient(ValidationError):
@@ -64,8 +69,8 @@ def _check_fields(fields: dict) -> None:
         raise ValidationError(f"These client fields cannot be set here: {', '.join(sorted(unknown))}.")
 
 
-def _duplicates_of(client: Client) -> list[Client]:
-    return list(
+def _refuse_duplicates(client: Client) -> None:
+    duplicates = list(
         Client.objects.possible_duplicates(
             first_name=client.first_name,
             last_name=client.last_name,
@@ -74,6 +79,8 @@ def _duplicates_of(client: Client) -> list[Client]:
             exclude_pk=client.pk,
         )
     )
+    if duplicates:
+        raise PossibleDuplicateClient(duplicates)
 
 
 @transaction.atomic
@@ -88,9 +95,7 @@ def client_create(*, allow_duplicate: bool = False, **fields) -> Client:
     client = Client(**fields)
     client.full_clean()
     if not allow_duplicate:
-        duplicates = _duplicates_of(client)
-        if duplicates:
-            raise PossibleDuplicateClient(duplicates)
+        _refuse_duplicates(client)
     client.save()
     return client
 
@@ -108,9 +113,7 @@ def client_update(*, client: Client, allow_duplicate: bool = False, **fields) ->
         setattr(stored, name, value)
     stored.full_clean()
     if identity_changed and not allow_duplicate:
-        duplicates = _duplicates_of(stored)
-        if duplicates:
-            raise PossibleDuplicateClient(duplicates)
+        _refuse_duplicates(stored)
     stored.save()
     return stored
 

@@ -6,7 +6,7 @@ session, its zones, adverse events and any overrides in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -50,6 +50,41 @@ def _apply_rules(session, findings: list[rules.Finding], by, overrides: Mapping[
     return to_record
 
 
+def _judge(
+    session: LaserSession | CorrectionSession,
+    zones: list[ZoneLookup],
+    *,
+    by,
+    overrides: Mapping[str, str],
+    worker: str,
+    findings: Callable[..., list[rules.Finding]],
+    judged_fields: tuple[str, ...],
+) -> dict[str, str]:
+    """What both session saves check before saving; returns the overrides to record.
+
+    Locks the case, validates the session, and — when the rules apply to this save —
+    refuses an archived `worker` (the session's technician or artist field) and judges
+    `findings` (a rules.*_session_findings function) on the session's date, status and
+    zones plus its `judged_fields`.
+    """
+    _lock_case(session.case_id)
+    _check_common(session, zones)
+    if not rules.checks_apply(session=session, zones=zones):
+        return {}
+    person = getattr(session, worker)
+    if person.is_archived:
+        raise ValidationError(f"{person} is archived: choose a current {worker}.")
+    found = findings(
+        case=session.case,
+        scheduled_at=session.scheduled_at,
+        status=session.status,
+        zones=zones,
+        exclude_id=session.pk,
+        **{name: getattr(session, name) for name in judged_fields},
+    )
+    return _apply_rules(session, found, by, overrides)
+
+
 def _record_overrides(
     session: LaserSession | CorrectionSession, to_record: dict[str, str], overrides: Mapping[str, str], by
 ) -> list[RuleOverride]:
@@ -90,22 +125,15 @@ def laser_session_save(
     """
     overrides = overrides or {}
     zones, adverse_events = list(zones), list(adverse_events)
-    _lock_case(session.case_id)
-    _check_common(session, zones)
-    to_record: dict[str, str] = {}
-    if rules.checks_apply(session=session, zones=zones):
-        if session.technician.is_archived:
-            raise ValidationError(f"{session.technician} is archived: choose a current technician.")
-        findings = rules.laser_session_findings(
-            case=session.case,
-            scheduled_at=session.scheduled_at,
-            status=session.status,
-            technician=session.technician,
-            wavelength_nm=session.wavelength_nm,
-            zones=zones,
-            exclude_id=session.pk,
-        )
-        to_record = _apply_rules(session, findings, by, overrides)
+    to_record = _judge(
+        session,
+        zones,
+        by=by,
+        overrides=overrides,
+        worker="technician",
+        findings=rules.laser_session_findings,
+        judged_fields=("technician", "wavelength_nm"),
+    )
     session.save()
     session.zones.set(zones)
     session.adverse_events.set(adverse_events)
@@ -128,21 +156,15 @@ def correction_session_save(
     """
     overrides = overrides or {}
     zones = list(zones)
-    _lock_case(session.case_id)
-    _check_common(session, zones)
-    to_record: dict[str, str] = {}
-    if rules.checks_apply(session=session, zones=zones):
-        if session.artist.is_archived:
-            raise ValidationError(f"{session.artist} is archived: choose a current artist.")
-        findings = rules.correction_session_findings(
-            case=session.case,
-            kind=session.kind,
-            scheduled_at=session.scheduled_at,
-            status=session.status,
-            zones=zones,
-            exclude_id=session.pk,
-        )
-        to_record = _apply_rules(session, findings, by, overrides)
+    to_record = _judge(
+        session,
+        zones,
+        by=by,
+        overrides=overrides,
+        worker="artist",
+        findings=rules.correction_session_findings,
+        judged_fields=("kind",),
+    )
     session.save()
     session.zones.set(zones)
     return SessionSaved(session, _record_overrides(session, to_record, overrides, by))

@@ -92,21 +92,28 @@ def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
         "accept": services.accept_refusal(plan) is None,
     }
     context = {
-        "plan": plan,
-        "case": case,
+        **_plan_summary(plan),
         "client": case.client,
+        "versions": versions,
+        "later_version": next((v for v in versions if v.previous_version_id == plan.pk), None),
+        "actions": actions,
+        "awaiting_review": plan.status == PlanStatus.PROPOSED and not plan.is_approved,
+    }
+    return render(request, "cases/plans/plan_detail.html", context)
+
+
+def _plan_summary(plan: TreatmentPlan) -> dict:
+    """The plan as its detail and review pages show it: steps, options, Kirby–Desai estimate."""
+    return {
+        "plan": plan,
+        "case": plan.case,
         "steps": plan.steps.all(),
         "options": plan.options.all(),
         "kd_rows": _kirby_desai_rows(plan),
         "estimate": plan.kirby_desai(),
         "laser_sessions_done": _laser_sessions_done(plan),
-        "versions": versions,
-        "later_version": next((v for v in versions if v.previous_version_id == plan.pk), None),
-        "actions": actions,
-        "awaiting_review": plan.status == PlanStatus.PROPOSED and not plan.is_approved,
         "currency": ClinicSettings.load().currency,
     }
-    return render(request, "cases/plans/plan_detail.html", context)
 
 
 def _laser_sessions_done(plan: TreatmentPlan) -> int:
@@ -224,18 +231,7 @@ def plan_review(request: HttpRequest, plan_id) -> HttpResponse:
         else:
             return redirect(_detail_url(found))
     plan = TreatmentPlan.objects.for_detail().get(pk=found.pk)
-    context = {
-        "form": form,
-        "plan": plan,
-        "case": plan.case,
-        "steps": plan.steps.all(),
-        "options": plan.options.all(),
-        "kd_rows": _kirby_desai_rows(plan),
-        "estimate": plan.kirby_desai(),
-        "laser_sessions_done": _laser_sessions_done(plan),
-        "currency": ClinicSettings.load().currency,
-    }
-    return render(request, "cases/plans/plan_review.html", context)
+    return render(request, "cases/plans/plan_review.html", {**_plan_summary(plan), "form": form})
 
 
 @staff_required

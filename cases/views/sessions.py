@@ -44,9 +44,34 @@ def _recorded(session) -> tuple[list, dict[str, set[str]]]:
     return overrides, recorded
 
 
-def _safety_context(request, form, session, findings: list[rules.Finding], checks_apply: bool) -> dict:
+def _session_form(request, case, session, form_class, initial: dict | None = None):
+    data = request.POST if request.method == "POST" else None
+    return form_class(data, instance=session, initial=initial, case=case, user=request.user)
+
+
+def _save(request, case, form, save, what: str, creating: bool):
+    """On a valid POST, save through the service and redirect; else None (show the form)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        saved = save(by=request.user, **form.session_fields())
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+    messages.success(request, _saved_message(what, saved, creating))
+    return redirect("cases:case_detail", case_id=case.public_id)
+
+
+def _page_context(request, case, session, form, creating: bool, findings: list[rules.Finding], zones) -> dict:
+    # A new session, or a POST that changes what the rules judge, must meet them now.
+    checks_apply = creating or (request.method == "POST" and rules.checks_apply(session=form.instance, zones=zones))
     overrides, recorded = _recorded(session)
     return {
+        "case": case,
+        "client": case.client,
+        "session": session,
+        "creating": creating,
+        "form": form,
         "findings": [f for f in findings if not f.contraindication],
         "checks_apply": checks_apply,
         "override_rows": form.override_rows(findings, request.user, recorded) if checks_apply else [],
@@ -56,52 +81,27 @@ def _safety_context(request, form, session, findings: list[rules.Finding], check
 
 def _laser_session_page(request, case, session: LaserSession):
     creating = session.pk is None
-    previous = None
-    if request.method == "POST":
-        form = LaserSessionForm(request.POST, instance=session, case=case, user=request.user)
-        if form.is_valid():
-            try:
-                saved = laser_session_save(
-                    session=form.instance,
-                    zones=form.cleaned_data["zones"],
-                    adverse_events=form.cleaned_data["adverse_events"],
-                    by=request.user,
-                    overrides=form.overrides(),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _saved_message("Laser session", saved, creating))
-                return redirect("cases:case_detail", case_id=case.public_id)
-    elif creating:
+    initial = previous = None
+    if creating and request.method != "POST":
         session, initial, previous = laser_session_defaults(case, request.user)
-        form = LaserSessionForm(instance=session, initial=initial, case=case, user=request.user)
-    else:
-        form = LaserSessionForm(instance=session, case=case, user=request.user)
+    form = _session_form(request, case, session, LaserSessionForm, initial)
+    if saved := _save(request, case, form, laser_session_save, "Laser session", creating):
+        return saved
 
     proposal = form.proposal()
     clinic = ClinicSettings.load()
     day = timezone.localdate(proposal["scheduled_at"])
     findings = rules.laser_session_findings(case=case, exclude_id=session.pk, clinic=clinic, **proposal)
-    # A new session, or a POST that changes what the rules judge, must meet them now.
-    checks_apply = creating or (
-        request.method == "POST" and rules.checks_apply(session=form.instance, zones=proposal["zones"])
-    )
     history = LaserSession.objects.active().filter(case=case).latest_first().for_history()
     if session.pk:
         history = history.exclude(pk=session.pk)
     context = {
-        "case": case,
-        "client": case.client,
-        "session": session,
-        "creating": creating,
-        "form": form,
+        **_page_context(request, case, session, form, creating, findings, proposal["zones"]),
         "previous": previous,
         "contraindications": case.client.contraindications(on=day, clinic=clinic),
         "contraindications_day": day,
         "history": history[:HISTORY_SHOWN],
         "clinic": clinic,
-        **_safety_context(request, form, session, findings, checks_apply),
     }
     return render(request, "cases/sessions/laser_session_form.html", context)
 
@@ -122,40 +122,16 @@ def laser_session_edit(request, session_id):
 
 def _correction_session_page(request, case, session: CorrectionSession):
     creating = session.pk is None
-    if request.method == "POST":
-        form = CorrectionSessionForm(request.POST, instance=session, case=case, user=request.user)
-        if form.is_valid():
-            try:
-                saved = correction_session_save(
-                    session=form.instance,
-                    zones=form.cleaned_data["zones"],
-                    by=request.user,
-                    overrides=form.overrides(),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _saved_message("Correction session", saved, creating))
-                return redirect("cases:case_detail", case_id=case.public_id)
-    elif creating:
+    initial = None
+    if creating and request.method != "POST":
         session, initial = correction_session_defaults(case, request.user)
-        form = CorrectionSessionForm(instance=session, initial=initial, case=case, user=request.user)
-    else:
-        form = CorrectionSessionForm(instance=session, case=case, user=request.user)
+    form = _session_form(request, case, session, CorrectionSessionForm, initial)
+    if saved := _save(request, case, form, correction_session_save, "Correction session", creating):
+        return saved
 
     proposal = form.proposal()
     findings = rules.correction_session_findings(case=case, exclude_id=session.pk, **proposal)
-    checks_apply = creating or (
-        request.method == "POST" and rules.checks_apply(session=form.instance, zones=proposal["zones"])
-    )
-    context = {
-        "case": case,
-        "client": case.client,
-        "session": session,
-        "creating": creating,
-        "form": form,
-        **_safety_context(request, form, session, findings, checks_apply),
-    }
+    context = _page_context(request, case, session, form, creating, findings, proposal["zones"])
     return render(request, "cases/sessions/correction_session_form.html", context)
 
 
