@@ -238,5 +238,9 @@ TASKS = {
     }
 }
 
+# The site's address as people reach it (e.g. https://clinic.example.org), for links in
+# e-mails sent outside a request: reminders and digests. Empty: those e-mails carry no links.
+SMP_SITE_URL = env.str("DJANGO_SITE_URL", default="").rstrip("/")
+
 # Client portal invitations: a one-time link to set a password, valid this many hours.
 SMP_INVITATION_VALID_HOURS = env.int("DJANGO_INVITATION_VALID_HOURS", default=72)
