@@ -33,6 +33,10 @@ class FollowUpQuerySet(ArchivableQuerySet):
             status__in=[FollowUpStatus.COMPLETED, FollowUpStatus.MISSED], reviewed_at__isnull=True
         )
 
+    def for_review(self) -> Self:
+        """What a row of the managers' review queue shows: case, client, people, any reschedule."""
+        return self.select_related("case__client", "assignee", "completed_by", "reviewed_by", "rescheduled_as")
+
     def visible_to(self, user) -> Self:
         from smpclinic import roles
 

@@ -1,5 +1,15 @@
 """Manager pages (issue 5): follow-up review queue and team (artists, certifications)."""
 
-ROLES: dict[str, tuple[str, str]] = {}
+from . import MANAGER, STAFF
+
+ROLES: dict[str, tuple[str, str]] = {
+    "cases:review_queue": (MANAGER, "get"),
+    # Staff too: rebooking a missed follow-up is front-desk work (tests/cases/test_review_reschedule.py).
+    # The world's follow-up is scheduled, so an empty POST is refused with a message (302).
+    "cases:followup_reschedule": (STAFF, "post"),
+    "artists:team": (MANAGER, "get"),
+    "artists:certification_add": (MANAGER, "get"),
+    "artists:certification_renew": (MANAGER, "get"),
+}
 
 WORLD_KEYS: dict[str, dict[str, str]] = {}

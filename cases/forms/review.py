@@ -1,0 +1,104 @@
+"""Forms of the managers' follow-up review queue: the filters, the review, a reschedule."""
+
+from __future__ import annotations
+
+import datetime
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.choices import CaseStatus, FollowUpKind
+from cases.forms.followups import DateInput, clinic_users
+from cases.models import FollowUp
+from cases.services.followups import REVIEW_NOTE_MAX
+
+# A missed follow-up is booked again a week later unless someone picks another day.
+RESCHEDULE_AFTER_DAYS = 7
+UNASSIGNED = "-"
+
+
+class ReviewFilterForm(forms.Form):
+    """The queue's filters (GET). Assignees are named by username: users have no public id,
+    and a username in a manager-only URL tells nothing a manager does not already see."""
+
+    assignee = forms.ChoiceField(label="Assigned to", required=False)
+    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any kind"), *FollowUpKind.choices])
+    case_status = forms.ChoiceField(
+        label="Case status", required=False, choices=[("", "Any case status"), *CaseStatus.choices]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = [(user.username, user.get_full_name() or user.username) for user in clinic_users()]
+        self.fields["assignee"].choices = [("", "Anyone"), (UNASSIGNED, "Nobody yet"), *people]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    @property
+    def filtered(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())
+
+    def filter(self, followups):
+        """Apply the valid filters to a FollowUp queryset; an unknown value is shown as an error and ignored."""
+        if not self.is_valid():
+            return followups
+        data = self.cleaned_data
+        if data["assignee"] == UNASSIGNED:
+            followups = followups.filter(assignee__isnull=True)
+        elif data["assignee"]:
+            followups = followups.filter(assignee__username=data["assignee"])
+        if data["kind"]:
+            followups = followups.filter(kind=data["kind"])
+        if data["case_status"]:
+            followups = followups.filter(case__status=data["case_status"])
+        return followups
+
+
+class ReviewForm(forms.Form):
+    """Tick one or many follow-ups awaiting review and sign them off with one note.
+
+    The choices are every follow-up the manager can see, not only those awaiting review,
+    so a row reviewed by someone else a moment ago gets the service's clear refusal
+    rather than a generic "not one of the available choices".
+    """
+
+    followups = forms.ModelMultipleChoiceField(
+        queryset=FollowUp.objects.none(),
+        to_field_name="public_id",
+        error_messages={"required": "Tick at least one follow-up to review."},
+    )
+    note = forms.CharField(
+        label="Review note",
+        required=False,
+        max_length=REVIEW_NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Applies to every ticked follow-up. Internal: never shown to the client.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["followups"].queryset = FollowUp.objects.visible_to(user).filter(
+            Q(case__archived_at__isnull=True) & Q(case__client__archived_at__isnull=True)
+        )
+
+    def selected(self) -> set[str]:
+        """The public ids ticked in the submitted form, to tick them again when it is re-shown."""
+        return set(self.data.getlist("followups")) if self.is_bound else set()
+
+
+def reschedule_initial() -> dict:
+    return {"due_on": timezone.localdate() + datetime.timedelta(days=RESCHEDULE_AFTER_DAYS)}
+
+
+class RescheduleForm(forms.Form):
+    due_on = forms.DateField(label="New due date", widget=DateInput())
+    next = forms.CharField(required=False, widget=forms.HiddenInput())
+
+    def clean_due_on(self) -> datetime.date:
+        due_on = self.cleaned_data["due_on"]
+        if due_on < timezone.localdate():
+            raise forms.ValidationError("The new due date cannot be in the past.")
+        return due_on

@@ -1,0 +1,191 @@
+"""The managers' follow-up review queue, and rescheduling a missed follow-up in one step.
+
+The queue has three sections, most urgent first: overdue (scheduled, past their due date),
+due in the next 7 days, and completed or missed but not yet reviewed by a manager. It costs
+the same few queries whatever the number of follow-ups (tests/cases/test_review_queue.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from cases.access import get_follow_up_for_user
+from cases.choices import FollowUpStatus
+from cases.forms.review import RescheduleForm, ReviewFilterForm, ReviewForm, reschedule_initial
+from cases.models import FollowUp
+from cases.services import followups as services
+from smpclinic.roles import manager_required, staff_required
+
+DUE_SOON_DAYS = 7
+# Each section shows at most this many rows (one more is fetched to say the list was cut);
+# the filters narrow a longer queue.
+SECTION_LIMIT = 200
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _rows(followups, today: datetime.date) -> tuple[list[FollowUp], bool]:
+    """One query per section; how late each row is, worked out on the fetched rows."""
+    rows = list(followups.order_by("due_on", "pk")[: SECTION_LIMIT + 1])
+    for followup in rows:
+        followup.days_overdue = None
+        followup.days_late = None
+        followup.due_in = (followup.due_on - today).days
+        if followup.status == FollowUpStatus.SCHEDULED and followup.due_on < today:
+            followup.days_overdue = (today - followup.due_on).days
+        elif followup.status == FollowUpStatus.COMPLETED and followup.completed_on:
+            followup.days_late = max((followup.completed_on - followup.due_on).days, 0)
+        elif followup.status == FollowUpStatus.MISSED:
+            followup.days_overdue = max((today - followup.due_on).days, 0)
+            followup.rescheduled_to = getattr(followup, "rescheduled_as", None)
+    return rows[:SECTION_LIMIT], len(rows) > SECTION_LIMIT
+
+
+def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dict]:
+    base = filters.filter(
+        FollowUp.objects.visible_to(user)
+        .filter(case__archived_at__isnull=True, case__client__archived_at__isnull=True)
+        .for_review()
+    )
+    specs = [
+        (
+            "overdue",
+            "Overdue",
+            base.overdue(today),
+            "Scheduled follow-ups past their due date, most overdue first.",
+            "Nothing is overdue.",
+        ),
+        (
+            "due-soon",
+            f"Due in the next {DUE_SOON_DAYS} days",
+            base.due_within(DUE_SOON_DAYS, today),
+            "Scheduled follow-ups due today or in the coming week, soonest first.",
+            f"Nothing is due in the next {DUE_SOON_DAYS} days.",
+        ),
+        (
+            "awaiting-review",
+            "Done, awaiting review",
+            base.awaiting_review(),
+            "Completed or missed follow-ups no manager has reviewed yet, oldest first.",
+            "Every completed or missed follow-up has been reviewed.",
+        ),
+    ]
+    sections = []
+    for slug, title, queryset, help_text, empty in specs:
+        rows, cut = _rows(queryset, today)
+        sections.append(
+            {
+                "slug": slug,
+                "title": title,
+                "help": help_text,
+                "empty": empty,
+                "rows": rows,
+                "cut": cut,
+                "reviewable": slug == "awaiting-review",
+            }
+        )
+    return sections
+
+
+@manager_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def review_queue(request):
+    """The queue (GET, filtered by the query string) and its review form (POST to the same URL,
+    so a refused review is shown again with the same filters and the same rows ticked)."""
+    today = timezone.localdate()
+    filters = ReviewFilterForm(request.GET or None)
+    if request.method == "POST":
+        form = ReviewForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                reviewed = services.followups_review(
+                    followups=form.cleaned_data["followups"], by=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                count = len(reviewed)
+                messages.success(request, f"{count} follow-up{'s' if count != 1 else ''} reviewed.")
+                return redirect(request.get_full_path())
+    else:
+        form = ReviewForm(user=request.user)
+    context = {
+        "today": today,
+        "filters": filters,
+        "sections": _sections(request.user, filters, today),
+        "form": form,
+        "selected": form.selected(),
+        "reschedule_on": reschedule_initial()["due_on"],
+        "section_limit": SECTION_LIMIT,
+    }
+    return render(request, "cases/review/queue.html", context)
+
+
+def _safe_next(request, url: str) -> str | None:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
+def _case_url(case) -> str:
+    return reverse("cases:case_detail", kwargs={"case_id": case.public_id}) + "#follow-ups"
+
+
+def _reschedule_refusal(followup: FollowUp) -> str | None:
+    if followup.status != FollowUpStatus.MISSED:
+        return f"Only a missed follow-up can be rescheduled; this one is {followup.get_status_display().lower()}."
+    again = FollowUp.objects.filter(rescheduled_from=followup).first()
+    if again is not None:
+        return f"This follow-up was already rescheduled to {again.due_on:%d %b %Y}."
+    return None
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def followup_reschedule(request, followup_id):
+    """Book a missed follow-up again: one form, the new date prefilled a week ahead.
+
+    Staff as well as managers: booking follow-ups is front-desk work, and the case
+    workspace offers it next to every missed follow-up.
+    """
+    followup = get_follow_up_for_user(request.user, followup_id)
+    case = followup.case
+    refusal = _reschedule_refusal(followup)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(_safe_next(request, request.POST.get("next") or request.GET.get("next", "")) or _case_url(case))
+    if request.method == "POST":
+        form = RescheduleForm(request.POST)
+        if form.is_valid():
+            try:
+                new = services.followup_reschedule(
+                    followup=followup, due_on=form.cleaned_data["due_on"], by=request.user
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{new.get_kind_display()} for {case.client.full_name} rescheduled to {new.due_on:%d %b %Y}.",
+                )
+                return redirect(_safe_next(request, form.cleaned_data["next"]) or _case_url(case))
+    else:
+        form = RescheduleForm(initial={**reschedule_initial(), "next": request.GET.get("next", "")})
+    context = {"case": case, "client": case.client, "followup": followup, "form": form}
+    return render(request, "cases/review/reschedule.html", context)
