@@ -205,7 +205,8 @@ def test_user_without_a_full_name_is_shown_by_username(db):
 
 
 def test_client_sees_their_name_but_no_staff_navigation(as_client_a, client_a):
-    response = as_client_a.get(HOME)
+    # The staff home sends a client to the portal (tests/cases/test_invitations.py); another staff page refuses.
+    response = as_client_a.get(reverse("cases:client_list"))
     assert response.status_code == 403
     bar = nav(response.content.decode())
     assert client_a.user.get_full_name() in bar

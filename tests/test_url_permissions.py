@@ -151,8 +151,12 @@ def _params_of(name: str) -> list[str]:
 def _expected(role: str, persona: str, method: str) -> int:
     if role == PUBLIC:
         return 200
+    if role == portal_urls.PUBLIC_TOKEN:
+        return 404  # a made-up token gets the helpful "link not valid" page, whoever asks
     if persona == "anonymous":
         return 302
+    if role == portal_urls.STAFF_HOME:
+        return 302 if persona == "client" else 200  # a client is sent on to the portal
     if role == LOGGED_IN:
         return 200
     if role == PORTAL:

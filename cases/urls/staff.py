@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.views import clients, followups, home, photos, plans, sessions, workspace
+from cases.views import clients, followups, home, invitations, photos, plans, sessions, workspace
 
 urlpatterns = [
     path("", home.staff_home, name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("clients/<uuid:client_id>/", clients.client_detail, name="client_detail"),
     path("clients/<uuid:client_id>/edit/", clients.client_edit, name="client_edit"),
     path("clients/<uuid:client_id>/consents/new/", clients.consent_record, name="consent_record"),
+    path("clients/<uuid:client_id>/invite/", invitations.client_invite, name="client_invite"),
     # Cases, consultations, issues (staff)
     path("clients/<uuid:client_id>/cases/new/", workspace.case_create, name="case_create"),
     path("cases/<uuid:case_id>/", workspace.case_detail, name="case_detail"),

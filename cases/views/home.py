@@ -7,17 +7,18 @@ the size of the clinic's data.
 from __future__ import annotations
 
 import datetime
+from functools import wraps
 from itertools import chain
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cases.choices import CaseStatus
 from cases.models import Case, CorrectionSession, FollowUp, LaserSession
-from smpclinic.roles import staff_required
+from smpclinic.roles import is_client, staff_required
 
 HOME_LIST_LIMIT = 50
 RECENT_CASES = 10
@@ -106,6 +107,19 @@ def _my_cases(user) -> dict | None:
     }
 
 
+def _clients_to_portal(view):
+    """A client's home is the portal: logging in (LOGIN_REDIRECT_URL) or the brand link lands there."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if is_client(request.user):
+            return redirect("cases:portal_plan")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@_clients_to_portal
 @staff_required
 @require_http_methods(["GET", "HEAD"])
 def staff_home(request):

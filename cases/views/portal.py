@@ -1,0 +1,156 @@
+"""The client portal: my plan, accepting it, and the plan as a PDF.
+
+Every record is found through request.user (the client's own Client record and the
+`visible_to(user)` QuerySets): a client sees only plans a manager approved, of their
+own active cases, never a superseded or cancelled one, and never an internal field.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from cases import kirby_desai
+from cases.choices import CorrectionOptionChoice
+from cases.forms.portal import PortalPlanAcceptForm
+from cases.models import Client, TreatmentPlan
+from cases.services import plans as plan_services
+from smpclinic.models import ClinicSettings
+from smpclinic.roles import client_required
+
+# Correction options in plain language (DOMAIN.md, "Correction options"), for the client.
+OPTION_EXPLANATIONS = {
+    CorrectionOptionChoice.LASER_REMOVAL: (
+        "a laser breaks the pigment into tiny particles that your body clears over the following weeks, "
+        "lightening or removing the dots."
+    ),
+    CorrectionOptionChoice.SALINE_REMOVAL: (
+        "a salt solution is worked into individual dots or small areas; it lifts pigment out into a scab "
+        "that falls off as the skin heals."
+    ),
+    CorrectionOptionChoice.COLOUR_CORRECTION: "dots that have turned blue or green are toned back to a natural shade.",
+    CorrectionOptionChoice.HAIRLINE_REDESIGN: (
+        "the hairline is reshaped so it looks softer and suits your face and age."
+    ),
+    CorrectionOptionChoice.SCAR_CAMOUFLAGE: (
+        "pigment is placed in and around scars so they blend in; scars need to be well healed first."
+    ),
+    CorrectionOptionChoice.DENSITY_ADJUSTMENT: "dots are added or softened so the density looks even and natural.",
+}
+
+
+def _own_client(user) -> Client:
+    """The signed-in client's own record (404 once archived)."""
+    return get_object_or_404(Client.objects.visible_to(user))
+
+
+def client_plans(user):
+    """Plans the client may see: approved by a manager, of their own active cases, in force
+    or done (never a superseded version, a cancelled plan, or a draft)."""
+    return (
+        TreatmentPlan.objects.visible_to(user)
+        .current()
+        .for_detail()
+        .order_by("-case__opened_on", "-case_id", "-version")
+    )
+
+
+def _decorate(plans) -> list[TreatmentPlan]:
+    plans = list(plans)
+    for plan in plans:
+        plan.option_rows = [
+            {"label": option.label, "explanation": OPTION_EXPLANATIONS.get(option.code, "")}
+            for option in plan.options.all()
+        ]
+        plan.estimate = plan.kirby_desai()
+        plan.accept_refusal = plan_services.accept_refusal(plan)
+    return plans
+
+
+def plan_context(user) -> dict:
+    """What the plan page and the PDF show; the same data for both."""
+    return {
+        "client": _own_client(user),
+        "plans": _decorate(client_plans(user)),
+        "clinic": ClinicSettings.load(),
+        "kd_uncertainty": kirby_desai.UNCERTAINTY,
+    }
+
+
+def plan_pdf_html(user) -> str:
+    """The HTML the PDF is rendered from (the tests read it, since the PDF is compressed)."""
+    context = plan_context(user)
+    if not context["plans"]:
+        raise Http404("No plan to download yet.")
+    context["generated_at"] = timezone.now()
+    return render_to_string("portal/plan_pdf.html", context)
+
+
+class _NoFetching(URLFetcher):
+    """The PDF needs nothing from outside: system fonts, styles inside the HTML.
+
+    Refusing every URL means a value in the plan (or a mistake in the template) can
+    never make the server fetch a network or file resource while rendering."""
+
+    def fetch(self, url, headers=None):
+        raise ValueError(f"The plan PDF fetches no resources ({url[:40]}).")
+
+
+@client_required
+@require_http_methods(["GET", "HEAD"])
+def portal_plan(request):
+    return render(request, "portal/plan.html", plan_context(request.user))
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def portal_plan_accept(request, plan_id):
+    plan = get_object_or_404(client_plans(request.user), public_id=plan_id)
+    refusal = plan_services.accept_refusal(plan)
+    if refusal is not None:
+        messages.info(request, refusal)
+        return redirect("cases:portal_plan")
+    form = PortalPlanAcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan_services.plan_accept(
+                plan=plan,
+                name=form.cleaned_data["name"],
+                by=request.user,
+                in_clinic=False,
+                ip=request.META.get("REMOTE_ADDR"),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(request, "Thank you. You have accepted your plan; the clinic can see it now.")
+            return redirect("cases:portal_plan")
+    (plan,) = _decorate([plan])
+    context = {"plan": plan, "kd_uncertainty": kirby_desai.UNCERTAINTY, "form": form, "clinic": ClinicSettings.load()}
+    return render(request, "portal/plan_accept.html", context)
+
+
+@client_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def portal_plan_pdf(request):
+    html = plan_pdf_html(request.user)
+    pdf = HTML(string=html, base_url=None, url_fetcher=_NoFetching()).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="my-treatment-plan.pdf"'
+    # never_cache adds no-store; private keeps shared caches out of a medical document.
+    response["Cache-Control"] = "private, no-cache, no-store, must-revalidate, max-age=0"
+    return response
