@@ -24,3 +24,32 @@
     sync();
   });
 })();
+(function () {
+  "use strict";
+  // A "tick all" box in a table header: <th data-check-all="<checkbox name>">. Without
+  // JavaScript each row is ticked on its own.
+  document.querySelectorAll("th[data-check-all]").forEach(function (cell, index) {
+    var table = cell.closest("table");
+    var boxes = table.querySelectorAll('tbody input[type="checkbox"][name="' + cell.getAttribute("data-check-all") + '"]');
+    if (!boxes.length) { return; }
+    var all = document.createElement("input");
+    all.type = "checkbox";
+    all.className = "form-check-input";
+    all.id = "check-all-" + index;
+    var label = document.createElement("label");
+    label.className = "visually-hidden";
+    label.htmlFor = all.id;
+    label.textContent = "Tick all " + boxes.length + " rows";
+    cell.replaceChildren(all, label);
+    var sync = function () {
+      var ticked = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+      all.checked = ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    };
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+    boxes.forEach(function (box) { box.addEventListener("change", sync); });
+    sync();
+  });
+})();
