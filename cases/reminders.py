@@ -33,7 +33,6 @@ import datetime
 import smtplib
 import zoneinfo
 from dataclasses import dataclass, field
-from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +47,7 @@ from django.utils import timezone
 from cases.choices import CaseStatus, ReminderKind, SessionStatus
 from cases.models import AdverseEventKind, CorrectionSession, FollowUp, LaserSession, SentReminder
 from smpclinic import roles
+from smpclinic.mail import clinic_sender as from_address
 from smpclinic.models import ClinicSettings
 
 SENT = "sent"
@@ -332,12 +332,6 @@ class ReminderEmail:
         )
         message.attach_alternative(html, "text/html")
         return message
-
-
-def from_address(clinic: ClinicSettings) -> str:
-    """“<clinic name> <DEFAULT_FROM_EMAIL>”: the address from settings, the clinic's name."""
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((clinic.name, address or settings.DEFAULT_FROM_EMAIL))
 
 
 def session_email(session: LaserSession | CorrectionSession, clinic: ClinicSettings) -> ReminderEmail:

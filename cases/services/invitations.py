@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from cases.models import Client, PortalInvitation
 from smpclinic import roles
+from smpclinic.mail import clinic_sender
 from smpclinic.models import ClinicSettings
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ def _send(invitation: PortalInvitation, *, client: Client, user: User, link: str
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/invitation.txt", context),
+        from_email=clinic_sender(clinic),
         to=[invitation.sent_to],
         reply_to=[clinic.email] if clinic.email else None,
     )

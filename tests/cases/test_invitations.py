@@ -8,6 +8,7 @@ import re
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
 from django.core import mail
@@ -77,6 +78,9 @@ def test_staff_invite_creates_the_login_and_mails_a_one_time_link(as_staff, staf
     assert roles.is_client(user)
     message = mail.outbox[0]
     assert message.to == ["Carl.Cole@example.com"]
+    assert message.from_email.startswith('"Hairline Repair Clinic" <') or message.from_email.startswith(
+        "Hairline Repair Clinic <"
+    )
     assert "Hairline Repair Clinic" in message.subject
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
@@ -244,6 +248,10 @@ def test_password_reset_works_for_a_client(anonymous, client_a):
     assert response["Location"] == reverse("password_reset_done")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [client_a.user.email]
+    clinic = ClinicSettings.load()
+    assert mail.outbox[0].from_email.endswith(f"<{settings.DEFAULT_FROM_EMAIL}>")
+    assert clinic.name in mail.outbox[0].from_email
+    assert clinic.name in mail.outbox[0].body
     link = re.search(r"http://testserver(/password/reset/\S+/)", mail.outbox[0].body).group(1)
     confirm = anonymous.get(link, follow=True)
     assert confirm.status_code == 200
