@@ -311,3 +311,31 @@ class PhotoFactory(factory.django.DjangoModelFactory):
     height = 48
     byte_size = factory.LazyAttribute(lambda p: p.image.size)
     sha256 = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class CompletedFollowUpFactory(FollowUpFactory):
+    """A follow-up done (a few days ago, on time) and waiting for a manager's review."""
+
+    due_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=5))
+    status = choices.FollowUpStatus.COMPLETED
+    completed_on = factory.LazyAttribute(lambda f: f.due_on)
+    completed_by = factory.SelfAttribute("assignee")
+    healing = choices.Healing.AS_EXPECTED
+    satisfaction = 4
+
+
+class MissedFollowUpFactory(FollowUpFactory):
+    """A follow-up the client did not come to, waiting for review (and perhaps a new date)."""
+
+    due_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=5))
+    status = choices.FollowUpStatus.MISSED
+
+
+class ClosedCaseFactory(CaseFactory):
+    """A case closed with an outcome and the client's satisfaction (reports, issue 5)."""
+
+    opened_on = datetime.date(2025, 6, 1)
+    status = choices.CaseStatus.CLOSED
+    closed_on = datetime.date(2026, 2, 1)
+    outcome = choices.Outcome.IMPROVED
+    satisfaction = 4

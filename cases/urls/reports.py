@@ -1,3 +1,18 @@
-"""Reports for managers: charts, the tables behind them, CSV downloads."""
+"""Reports for managers: charts, the tables behind them, CSV downloads.
 
-urlpatterns = []
+One page and one CSV download per report in cases.reports.REPORTS, e.g.
+`cases:report_adverse_events` at /reports/adverse-events/ and
+`cases:report_adverse_events_csv` at /reports/adverse-events.csv.
+"""
+
+from django.urls import path
+
+from cases.reports import REPORTS
+from cases.views import reports as views
+
+urlpatterns = [path("reports/", views.report_index, name="reports")]
+for _report in REPORTS.values():
+    urlpatterns += [
+        path(f"reports/{_report.slug}/", views.report_page, {"slug": _report.slug}, name=_report.name),
+        path(f"reports/{_report.slug}.csv", views.report_csv, {"slug": _report.slug}, name=f"{_report.name}_csv"),
+    ]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cases import charts
 from cases.access import get_case_for_user, get_client_for_user, get_consultation_for_user, get_issue_for_user
 from cases.choices import CaseStatus, PlanStatus, SessionStatus, StepStatus, Zone
 from cases.forms.cases import CaseForm, CaseStatusForm, ConsultationForm, IssueForm
@@ -292,6 +293,7 @@ def case_detail(request, case_id):
         "plan": plan,
         "estimate": plan.kirby_desai() if plan else None,
         "completed_laser_sessions": sum(1 for s in laser if s.status == SessionStatus.COMPLETED),
+        "fade_chart": charts.fade_chart(laser),
         "timeline": timeline,
         "transitions": [
             {

@@ -64,8 +64,10 @@ def test_anonymous_is_sent_to_login(anonymous):
     assert response["Location"] == f"{reverse('login')}?next={HOME}"
 
 
-def test_client_is_refused(as_client_a):
-    assert as_client_a.get(HOME).status_code == 403
+def test_client_is_sent_to_the_portal(as_client_a):
+    response = as_client_a.get(HOME)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cases:portal_plan")
 
 
 @pytest.mark.parametrize("persona", ["as_staff", "as_manager", "as_admin"])

@@ -1,0 +1,53 @@
+"""The date-range filter every report shares (GET ?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+
+from cases.reports import MAX_PERIOD_DAYS, Period
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class ReportPeriodForm(forms.Form):
+    """From and to, both inclusive; either left out falls back to the last 12 months."""
+
+    def __init__(self, data=None, *, today: datetime.date | None = None):
+        self.default = Period.default(today)
+        if data is not None and not (data.get("from") or data.get("to")):
+            data = None  # a plain visit: show the default period
+        if data is not None:
+            data = {
+                "from": data.get("from") or self.default.start.isoformat(),
+                "to": data.get("to") or self.default.end.isoformat(),
+            }
+        super().__init__(data, initial={"from": self.default.start, "to": self.default.end})
+        # "from" is a Python keyword, so the fields are added here rather than declared.
+        # Not required: a missing end was filled with the default above.
+        self.fields["from"] = forms.DateField(label="From", widget=DateInput, required=False)
+        self.fields["to"] = forms.DateField(label="To", widget=DateInput, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError("The start of the period must be on or before its end.")
+            if (end - start).days > MAX_PERIOD_DAYS:
+                raise forms.ValidationError("Choose a period of at most ten years.")
+        return cleaned
+
+    def period(self) -> Period | None:
+        """The chosen period, or None while the form has errors."""
+        if not self.is_bound:
+            return self.default
+        if not self.is_valid():
+            return None
+        return Period(self.cleaned_data["from"], self.cleaned_data["to"])

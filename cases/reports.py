@@ -1,0 +1,643 @@
+"""Managers' reports: the queries behind each chart and table (issue 5).
+
+Every table is one aggregating query (values/annotate/Count/TruncMonth), so a report runs
+in the same number of queries whatever the clinic's size; Python only fills in empty
+groups (months, statuses with no case) and does arithmetic on the grouped counts.
+
+What a report counts: active (not archived) records of active cases of active clients,
+as the clinic's own lists show them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.choices import (
+    AdverseEventChoice,
+    CaseStatus,
+    Fitzpatrick,
+    FollowUpStatus,
+    IssueKind,
+    PlanStatus,
+    SessionStatus,
+    Zone,
+)
+from cases.models import Case, FollowUp, Issue, LaserSession, TreatmentPlan
+
+TOP_N = 10
+MAX_PERIOD_DAYS = 10 * 366
+
+
+# --- Period -------------------------------------------------------------------------
+
+
+def _day(day: datetime.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    """The first of the month `months` after (or before) `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The inclusive date range a report covers."""
+
+    start: datetime.date
+    end: datetime.date
+
+    @classmethod
+    def default(cls, today: datetime.date | None = None) -> Period:
+        """The last 12 months: this month so far and the 11 whole months before it."""
+        today = today or timezone.localdate()
+        return cls(_add_months(today, -11), today)
+
+    def months(self) -> list[datetime.date]:
+        """First day of every month the period touches, oldest first."""
+        months, month = [], self.start.replace(day=1)
+        while month <= self.end:
+            months.append(month)
+            month = _add_months(month, 1)
+        return months
+
+    def __str__(self) -> str:
+        return f"{_day(self.start)} to {_day(self.end)}"
+
+
+# --- Tables -------------------------------------------------------------------------
+
+TEXT, INT, FLOAT, PCT, MONTH, DATE = "text", "int", "float", "pct", "month", "date"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str = TEXT
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in (INT, FLOAT, PCT)
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """How to draw a table: which columns, on which kind of chart (see cases.charts)."""
+
+    kind: str  # "bar" (horizontal bars), "line" (a series over time), "scatter"
+    value_columns: tuple[int, ...] = (1,)
+    label_column: int = 0
+    value_label: str = ""
+    unit: str = ""
+    max_value: float | None = None
+    min_value: float = 0
+    x_label: str = ""
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    description: str
+    columns: list[Column]
+    rows: list[list[Any]]
+    chart: ChartSpec | None = None
+    note: str = ""
+    links: list[str | None] = field(default_factory=list)  # for the first cell of each row
+
+    @property
+    def wide(self) -> bool:
+        """Too many columns to sit beside its chart: the page puts it underneath."""
+        return len(self.columns) > 4
+
+    def display_rows(self) -> list[list[tuple[str, str | None, bool]]]:
+        """Cells as (text, link, numeric) for the template."""
+        out = []
+        for index, row in enumerate(self.rows):
+            link = self.links[index] if index < len(self.links) else None
+            cells = []
+            for position, (column, value) in enumerate(zip(self.columns, row, strict=True)):
+                cells.append((display(value, column.kind), link if position == 0 else None, column.numeric))
+            out.append(cells)
+        return out
+
+    def csv_rows(self) -> list[list[Any]]:
+        """Header and rows as plain values for a spreadsheet (see cases.csv_export)."""
+        header = [c.label + (" (%)" if c.kind == PCT else "") for c in self.columns]
+        return [header] + [[raw(v, c.kind) for c, v in zip(self.columns, row, strict=True)] for row in self.rows]
+
+
+def display(value: Any, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == MONTH:
+        return f"{value:%b %Y}"
+    if kind == DATE:
+        return _day(value)
+    if kind == FLOAT:
+        return f"{value:.1f}"
+    if kind == PCT:
+        return f"{value:.1f} %"
+    return str(value)
+
+
+def raw(value: Any, kind: str) -> Any:
+    if value is None:
+        return ""
+    if kind == MONTH:
+        return f"{value:%Y-%m}"
+    if kind == DATE:
+        return value.isoformat()
+    if kind in (FLOAT, PCT):
+        return round(float(value), 1)
+    return value
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _per_100(events: int, sessions: int) -> float | None:
+    return round(100 * events / sessions, 1) if sessions else None
+
+
+def _month(value) -> datetime.date:
+    # TruncMonth of a DateField is a date on PostgreSQL and SQLite; be lenient anyway.
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+# --- Base querysets -----------------------------------------------------------------
+
+
+def _cases() -> QuerySet[Case]:
+    return Case.objects.active().filter(client__archived_at__isnull=True)
+
+
+def _active_case_rows(qs: QuerySet) -> QuerySet:
+    return qs.filter(case__archived_at__isnull=True, case__client__archived_at__isnull=True)
+
+
+# --- 1. Cases by status; new cases per month ----------------------------------------
+
+
+def cases_report(period: Period) -> list[Table]:
+    opened = _cases().filter(opened_on__range=(period.start, period.end))
+    by_status = dict(opened.values_list("status").annotate(n=Count("id")).order_by())
+    total = sum(by_status.values())
+    per_month = {
+        _month(m): n
+        for m, n in opened.annotate(month=TruncMonth("opened_on"))
+        .values_list("month")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    }
+    return [
+        Table(
+            key="by-status",
+            title="Cases by status",
+            description="Cases opened in the period, by their status today.",
+            columns=[Column("Status"), Column("Cases", INT), Column("Share", PCT)],
+            rows=[[s.label, by_status.get(s, 0), _share(by_status.get(s, 0), total)] for s in CaseStatus],
+            chart=ChartSpec("bar", value_label="Cases"),
+            note=f"{total} case{'s' if total != 1 else ''} opened in the period.",
+        ),
+        Table(
+            key="new-per-month",
+            title="New cases per month",
+            description="Cases opened in each month of the period.",
+            columns=[Column("Month", MONTH), Column("New cases", INT)],
+            rows=[[m, per_month.get(m, 0)] for m in period.months()],
+            chart=ChartSpec("line", value_label="New cases", x_label="Month"),
+        ),
+    ]
+
+
+# --- 2. Issues by kind and by zone --------------------------------------------------
+
+
+def _issue_table(issues: QuerySet, field_name: str, choices, key: str, title: str, label: str) -> Table:
+    groups = {
+        row[field_name]: row
+        for row in issues.values(field_name)
+        .annotate(issues=Count("id"), cases=Count("case", distinct=True), severity=Avg("severity"))
+        .order_by()
+    }
+    empty = {"issues": 0, "cases": 0, "severity": None}
+    order = list(choices.values)
+    ranked = sorted(order, key=lambda v: (-groups.get(v, empty)["issues"], order.index(v)))
+    return Table(
+        key=key,
+        title=title,
+        description=f"Issues identified in the period, by {label.lower()}; severity from 1 (mild) to 5 (severe).",
+        columns=[Column(label), Column("Issues", INT), Column("Cases", INT), Column("Mean severity", FLOAT)],
+        rows=[
+            [
+                choices(v).label,
+                groups.get(v, empty)["issues"],
+                groups.get(v, empty)["cases"],
+                groups.get(v, empty)["severity"],
+            ]
+            for v in ranked
+        ],
+        chart=ChartSpec("bar", value_label="Issues"),
+    )
+
+
+def issues_report(period: Period) -> list[Table]:
+    issues = _active_case_rows(Issue.objects.active()).filter(identified_on__range=(period.start, period.end))
+    return [
+        _issue_table(issues, "kind", IssueKind, "by-kind", "Issues by kind", "Kind"),
+        _issue_table(issues, "zone", Zone, "by-zone", "Issues by zone", "Zone"),
+    ]
+
+
+# --- 3. Where corrections come from -------------------------------------------------
+
+
+def _top_with_rest(groups: list[dict], name: Callable[[dict], str], id_field: str, what: str) -> list[list]:
+    """The top ten named groups, one row for all the others, one for "not recorded"."""
+    known = [g for g in groups if g[id_field] is not None]
+    unknown = sum(g["cases"] for g in groups if g[id_field] is None)
+    total = sum(g["cases"] for g in groups)
+    rows = [[name(g), g["cases"], _share(g["cases"], total)] for g in known[:TOP_N]]
+    rest = known[TOP_N:]
+    if rest:
+        count = sum(g["cases"] for g in rest)
+        rows.append([f"All other {what} ({len(rest)})", count, _share(count, total)])
+    if unknown:
+        rows.append(["Not recorded", unknown, _share(unknown, total)])
+    return rows
+
+
+def _artist_name(group: dict) -> str:
+    name = f"{group['original_artist__first_name']} {group['original_artist__last_name']}".strip()
+    studio = group["original_artist__studio__name"]
+    return f"{name} ({studio})" if studio else name
+
+
+def origins_report(period: Period) -> list[Table]:
+    cases = _cases().filter(opened_on__range=(period.start, period.end))
+    studios = list(
+        cases.values("original_studio_id", "original_studio__name", "original_studio__city")
+        .annotate(cases=Count("id"))
+        .order_by("-cases", "original_studio__name", "original_studio_id")
+    )
+    artists = list(
+        cases.values(
+            "original_artist_id",
+            "original_artist__first_name",
+            "original_artist__last_name",
+            "original_artist__studio__name",
+        )
+        .annotate(cases=Count("id"))
+        .order_by("-cases", "original_artist__last_name", "original_artist__first_name", "original_artist_id")
+    )
+
+    def studio_name(g: dict) -> str:
+        city = g["original_studio__city"]
+        return f"{g['original_studio__name']} ({city})" if city else g["original_studio__name"]
+
+    columns = [Column("Studio"), Column("Cases", INT), Column("Share", PCT)]
+    return [
+        Table(
+            key="by-studio",
+            title="Cases by original studio",
+            description=f"Cases opened in the period by the studio of the original SMP: top {TOP_N} and the rest.",
+            columns=columns,
+            rows=_top_with_rest(studios, studio_name, "original_studio_id", "studios"),
+            chart=ChartSpec("bar", value_label="Cases"),
+        ),
+        Table(
+            key="by-artist",
+            title="Cases by original artist",
+            description=f"Cases opened in the period by the artist of the original SMP: top {TOP_N} and the rest.",
+            columns=[Column("Artist"), *columns[1:]],
+            rows=_top_with_rest(artists, _artist_name, "original_artist_id", "artists"),
+            chart=ChartSpec("bar", value_label="Cases"),
+        ),
+    ]
+
+
+# --- 4. Laser sessions per completed case against the Kirby–Desai estimate ----------
+
+
+def laser_sessions_report(period: Period) -> list[Table]:
+    """Kirby–Desai (2009) over-estimates for shallow SMP pigment (DOMAIN.md): this shows
+    the clinic its own calibration, actual completed sessions against the estimate."""
+    estimate = (
+        TreatmentPlan.objects.active()
+        .exclude(status__in=[PlanStatus.SUPERSEDED, PlanStatus.CANCELLED])
+        .filter(case=OuterRef("pk"), kd_total__isnull=False)
+        .order_by("-version")
+        .values("kd_total")[:1]
+    )
+    completed = Q(lasersessions__status=SessionStatus.COMPLETED, lasersessions__archived_at__isnull=True)
+    cases = (
+        _cases()
+        .filter(status=CaseStatus.CLOSED, closed_on__range=(period.start, period.end))
+        .annotate(estimate=Subquery(estimate), actual=Count("lasersessions", filter=completed))
+        .filter(Q(estimate__isnull=False) | Q(actual__gt=0))
+    )
+    rows = list(
+        cases.annotate(difference=F("actual") - F("estimate"))
+        .values_list("public_id", "reference", "closed_on", "estimate", "actual", "difference")
+        .order_by("closed_on", "reference")
+    )
+    summary = cases.filter(estimate__isnull=False).aggregate(
+        n=Count("id"),
+        mean_estimate=Avg("estimate"),
+        mean_actual=Avg("actual"),
+        mean_difference=Avg(F("actual") - F("estimate")),
+    )
+    if summary["n"]:
+        note = (
+            f"Over {summary['n']} closed case{'s' if summary['n'] != 1 else ''} with an estimate: "
+            f"mean estimate {float(summary['mean_estimate']):.1f}, mean actual {float(summary['mean_actual']):.1f}, "
+            f"mean difference (actual − estimate) {float(summary['mean_difference']):+.1f} sessions."
+        )
+    else:
+        note = "No closed case in the period has a Kirby–Desai estimate yet."
+    return [
+        Table(
+            key="estimate-vs-actual",
+            title="Laser sessions: Kirby–Desai estimate against actual",
+            description=(
+                "Cases closed in the period: the Kirby–Desai total on the case's plan and the laser "
+                "sessions actually completed."
+            ),
+            columns=[
+                Column("Case"),
+                Column("Closed on", DATE),
+                Column("Kirby–Desai estimate", INT),
+                Column("Completed laser sessions", INT),
+                Column("Difference (actual − estimate)", INT),
+            ],
+            rows=[list(r[1:]) for r in rows],
+            links=[reverse("cases:case_detail", kwargs={"case_id": r[0]}) for r in rows],
+            chart=ChartSpec(
+                "scatter",
+                value_columns=(2, 3),
+                x_label="Kirby–Desai estimate (sessions)",
+                value_label="Completed laser sessions",
+            ),
+            note=note,
+        )
+    ]
+
+
+# --- 5. Adverse events per 100 laser sessions ---------------------------------------
+
+COMPLICATIONS = [c for c in AdverseEventChoice.values if c not in AdverseEventChoice.expected()]
+
+
+def _adverse_counts(sessions: QuerySet, *fields: str) -> list[dict]:
+    return list(
+        sessions.values(*fields)
+        .annotate(
+            sessions=Count("id", distinct=True),
+            events=Count("adverse_events"),
+            complications=Count("adverse_events", filter=Q(adverse_events__code__in=COMPLICATIONS)),
+        )
+        .order_by(*fields)
+    )
+
+
+def _adverse_row(label: str, g: dict) -> list:
+    return [
+        label,
+        g["sessions"],
+        g["events"],
+        _per_100(g["events"], g["sessions"]),
+        g["complications"],
+        _per_100(g["complications"], g["sessions"]),
+    ]
+
+
+def _adverse_table(key: str, title: str, label: str, rows: list[list]) -> Table:
+    return Table(
+        key=key,
+        title=title,
+        description=(
+            "Completed laser sessions in the period and the adverse events recorded on them, per 100 sessions. "
+            "Complications are every event except the expected transient reactions (erythema, oedema, crusting)."
+        ),
+        columns=[
+            Column(label),
+            Column("Laser sessions", INT),
+            Column("Adverse events", INT),
+            Column("Events per 100 sessions", FLOAT),
+            Column("Complications", INT),
+            Column("Complications per 100 sessions", FLOAT),
+        ],
+        rows=rows,
+        chart=ChartSpec("bar", value_columns=(3, 5), value_label="Per 100 laser sessions"),
+    )
+
+
+def adverse_events_report(period: Period) -> list[Table]:
+    sessions = (
+        _active_case_rows(LaserSession.objects.active())
+        .completed()
+        .filter(scheduled_at__date__range=(period.start, period.end))
+    )
+    technicians = _adverse_counts(sessions, "technician__last_name", "technician__first_name", "technician_id")
+    # Sessions without a device last (NULLs sort first on SQLite, last on PostgreSQL).
+    devices = sorted(
+        _adverse_counts(sessions, "device_id", "device__name"),
+        key=lambda g: (g["device_id"] is None, g["device__name"] or "", g["device_id"] or 0),
+    )
+    skin = {g["case__client__fitzpatrick_type"]: g for g in _adverse_counts(sessions, "case__client__fitzpatrick_type")}
+    no_sessions = {"sessions": 0, "events": 0, "complications": 0}
+    return [
+        _adverse_table(
+            "by-technician",
+            "Adverse events by technician",
+            "Technician",
+            [
+                _adverse_row(f"{g['technician__first_name']} {g['technician__last_name']}".strip(), g)
+                for g in technicians
+            ],
+        ),
+        _adverse_table(
+            "by-device",
+            "Adverse events by device",
+            "Device",
+            [_adverse_row(g["device__name"] or "No device recorded", g) for g in devices],
+        ),
+        _adverse_table(
+            "by-fitzpatrick",
+            "Adverse events by Fitzpatrick skin type",
+            "Fitzpatrick type",
+            [_adverse_row(f"Type {t.value}", skin.get(t.value, no_sessions)) for t in Fitzpatrick],
+        ),
+    ]
+
+
+# --- 6. Follow-up compliance --------------------------------------------------------
+
+
+def followups_report(period: Period, today: datetime.date | None = None) -> list[Table]:
+    today = today or timezone.localdate()
+    completed = Q(status=FollowUpStatus.COMPLETED)
+    counts = (
+        _active_case_rows(FollowUp.objects.active())
+        .filter(due_on__range=(period.start, period.end))
+        .exclude(status=FollowUpStatus.CANCELLED)
+        .aggregate(
+            on_time=Count("id", filter=completed & Q(completed_on__lte=F("due_on"))),
+            late=Count("id", filter=completed & Q(completed_on__gt=F("due_on"))),
+            missed=Count("id", filter=Q(status=FollowUpStatus.MISSED)),
+            overdue=Count("id", filter=Q(status=FollowUpStatus.SCHEDULED, due_on__lt=today)),
+            upcoming=Count("id", filter=Q(status=FollowUpStatus.SCHEDULED, due_on__gte=today)),
+        )
+    )
+    due = counts["on_time"] + counts["late"] + counts["missed"] + counts["overdue"]
+    outcomes = [
+        ("Completed on time", "on_time"),
+        ("Completed late", "late"),
+        ("Missed", "missed"),
+        ("Overdue, not yet recorded", "overdue"),
+    ]
+    rows = [[label, counts[key], _share(counts[key], due)] for label, key in outcomes]
+    rows.append(["Not yet due", counts["upcoming"], None])
+    return [
+        Table(
+            key="compliance",
+            title="Follow-up compliance",
+            description=(
+                "Follow-ups due in the period (cancelled ones left out). Shares are of those due by today; "
+                "follow-ups not yet due are counted but have no share."
+            ),
+            columns=[Column("Follow-ups"), Column("Count", INT), Column("Share of those due", PCT)],
+            rows=rows,
+            chart=ChartSpec("bar", value_columns=(2,), value_label="Share of follow-ups due", unit="%", max_value=100),
+            note=f"{due} follow-up{'s' if due != 1 else ''} due by today.",
+        )
+    ]
+
+
+# --- 7. Satisfaction at closing -----------------------------------------------------
+
+
+def satisfaction_report(period: Period) -> list[Table]:
+    closed = _cases().filter(status=CaseStatus.CLOSED, closed_on__range=(period.start, period.end))
+    scores = dict(closed.values_list("satisfaction").annotate(n=Count("id")).order_by())
+    unrecorded = scores.pop(None, 0)
+    answered = sum(scores.values())
+    trend = {
+        _month(row["month"]): row
+        for row in closed.annotate(month=TruncMonth("closed_on"))
+        .values("month")
+        .annotate(closed=Count("id"), answered=Count("satisfaction"), mean=Avg("satisfaction"))
+        .order_by("month")
+    }
+    labels = {1: "1 – very dissatisfied", 2: "2 – dissatisfied", 3: "3 – neutral", 4: "4 – satisfied"}
+    labels[5] = "5 – very satisfied"
+    distribution = [[labels[s], scores.get(s, 0), _share(scores.get(s, 0), answered)] for s in range(1, 6)]
+    distribution.append(["Not recorded", unrecorded, None])
+    empty = {"closed": 0, "answered": 0, "mean": None}
+    return [
+        Table(
+            key="distribution",
+            title="Satisfaction at closing",
+            description="Cases closed in the period by the client's satisfaction (1–5) at closing.",
+            columns=[Column("Satisfaction"), Column("Cases", INT), Column("Share of scored", PCT)],
+            rows=distribution,
+            chart=ChartSpec("bar", value_label="Cases"),
+            note=f"{answered} of {answered + unrecorded} closed cases have a satisfaction score.",
+        ),
+        Table(
+            key="trend",
+            title="Satisfaction by month",
+            description="Mean satisfaction (1–5) of the cases closed in each month.",
+            columns=[
+                Column("Month", MONTH),
+                Column("Closed cases", INT),
+                Column("With a score", INT),
+                Column("Mean satisfaction", FLOAT),
+            ],
+            rows=[
+                [m, trend.get(m, empty)["closed"], trend.get(m, empty)["answered"], _mean(trend.get(m, empty)["mean"])]
+                for m in period.months()
+            ],
+            chart=ChartSpec(
+                "line", value_columns=(3,), value_label="Mean satisfaction", min_value=1, max_value=5, x_label="Month"
+            ),
+        ),
+    ]
+
+
+def _mean(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+# --- Registry -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: str
+    summary: str
+    build: Callable[[Period], Sequence[Table]]
+
+    @property
+    def name(self) -> str:
+        """The URL name inside the "cases" namespace; the CSV download adds "_csv"."""
+        return "report_" + self.slug.replace("-", "_")
+
+    @property
+    def url_name(self) -> str:
+        return f"cases:{self.name}"
+
+    @property
+    def csv_url_name(self) -> str:
+        return f"cases:{self.name}_csv"
+
+
+REPORTS: dict[str, Report] = {
+    r.slug: r
+    for r in [
+        Report("cases", "Cases", "Cases by status; new cases per month.", cases_report),
+        Report("issues", "Issues", "Assessed issues by kind and by scalp zone.", issues_report),
+        Report(
+            "origins",
+            "Where corrections come from",
+            "Cases by the studio and the artist of the original SMP.",
+            origins_report,
+        ),
+        Report(
+            "laser-sessions",
+            "Laser sessions against Kirby–Desai",
+            "Completed laser sessions per closed case against the Kirby–Desai estimate.",
+            laser_sessions_report,
+        ),
+        Report(
+            "adverse-events",
+            "Adverse events",
+            "Adverse events per 100 laser sessions by technician, device and Fitzpatrick type.",
+            adverse_events_report,
+        ),
+        Report(
+            "follow-ups",
+            "Follow-up compliance",
+            "Follow-ups completed on time, late, missed.",
+            followups_report,
+        ),
+        Report(
+            "satisfaction",
+            "Satisfaction at closing",
+            "How satisfied clients were at closing: distribution and trend.",
+            satisfaction_report,
+        ),
+    ]
+}

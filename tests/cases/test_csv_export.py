@@ -1,0 +1,66 @@
+"""CSV downloads must be safe to open in a spreadsheet (no formula injection)."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+
+from cases.csv_export import csv_response, csv_text, filename, safe_cell
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_text_that_a_spreadsheet_would_run_is_quoted(start):
+    value = f'{start}HYPERLINK("http://evil.example")'
+    assert safe_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Studio North", "Too dark or too dense", "1 – very dissatisfied", "a=b", "x-ray", "", "Zoë @ home"],
+)
+def test_ordinary_text_is_left_alone(value):
+    assert safe_cell(value) == value
+
+
+def test_text_that_looks_like_a_negative_number_is_still_quoted():
+    # Only numbers the report computed are trusted; "-2+3" typed as a name is text.
+    assert safe_cell("-2+3") == "'-2+3"
+    assert safe_cell("-5") == "'-5"
+
+
+@pytest.mark.parametrize("value", [-7, 0, 12, 3.5, -1.5, Decimal("-2.50")])
+def test_numbers_stay_numbers(value):
+    assert safe_cell(value) == value
+
+
+def test_empty_and_boolean_cells():
+    assert safe_cell(None) == ""
+    assert safe_cell(True) == "yes"
+    assert safe_cell(False) == "no"
+
+
+def test_csv_text_quotes_and_neutralises_every_cell():
+    text = csv_text([["Name", "Count"], ['=cmd|" /C calc"!A0', -3], ["Studio, Leeds", 2]])
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["Name", "Count"],
+        ['\'=cmd|" /C calc"!A0', "-3"],
+        ["Studio, Leeds", "2"],
+    ]
+
+
+def test_filename_names_report_and_period():
+    assert (
+        filename("smp", "adverse-events", "by-device", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 6, 30))
+        == "smp-adverse-events-by-device-2026-01-01-to-2026-06-30.csv"
+    )
+
+
+def test_response_is_a_utf8_download_with_a_byte_order_mark():
+    response = csv_response([["Kirby–Desai", 8]], "x.csv")
+    assert response["Content-Disposition"] == 'attachment; filename="x.csv"'
+    assert response.content.startswith("\ufeff".encode())
+    assert response.content.decode("utf-8-sig") == "Kirby–Desai,8\r\n"

@@ -1,0 +1,313 @@
+"""The numbers of each manager report, on small hand-computed datasets (issue 5)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from cases import reports
+from cases.choices import (
+    AdverseEventChoice,
+    CaseStatus,
+    Fitzpatrick,
+    FollowUpStatus,
+    IssueKind,
+    PlanStatus,
+    SessionStatus,
+    Zone,
+)
+from cases.models import AdverseEventKind
+from cases.reports import Period
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+Q1 = Period(D(2026, 1, 1), D(2026, 3, 31))
+H1 = Period(D(2026, 1, 1), D(2026, 6, 30))
+FEB_1 = D(2026, 2, 1)
+
+
+def _at(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12, 0)))
+
+
+def _rows(table) -> dict:
+    return {row[0]: row[1:] for row in table.rows}
+
+
+def _archive(record, manager_user):
+    record.archive(by=manager_user, reason="Entered twice")
+
+
+# --- Period -----------------------------------------------------------------------
+
+
+def test_default_period_is_the_last_twelve_months():
+    period = Period.default(today=D(2026, 11, 25))
+    assert (period.start, period.end) == (D(2025, 12, 1), D(2026, 11, 25))
+    assert len(period.months()) == 12
+    assert Period.default(today=D(2026, 1, 3)).start == D(2025, 2, 1)
+
+
+def test_months_cover_the_period_across_a_year_end():
+    assert Period(D(2025, 11, 15), D(2026, 2, 1)).months() == [
+        D(2025, 11, 1),
+        D(2025, 12, 1),
+        D(2026, 1, 1),
+        D(2026, 2, 1),
+    ]
+    assert str(Period(D(2026, 1, 1), D(2026, 3, 31))) == "1 Jan 2026 to 31 Mar 2026"
+
+
+# --- 1. Cases -----------------------------------------------------------------------
+
+
+def test_cases_by_status_and_new_cases_per_month(manager_user):
+    factories.CaseFactory(opened_on=D(2026, 1, 10), status=CaseStatus.ASSESSMENT)
+    factories.CaseFactory(opened_on=D(2026, 1, 20), status=CaseStatus.ASSESSMENT)
+    factories.CaseFactory(opened_on=D(2026, 3, 5), status=CaseStatus.IN_TREATMENT)
+    factories.CaseFactory(opened_on=D(2025, 12, 31), status=CaseStatus.CONSULTATION)  # before the period
+    _archive(factories.CaseFactory(opened_on=D(2026, 2, 15)), manager_user)
+    _archive(factories.CaseFactory(opened_on=D(2026, 2, 16)).client, manager_user)
+
+    by_status, per_month = reports.cases_report(Q1)
+
+    rows = _rows(by_status)
+    assert list(rows) == [s.label for s in CaseStatus]
+    assert rows["Assessment"] == [2, 66.7]
+    assert rows["In treatment"] == [1, 33.3]
+    assert rows["Consultation"] == [0, 0.0]
+    assert sum(r[0] for r in rows.values()) == 3
+    assert per_month.rows == [[D(2026, 1, 1), 2], [D(2026, 2, 1), 0], [D(2026, 3, 1), 1]]
+
+
+# --- 2. Issues ----------------------------------------------------------------------
+
+
+def test_issues_by_kind_and_by_zone(manager_user):
+    a, b = factories.CaseFactory(), factories.CaseFactory()
+    issue = factories.IssueFactory
+    issue(case=a, kind=IssueKind.TOO_DARK, zone=Zone.FRONTAL_HAIRLINE, severity=4, identified_on=D(2026, 1, 5))
+    issue(case=a, kind=IssueKind.TOO_DARK, zone=Zone.CROWN, severity=2, identified_on=D(2026, 2, 1))
+    issue(case=a, kind=IssueKind.FADED, zone=Zone.CROWN, severity=3, identified_on=D(2026, 3, 1))
+    issue(case=b, kind=IssueKind.TOO_DARK, zone=Zone.FRONTAL_HAIRLINE, severity=3, identified_on=D(2026, 3, 10))
+    issue(case=b, kind=IssueKind.FADED, zone=Zone.NAPE, severity=5, identified_on=D(2025, 12, 1))  # before
+    _archive(issue(case=b, kind=IssueKind.OTHER, identified_on=D(2026, 2, 2)), manager_user)
+
+    by_kind, by_zone = reports.issues_report(Q1)
+
+    assert by_kind.rows[0] == ["Too dark or too dense", 3, 2, 3.0]
+    assert by_kind.rows[1] == ["Faded", 1, 1, 3.0]
+    assert len(by_kind.rows) == len(IssueKind)
+    assert _rows(by_kind)["Other"] == [0, 0, None]
+    assert by_zone.rows[:2] == [["Frontal hairline", 2, 2, 3.5], ["Crown (vertex)", 2, 1, 2.5]]
+    assert _rows(by_zone)["Nape / donor area"] == [0, 0, None]
+
+
+# --- 3. Origins ---------------------------------------------------------------------
+
+
+def test_origins_top_ten_the_rest_and_not_recorded():
+    day = D(2026, 2, 1)
+    alpha = factories.StudioFactory(name="Alpha", city="Leeds")
+    bravo = factories.StudioFactory(name="Bravo", city="")
+    others = [factories.StudioFactory(name=f"S{n:02d}", city="") for n in range(3, 13)]
+    ann = factories.ExternalArtistFactory(first_name="Ann", last_name="Original", studio=alpha)
+    bob = factories.ExternalArtistFactory(first_name="Bob", last_name="Quick", studio=None)
+    for _ in range(2):
+        factories.CaseFactory(opened_on=day, original_studio=alpha, original_artist=ann)
+    factories.CaseFactory(opened_on=day, original_studio=alpha, original_artist=bob)
+    factories.CaseFactory(opened_on=day, original_studio=bravo)
+    factories.CaseFactory(opened_on=day, original_studio=bravo)
+    for studio in others:
+        factories.CaseFactory(opened_on=day, original_studio=studio)
+    factories.CaseFactory(opened_on=day)  # nothing recorded
+    factories.CaseFactory(opened_on=D(2025, 1, 1), original_studio=others[-1])  # before the period
+
+    by_studio, by_artist = reports.origins_report(Q1)
+
+    labels = [row[0] for row in by_studio.rows]
+    assert labels[:3] == ["Alpha (Leeds)", "Bravo", "S03"]
+    assert labels[9] == "S10"
+    assert by_studio.rows[0][1:] == [3, 18.8]  # 3 of 16
+    assert by_studio.rows[10] == ["All other studios (2)", 2, 12.5]
+    assert by_studio.rows[11] == ["Not recorded", 1, 6.2]
+    assert sum(row[1] for row in by_studio.rows) == 16
+    assert by_artist.rows == [
+        ["Ann Original (Alpha)", 2, 12.5],
+        ["Bob Quick", 1, 6.2],
+        ["Not recorded", 13, 81.2],
+    ]
+
+
+# --- 4. Laser sessions against Kirby–Desai ------------------------------------------
+
+
+def test_laser_sessions_against_the_kirby_desai_estimate(manager_user):
+    technician, device = factories.TechnicianFactory(), factories.LaserDeviceFactory()
+
+    def laser(case, day, **kwargs):
+        return factories.LaserSessionFactory(
+            case=case, technician=technician, device=device, scheduled_at=_at(day), **kwargs
+        )
+
+    k1 = factories.ClosedCaseFactory(closed_on=D(2026, 2, 1))
+    factories.TreatmentPlanFactory(case=k1, status=PlanStatus.DRAFT)  # 3+1+1+3+0+0 = 8
+    for day in (D(2025, 11, 1), D(2025, 12, 15), D(2026, 1, 20)):
+        laser(k1, day)
+    laser(k1, D(2026, 1, 25), status=SessionStatus.SCHEDULED)
+    _archive(laser(k1, D(2026, 1, 26)), manager_user)
+
+    k2 = factories.ClosedCaseFactory(closed_on=D(2026, 3, 1))
+    factories.TreatmentPlanFactory(case=k2, status=PlanStatus.SUPERSEDED, kd_ink_amount=1)  # 6, superseded
+    factories.TreatmentPlanFactory(case=k2, version=2, kd_ink_amount=4)  # 9
+    laser(k2, D(2025, 12, 1))
+    laser(k2, D(2026, 1, 1))
+
+    k3 = factories.ClosedCaseFactory(closed_on=D(2026, 4, 1))  # no plan, one session
+    laser(k3, D(2026, 3, 1))
+    factories.ClosedCaseFactory(closed_on=D(2026, 4, 2))  # no plan, no laser: not in the report
+    early = factories.ClosedCaseFactory(closed_on=D(2025, 12, 15))  # closed before the period
+    factories.TreatmentPlanFactory(case=early)
+    open_case = factories.CaseFactory(status=CaseStatus.IN_TREATMENT)
+    factories.TreatmentPlanFactory(case=open_case)
+
+    (table,) = reports.laser_sessions_report(H1)
+
+    assert table.rows == [
+        [k1.reference, D(2026, 2, 1), 8, 3, -5],
+        [k2.reference, D(2026, 3, 1), 9, 2, -7],
+        [k3.reference, D(2026, 4, 1), None, 1, None],
+    ]
+    assert table.links[0] == f"/cases/{k1.public_id}/"
+    assert "Over 2 closed cases with an estimate" in table.note
+    assert "mean estimate 8.5, mean actual 2.5, mean difference (actual − estimate) -6.0 sessions" in table.note
+
+
+def test_laser_sessions_report_without_estimates_says_so():
+    (table,) = reports.laser_sessions_report(H1)
+    assert table.rows == []
+    assert table.note == "No closed case in the period has a Kirby–Desai estimate yet."
+
+
+# --- 5. Adverse events --------------------------------------------------------------
+
+
+def test_adverse_events_per_100_sessions_by_technician_device_and_skin_type():
+    tina = factories.TechnicianFactory(first_name="Tina", last_name="Laser")
+    tom = factories.TechnicianFactory(first_name="Tom", last_name="Beam")
+    pico = factories.LaserDeviceFactory(name="Pico 1")
+    qs = factories.LaserDeviceFactory(name="QS 2")
+    light = factories.CaseFactory(client=factories.ClientFactory(fitzpatrick_type=Fitzpatrick.III))
+    dark = factories.CaseFactory(client=factories.ClientFactory(fitzpatrick_type=Fitzpatrick.V))
+    E = AdverseEventChoice
+
+    def session(case, technician, device, events, day=FEB_1, **kwargs):
+        s = factories.LaserSessionFactory(
+            case=case, technician=technician, device=device, scheduled_at=_at(day), **kwargs
+        )
+        s.adverse_events.set(AdverseEventKind.for_codes(events))
+
+    session(light, tina, pico, [E.ERYTHEMA, E.BLISTERING])
+    session(light, tina, pico, [])
+    session(dark, tina, qs, [E.HYPERPIGMENTATION])
+    session(dark, tom, None, [E.ERYTHEMA, E.OEDEMA, E.CRUSTING])
+    session(dark, tom, qs, [E.SCARRING], status=SessionStatus.SCHEDULED)  # not done: not counted
+    session(light, tom, pico, [E.SCARRING], day=D(2025, 12, 1))  # before the period
+
+    by_technician, by_device, by_skin = reports.adverse_events_report(H1)
+
+    # label: sessions, events, per 100, complications, per 100
+    assert by_technician.rows == [
+        ["Tom Beam", 1, 3, 300.0, 0, 0.0],
+        ["Tina Laser", 3, 3, 100.0, 2, 66.7],
+    ]
+    assert by_device.rows == [
+        ["Pico 1", 2, 2, 100.0, 1, 50.0],
+        ["QS 2", 1, 1, 100.0, 1, 100.0],
+        ["No device recorded", 1, 3, 300.0, 0, 0.0],
+    ]
+    skin = _rows(by_skin)
+    assert list(skin) == [f"Type {t}" for t in ["I", "II", "III", "IV", "V", "VI"]]
+    assert skin["Type III"] == [2, 2, 100.0, 1, 50.0]
+    assert skin["Type V"] == [2, 4, 200.0, 1, 50.0]
+    assert skin["Type I"] == [0, 0, None, 0, None]
+
+
+# --- 6. Follow-up compliance --------------------------------------------------------
+
+
+def test_follow_up_compliance(manager_user):
+    case = factories.CaseFactory()
+
+    def follow_up(due, status=FollowUpStatus.SCHEDULED, completed=None):
+        return factories.FollowUpFactory(case=case, due_on=due, status=status, completed_on=completed)
+
+    done = FollowUpStatus.COMPLETED
+    follow_up(D(2026, 1, 10), done, D(2026, 1, 9))  # on time
+    follow_up(D(2026, 1, 10), done, D(2026, 1, 10))  # on time, on the day
+    follow_up(D(2026, 2, 10), done, D(2026, 2, 12))  # late
+    follow_up(D(2026, 3, 1), FollowUpStatus.MISSED)
+    follow_up(D(2026, 6, 1))  # overdue on 15 June
+    follow_up(D(2026, 6, 20))  # not yet due
+    follow_up(D(2026, 3, 3), FollowUpStatus.CANCELLED)
+    follow_up(D(2025, 12, 20), done, D(2025, 12, 20))  # before the period
+    _archive(follow_up(D(2026, 2, 2), FollowUpStatus.MISSED), manager_user)
+
+    (table,) = reports.followups_report(H1, today=D(2026, 6, 15))
+
+    assert table.rows == [
+        ["Completed on time", 2, 40.0],
+        ["Completed late", 1, 20.0],
+        ["Missed", 1, 20.0],
+        ["Overdue, not yet recorded", 1, 20.0],
+        ["Not yet due", 1, None],
+    ]
+    assert table.note == "5 follow-ups due by today."
+
+
+# --- 7. Satisfaction ----------------------------------------------------------------
+
+
+def test_satisfaction_distribution_and_trend():
+    factories.ClosedCaseFactory(closed_on=D(2026, 1, 10), satisfaction=5)
+    factories.ClosedCaseFactory(closed_on=D(2026, 1, 20), satisfaction=3)
+    factories.ClosedCaseFactory(closed_on=D(2026, 1, 25), satisfaction=None)
+    factories.ClosedCaseFactory(closed_on=D(2026, 3, 2), satisfaction=4)
+    factories.ClosedCaseFactory(closed_on=D(2026, 4, 5), satisfaction=1)  # after the period
+    factories.CaseFactory(status=CaseStatus.FOLLOW_UP, satisfaction=2)  # not closed
+
+    distribution, trend = reports.satisfaction_report(Q1)
+
+    assert [row[1] for row in distribution.rows] == [0, 0, 1, 1, 1, 1]
+    assert distribution.rows[2] == ["3 – neutral", 1, 33.3]
+    assert distribution.rows[-1] == ["Not recorded", 1, None]
+    assert distribution.note == "3 of 4 closed cases have a satisfaction score."
+    assert trend.rows == [
+        [D(2026, 1, 1), 3, 2, 4.0],
+        [D(2026, 2, 1), 0, 0, None],
+        [D(2026, 3, 1), 1, 1, 4.0],
+    ]
+
+
+# --- Tables -------------------------------------------------------------------------
+
+
+def test_table_display_and_csv_rows():
+    table = reports.Table(
+        key="t",
+        title="T",
+        description="",
+        columns=[reports.Column("Month", reports.MONTH), reports.Column("Mean", reports.FLOAT)],
+        rows=[[D(2026, 1, 1), 4.25], [D(2026, 2, 1), None]],
+        chart=None,
+        links=["/x/"],
+    )
+    assert table.display_rows() == [
+        [("Jan 2026", "/x/", False), ("4.2", None, True)],
+        [("Feb 2026", None, False), ("—", None, True)],
+    ]
+    assert table.csv_rows() == [["Month", "Mean"], ["2026-01", 4.2], ["2026-02", ""]]
