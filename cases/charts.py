@@ -1,6 +1,6 @@
 """Small accessible SVG charts drawn on the server: bars, lines, a scatter plot.
 
-Why hand-built SVG rather than pygal (installed): pygal styles its charts with a <style>
+Why hand-built SVG rather than pygal: pygal styles its charts with a <style>
 element inside the SVG and class soup (a strict CSP blocks inline <style> once the SVG is
 inlined in the page), adds JavaScript tooltips by default, and has no role="img" or
 aria-labelledby; making its output accessible means rewriting it after the fact. The
