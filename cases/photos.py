@@ -43,7 +43,7 @@ import pillow_heif
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageFile
 
 # Register before the allow-list is used: without it "HEIF" is not a format Pillow knows
 # and every phone photo in HEIC would be refused (STACK.md).
@@ -290,8 +290,11 @@ def process_photo(upload: IO[bytes] | bytes, *, name: str = "", draft: bool = Tr
         icc = header.info.get("icc_profile")
         header.close()
 
-        # Pillow refuses truncated data unless ImageFile.LOAD_TRUNCATED_IMAGES is set,
-        # which this project never does: a cut-off upload is refused, not padded grey.
+        # Pillow refuses truncated data unless ImageFile.LOAD_TRUNCATED_IMAGES is set: a
+        # cut-off upload must be refused, not padded grey. The flag is process-wide and a
+        # library may turn it on when imported (WeasyPrint does: cases/pdf.py), so the
+        # pipeline does not trust it and turns it off itself.
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
         if draft and fmt == "JPEG":
             # Screen copy first, from a reduced-scale decode: it reads the whole file (so
             # a damaged one is refused before the expensive part) and is what the

@@ -15,13 +15,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from cases import kirby_desai
 from cases.choices import CorrectionOptionChoice
 from cases.forms.portal import PortalPlanAcceptForm
 from cases.models import Client, TreatmentPlan
+from cases.pdf import render as render_pdf
 from cases.services import plans as plan_services
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import client_required
@@ -94,16 +93,6 @@ def plan_pdf_html(user) -> str:
     return render_to_string("portal/plan_pdf.html", context)
 
 
-class _NoFetching(URLFetcher):
-    """The PDF needs nothing from outside: system fonts, styles inside the HTML.
-
-    Refusing every URL means a value in the plan (or a mistake in the template) can
-    never make the server fetch a network or file resource while rendering."""
-
-    def fetch(self, url, headers=None):
-        raise ValueError(f"The plan PDF fetches no resources ({url[:40]}).")
-
-
 @client_required
 @require_http_methods(["GET", "HEAD"])
 def portal_plan(request):
@@ -148,7 +137,7 @@ def portal_plan_accept(request, plan_id):
 @require_http_methods(["GET", "HEAD"])
 def portal_plan_pdf(request):
     html = plan_pdf_html(request.user)
-    pdf = HTML(string=html, base_url=None, url_fetcher=_NoFetching()).write_pdf()
+    pdf = render_pdf(html)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="my-treatment-plan.pdf"'
     # never_cache adds no-store; private keeps shared caches out of a medical document.

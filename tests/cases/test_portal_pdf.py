@@ -6,11 +6,11 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from weasyprint import HTML
 
 from cases.choices import PlanStepKind
 from cases.models import CorrectionOption
-from cases.views.portal import _NoFetching, plan_pdf_html
+from cases.pdf import NoFetching, render
+from cases.views.portal import plan_pdf_html
 from smpclinic.models import ClinicSettings
 from tests import factories
 
@@ -77,7 +77,7 @@ def test_no_pdf_without_an_approved_plan(as_client_a, client_a):
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/x.png", "https://example.com/font.woff", "file:///etc/passwd"])
 def test_the_renderer_fetches_nothing(url):
     with pytest.raises(ValueError, match="fetches no resources"):
-        _NoFetching().fetch(url)
+        NoFetching().fetch(url)
     # A resource URL slipping into the HTML is skipped, and the PDF is still made.
-    pdf = HTML(string=f'<p>Plan</p><img src="{url}" alt="">', base_url=None, url_fetcher=_NoFetching()).write_pdf()
+    pdf = render(f'<p>Plan</p><img src="{url}" alt="">')
     assert pdf.startswith(b"%PDF")
