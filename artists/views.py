@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from artists import services
 from artists.forms import CertificationForm, RenewalForm, renewal_initial
 from artists.models import Artist, Certification
+from smpclinic.forms import add_service_errors
 from smpclinic.roles import manager_required
 
 EXPIRY_WARNING_DAYS = 60
@@ -114,14 +115,6 @@ def _team_url(artist: Artist) -> str:
     return f"{reverse('artists:team')}#artist-{artist.public_id}"
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @manager_required
 @require_http_methods(["GET", "POST"])
 def certification_add(request, artist_id):
@@ -132,7 +125,7 @@ def certification_add(request, artist_id):
             try:
                 certification = services.certification_add(artist=artist, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, f"{certification.get_kind_display()} added for {artist.full_name}.")
                 return redirect(_team_url(artist))
@@ -162,7 +155,7 @@ def certification_renew(request, certification_id):
                     certification=certification, by=request.user, **form.cleaned_data
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 until = f" until {renewal.expires_on:%d %b %Y}" if renewal.expires_on else ""
                 messages.success(request, f"{renewal.get_kind_display()} renewed for {artist.full_name}{until}.")

@@ -14,6 +14,7 @@ from cases.access import get_client_for_user
 from cases.forms.clients import ClientFilterForm, ClientForm, ConsentRecordForm
 from cases.models import Client, ConsentText
 from cases.services import clients as services
+from smpclinic.forms import add_service_errors
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import staff_required
 
@@ -50,7 +51,7 @@ def _save_client(request, form: ClientForm, client: Client | None):
     except services.PossibleDuplicateClient as warning:
         return None, warning.duplicates
     except ValidationError as error:
-        form.add_error(None, error)
+        add_service_errors(form, error)
         return None, []
     return saved, []
 

@@ -12,16 +12,8 @@ from cases.access import get_case_for_user, get_follow_up_for_user
 from cases.choices import FollowUpStatus
 from cases.forms.followups import FollowUpCompleteForm, FollowUpForm, followup_initial
 from cases.services import followups as services
+from smpclinic.forms import add_service_errors
 from smpclinic.roles import staff_required
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    # A service error naming a form field goes on that field; anything else on the form.
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @staff_required
@@ -41,7 +33,7 @@ def followup_create(request, case_id):
                     **form.linked_sessions(),
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, f"{followup.get_kind_display()} scheduled for {followup.due_on:%d %b %Y}.")
                 return redirect("cases:case_detail", case_id=case.public_id)
@@ -73,7 +65,7 @@ def followup_complete(request, followup_id):
             try:
                 services.followup_complete(followup=followup, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, f"{followup.get_kind_display()} recorded as completed.")
                 return redirect("cases:case_detail", case_id=followup.case.public_id)

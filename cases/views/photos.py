@@ -28,6 +28,7 @@ from cases.choices import PhotoAngle, PhotoKind, SessionStatus
 from cases.forms.photos import LINK_FIELDS, PhotoArchiveForm, PhotoCompareForm, PhotoUploadForm
 from cases.models import Case, CorrectionSession, LaserSession, Photo
 from cases.services import photos as photo_services
+from smpclinic.forms import add_service_errors
 from smpclinic.roles import manager_required, staff_required
 
 # Browser-only caching: long enough for a gallery visit, short enough that archiving or
@@ -90,14 +91,6 @@ def photo_gallery(request, case_id):
     )
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error("images", exc)
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def photo_upload(request, case_id):
@@ -120,7 +113,7 @@ def photo_upload(request, case_id):
                     **{name: data[name] for name in LINK_FIELDS},
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc, elsewhere="images")
             else:
                 count = len(result.photos)
                 messages.success(request, f"{count} photo{'s' if count != 1 else ''} added to {case.reference}.")

@@ -8,8 +8,7 @@ service and redirects with a message.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.forms import BaseForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from cases.models import LaserSession, TreatmentPlan
 from cases.models.plans import KD_FIELDS
 from cases.services import plans as services
 from smpclinic import roles
+from smpclinic.forms import add_service_errors
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import manager_required, staff_required
 
@@ -33,14 +33,6 @@ def _detail_url(plan: TreatmentPlan) -> str:
 def _refused(request: HttpRequest, plan: TreatmentPlan, reason: str) -> HttpResponse:
     messages.error(request, reason)
     return redirect(_detail_url(plan))
-
-
-def _add_service_errors(form: BaseForm, exc: ValidationError) -> None:
-    """Show a service's refusal on the form: on the field it names, else above the form."""
-    if hasattr(exc, "error_dict") and set(exc.error_dict) <= set(form.fields) | {NON_FIELD_ERRORS}:
-        form.add_error(None, exc)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _bound(request: HttpRequest) -> dict | None:
@@ -67,7 +59,7 @@ def plan_create(request: HttpRequest, case_id) -> HttpResponse:
         try:
             plan = services.plan_create(case=case, options=form.cleaned_data["options"], **form.plan_fields())
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Draft plan (version {plan.version}) saved. Add its steps next.")
             return redirect(_detail_url(plan))
@@ -144,7 +136,7 @@ def plan_edit(request: HttpRequest, plan_id) -> HttpResponse:
         try:
             plan = services.plan_update(plan=plan, options=form.cleaned_data["options"], **form.plan_fields())
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Plan saved.")
             return redirect(_detail_url(plan))
@@ -170,7 +162,7 @@ def _step_form_page(request: HttpRequest, plan: TreatmentPlan, step=None) -> Htt
         try:
             saved = services.plan_step_save(plan=plan, step=step, **form.step_fields())
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Step {saved.order} ({saved.get_kind_display().lower()}) saved.")
             for warning in services.plan_step_interval_warnings(step=saved):
@@ -227,7 +219,7 @@ def plan_review(request: HttpRequest, plan_id) -> HttpResponse:
                 services.plan_send_back(plan=found, by=request.user, note=note)
                 messages.success(request, "Plan sent back to draft with your note.")
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect(_detail_url(found))
     plan = TreatmentPlan.objects.for_detail().get(pk=found.pk)
@@ -263,7 +255,7 @@ def plan_accept_in_clinic(request: HttpRequest, plan_id) -> HttpResponse:
         try:
             services.plan_accept(plan=plan, name=form.cleaned_data["name"], by=request.user, in_clinic=True)
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{client.full_name}'s acceptance of the plan is recorded.")
             return redirect(_detail_url(plan))

@@ -22,6 +22,7 @@ from cases.forms.portal import PortalPlanAcceptForm
 from cases.models import Client, TreatmentPlan
 from cases.pdf import render as render_pdf
 from cases.services import plans as plan_services
+from smpclinic.forms import add_service_errors
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import client_required
 
@@ -119,11 +120,7 @@ def portal_plan_accept(request, plan_id):
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Thank you. You have accepted your plan; the clinic can see it now.")
             return redirect("cases:portal_plan")

@@ -26,6 +26,7 @@ from cases.forms.photos import PhotoCompareForm
 from cases.forms.portal_care import ConsentSignForm, ConsentWithdrawForm
 from cases.models import Client, Consent, ConsentText, CorrectionSession, FollowUp, LaserSession, Photo, TreatmentPlan
 from cases.services import consents as consent_services
+from smpclinic.forms import add_service_errors
 from smpclinic.roles import client_required
 
 
@@ -291,11 +292,7 @@ def portal_consent_sign(request):
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for name, errors in exc.error_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Thank you. You signed “{consent.text.title}”; the clinic can see it now.")
             return redirect("cases:portal_consent_detail", consent_id=consent.public_id)

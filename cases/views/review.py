@@ -22,20 +22,13 @@ from cases.choices import FollowUpStatus
 from cases.forms.review import RescheduleForm, ReviewFilterForm, ReviewForm, reschedule_initial
 from cases.models import FollowUp
 from cases.services import followups as services
+from smpclinic.forms import add_service_errors
 from smpclinic.roles import manager_required, staff_required
 
 DUE_SOON_DAYS = 7
 # Each section shows at most this many rows (one more is fetched to say the list was cut);
 # the filters narrow a longer queue.
 SECTION_LIMIT = 200
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _rows(followups, today: datetime.date) -> tuple[list[FollowUp], bool]:
@@ -116,7 +109,7 @@ def review_queue(request):
                     followups=form.cleaned_data["followups"], by=request.user, note=form.cleaned_data["note"]
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 count = len(reviewed)
                 messages.success(request, f"{count} follow-up{'s' if count != 1 else ''} reviewed.")
@@ -178,7 +171,7 @@ def followup_reschedule(request, followup_id):
                     followup=followup, due_on=form.cleaned_data["due_on"], by=request.user
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request,

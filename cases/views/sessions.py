@@ -19,6 +19,7 @@ from cases.forms.sessions import (
 )
 from cases.models import CorrectionSession, LaserSession
 from cases.services.sessions import SessionSaved, correction_session_save, laser_session_save
+from smpclinic.forms import add_service_errors
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import staff_required
 
@@ -56,7 +57,7 @@ def _save(request, case, form, save, what: str, creating: bool):
     try:
         saved = save(by=request.user, **form.session_fields())
     except ValidationError as error:
-        form.add_error(None, error)
+        add_service_errors(form, error)
         return None
     messages.success(request, _saved_message(what, saved, creating))
     return redirect("cases:case_detail", case_id=case.public_id)

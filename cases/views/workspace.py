@@ -21,6 +21,7 @@ from cases.choices import CaseStatus, PlanStatus, SessionStatus, StepStatus, Zon
 from cases.forms.cases import CaseForm, CaseStatusForm, ConsultationForm, IssueForm
 from cases.models import Case, Consultation, CorrectionSession, FollowUp, Issue, LaserSession, TreatmentPlan
 from cases.services import cases as services
+from smpclinic.forms import add_service_errors
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import staff_required
 
@@ -69,15 +70,6 @@ def _workspace_url(case: Case, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: under its field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 # --- Opening and editing a case -------------------------------------------------------
 
 
@@ -95,7 +87,7 @@ def case_create(request, client_id):
                 client=client, regret_reasons=reasons, expectations_discussed_by=discussed_by, **fields
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Case {case.reference} opened for {client.full_name}.")
             return redirect(_workspace_url(case))
@@ -113,7 +105,7 @@ def case_edit(request, case_id):
         try:
             case = services.case_update(case=case, by=request.user, regret_reasons=reasons, **fields)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Case {case.reference} saved.")
             return redirect(_workspace_url(case))
@@ -340,7 +332,7 @@ def case_status(request, case_id):
         try:
             case = services.case_change_status(case=case, to=to, by=request.user, **form.service_arguments())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Case {case.reference} is now {case.get_status_display().lower()}.")
             return redirect(_workspace_url(case))
@@ -360,7 +352,7 @@ def consultation_create(request, case_id):
         try:
             services.consultation_create(case=case, staff=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Consultation recorded.")
             return redirect(_workspace_url(case, "consultations"))
@@ -377,7 +369,7 @@ def consultation_edit(request, consultation_id):
         try:
             services.consultation_update(consultation=consultation, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Consultation saved.")
             return redirect(_workspace_url(case, "consultations"))
@@ -397,7 +389,7 @@ def issue_create(request, case_id):
         try:
             services.issue_create(case=case, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Issue recorded.")
             return redirect(_workspace_url(case, "issues"))
@@ -414,7 +406,7 @@ def issue_edit(request, issue_id):
         try:
             services.issue_update(issue=issue, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Issue saved.")
             return redirect(_workspace_url(case, "issues"))
