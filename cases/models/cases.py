@@ -152,7 +152,9 @@ class CaseQuerySet(ArchivableQuerySet):
                 ),
                 Prefetch(
                     "follow_ups",
-                    queryset=FollowUp.objects.active().select_related("assignee").order_by("due_on", "id"),
+                    queryset=FollowUp.objects.active()
+                    .select_related("assignee", "rescheduled_as")
+                    .order_by("due_on", "id"),
                     to_attr="workspace_follow_ups",
                 ),
             )

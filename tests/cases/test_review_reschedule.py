@@ -218,3 +218,6 @@ def test_the_case_workspace_offers_reschedule_for_missed_only(as_staff, missed):
     as_staff.post(url(missed), {"due_on": "2026-12-02"})
     html = as_staff.get(detail_url(missed.case)).content.decode()
     assert '<span class="badge text-bg-info">rescheduled</span>' in html
+    # Once rescheduled, the missed one says where it went instead of offering it again.
+    assert "/reschedule/" not in html
+    assert "Rescheduled to 2 Dec 2026" in html

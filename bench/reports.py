@@ -1,0 +1,186 @@
+"""Time the managers' pages on a large demo clinic: every report, its CSV downloads, the
+follow-up review queue and the team page.
+
+    .venv/bin/python bench/reports.py                        # 100 000 clients, SQLite in a temp dir
+    .venv/bin/python bench/reports.py --clients 20000 --repeat 3
+    .venv/bin/python bench/reports.py --database-url postgres://postgres@127.0.0.1:5432/smp_bench_reports
+    .venv/bin/python bench/reports.py --database-url sqlite:////tmp/seeded.sqlite3 --no-seed
+
+Seeds a fresh database with `manage.py seed_demo --clients N --seed S` (as bench/seed_demo.py
+does; the database named by --database-url must exist and be empty, unless --no-seed says
+it is already seeded), then measures in a subprocess with the production settings
+(smpclinic.settings, DEBUG off): each page is requested through django.test.Client as the
+demo manager (force_login), once to warm up, then --repeat times. Reports are timed for
+their default period (the last 12 months) and for ten years; CSV downloads for every table.
+
+Columns: median and best wall time of the repeats, the first (cold) request, the number of
+SQL queries and the slowest of them (CaptureQueriesContext, last repeat), the response size.
+The only change to the settings: plain StaticFilesStorage instead of the manifest storage,
+so that the pages render without running collectstatic first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW_MS = 500
+
+
+def run(args: list[str], env: dict[str, str]) -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=True)
+    return time.monotonic() - started
+
+
+# --- In the subprocess: the measurements -----------------------------------------------
+
+
+def _django() -> None:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _pages(ten_years: tuple[datetime.date, datetime.date]) -> list[tuple[str, str]]:
+    """(label, URL) of every page measured, in the order printed."""
+    from django.urls import reverse
+
+    from cases.reports import REPORTS
+
+    start, end = (d.isoformat() for d in ten_years)
+    ranges = [("12 months", ""), ("10 years", f"from={start}&to={end}")]
+    pages = [("report index", reverse("cases:reports"))]
+    for report in REPORTS.values():
+        for label, query in ranges:
+            pages.append((f"{report.slug} ({label})", reverse(report.url_name) + (f"?{query}" if query else "")))
+    for report in REPORTS.values():
+        for key in _table_keys(report):
+            for label, query in ranges:
+                url = f"{reverse(report.csv_url_name)}?table={key}" + (f"&{query}" if query else "")
+                pages.append((f"{report.slug}.csv {key} ({label})", url))
+    pages.append(("review queue", reverse("cases:review_queue")))
+    pages.append(("team", reverse("artists:team")))
+    return pages
+
+
+def _table_keys(report) -> list[str]:
+    """A report's table keys, without running its queries (a one-day period in 1900)."""
+    from cases.reports import Period
+
+    day = datetime.date(1900, 1, 1)
+    return [table.key for table in report.build(Period(day, day))]
+
+
+def _ten_years(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    try:
+        start = today.replace(year=today.year - 10)
+    except ValueError:  # 29 February
+        start = today.replace(year=today.year - 10, day=28)
+    return start + datetime.timedelta(days=1), today
+
+
+def measure(repeat: int) -> None:
+    _django()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.utils import timezone
+
+    from cases.demo import DEMO_USERNAMES
+    from cases.models import Case, FollowUp, LaserSession
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        manager = get_user_model().objects.get(username=DEMO_USERNAMES["manager"])
+        client = Client()
+        client.force_login(manager)
+        vendor = f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else ''}"
+        print(
+            f"\n{vendor.strip()}, DEBUG={settings.DEBUG}, {Case.objects.count()} cases, "
+            f"{FollowUp.objects.count()} follow-ups, {LaserSession.objects.count()} laser sessions; "
+            f"median and best of {repeat} after one cold request; today {timezone.localdate()}"
+        )
+        header = (
+            f"{'page':<44} {'median ms':>9} {'best ms':>8} {'cold ms':>8} {'queries':>7} {'max q ms':>8} {'KiB':>7}"
+        )
+        print(header)
+        print("-" * len(header))
+        slow = []
+        for label, url in _pages(_ten_years(timezone.localdate())):
+            started = time.perf_counter()
+            response = client.get(url)
+            cold = time.perf_counter() - started
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+            walls = []
+            for _ in range(repeat):
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    walls.append(time.perf_counter() - started)
+            slowest = max((float(q["time"]) for q in queries.captured_queries), default=0.0)
+            median = statistics.median(walls) * 1000
+            print(
+                f"{label:<44} {median:>9.0f} {min(walls) * 1000:>8.0f} {cold * 1000:>8.0f} "
+                f"{len(queries):>7} {slowest * 1000:>8.0f} {len(response.content) / 1024:>7.1f}"
+            )
+            if median > SLOW_MS:
+                slow.append(label)
+        print(f"\nSlower than {SLOW_MS} ms (median): {', '.join(slow) or 'none'}")
+
+
+# --- In the parent: seed, then measure in a subprocess ---------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--database-url", help="default: a new SQLite file in a temporary directory")
+    parser.add_argument("--no-seed", action="store_true", help="the database is already seeded: only measure")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.measure:
+        measure(options.repeat)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="reports-bench-") as tmp:
+        env = {
+            **os.environ,
+            "DATABASE_URL": options.database_url or f"sqlite:///{tmp}/bench.sqlite3",
+            "DJANGO_MEDIA_ROOT": f"{tmp}/media",
+            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
+        }
+        if not options.no_seed:
+            migrate = run(["migrate", "--no-input", "-v0"], env)
+            seed = run(["seed_demo", f"--clients={options.clients}", f"--seed={options.seed}", "-v0"], env)
+            print(f"migrate {migrate:.1f} s, seed_demo {seed:.1f} s ({options.clients} clients, seed {options.seed})")
+        measure_env = {
+            **env,
+            "DJANGO_SETTINGS_MODULE": "smpclinic.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "bench",
+            "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        }
+        command = [sys.executable, __file__, "--measure", "--repeat", str(options.repeat)]
+        subprocess.run(command, env=measure_env, cwd=ROOT, check=True)
+
+
+if __name__ == "__main__":
+    main()
