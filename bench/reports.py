@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,7 @@ def _ten_years(today: datetime.date) -> tuple[datetime.date, datetime.date]:
 
 
 def measure(repeat: int) -> None:
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic here
     _django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -116,7 +118,8 @@ def measure(repeat: int) -> None:
             f"median and best of {repeat} after one cold request; today {timezone.localdate()}"
         )
         header = (
-            f"{'page':<44} {'median ms':>9} {'best ms':>8} {'cold ms':>8} {'queries':>7} {'max q ms':>8} {'KiB':>7}"
+            f"{'page':<50} {'median ms':>9} {'best ms':>8} {'cold ms':>8} {'CPU ms':>7} "
+            f"{'queries':>7} {'SQL ms':>7} {'max q ms':>8} {'KiB':>7}"
         )
         print(header)
         print("-" * len(header))
@@ -127,21 +130,34 @@ def measure(repeat: int) -> None:
             cold = time.perf_counter() - started
             if response.status_code != 200:
                 raise SystemExit(f"{url} answered {response.status_code}")
-            walls = []
+            walls, cpus = [], []
             for _ in range(repeat):
                 with CaptureQueriesContext(connection) as queries:
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                     response = client.get(url)
                     walls.append(time.perf_counter() - started)
-            slowest = max((float(q["time"]) for q in queries.captured_queries), default=0.0)
+                    cpus.append(time.process_time() - cpu)
+            slowest = max(queries.captured_queries, key=lambda q: float(q["time"]), default={"time": 0, "sql": ""})
+            sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
             median = statistics.median(walls) * 1000
             print(
-                f"{label:<44} {median:>9.0f} {min(walls) * 1000:>8.0f} {cold * 1000:>8.0f} "
-                f"{len(queries):>7} {slowest * 1000:>8.0f} {len(response.content) / 1024:>7.1f}"
+                f"{label:<50} {median:>9.0f} {min(walls) * 1000:>8.0f} {cold * 1000:>8.0f} "
+                f"{statistics.median(cpus) * 1000:>7.0f} {len(queries):>7} {sql_ms:>7.0f} "
+                f"{float(slowest['time']) * 1000:>8.0f} {len(response.content) / 1024:>7.1f}"
             )
             if median > SLOW_MS:
-                slow.append(label)
-        print(f"\nSlower than {SLOW_MS} ms (median): {', '.join(slow) or 'none'}")
+                slow.append((label, median, sql_ms, slowest))
+        print(f"\nSlower than {SLOW_MS} ms (median): {len(slow) or 'none'}")
+        shown = set()
+        for label, median, sql_ms, slowest in slow:
+            print(
+                f"- {label}: {median:.0f} ms, of which SQL {sql_ms:.0f} ms; "
+                f"slowest query {float(slowest['time']) * 1000:.0f} ms"
+            )
+            sql = " ".join(slowest["sql"].split())
+            if sql[:150] not in shown:  # the same query in another period or download: once is enough
+                shown.add(sql[:150])
+                print(f"    {sql[:500]}{' …' if len(sql) > 500 else ''}")
 
 
 # --- In the parent: seed, then measure in a subprocess ---------------------------------

@@ -207,6 +207,9 @@ EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("DJANGO_EMAIL_USE_SSL", default=False)
+# A stalled mail server must not hold a reminder worker forever.
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="clinic@localhost")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -241,6 +244,13 @@ TASKS = {
 # The site's address as people reach it (e.g. https://clinic.example.org), for links in
 # e-mails sent outside a request: reminders and digests. Empty: those e-mails carry no links.
 SMP_SITE_URL = env.str("DJANGO_SITE_URL", default="").rstrip("/")
+
+# Behind a TLS-terminating reverse proxy: how many proxies append to X-Forwarded-For (so
+# signatures record the client's address, not the proxy's), and whether the proxy's
+# X-Forwarded-Proto says the request came over HTTPS (so links are https://).
+SMP_TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Client portal invitations: a one-time link to set a password, valid this many hours.
 SMP_INVITATION_VALID_HOURS = env.int("DJANGO_INVITATION_VALID_HOURS", default=72)

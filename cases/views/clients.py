@@ -15,6 +15,7 @@ from cases.forms.clients import ClientFilterForm, ClientForm, ConsentRecordForm
 from cases.models import Client, ConsentText
 from cases.services import clients as services
 from smpclinic.forms import add_service_errors
+from smpclinic.http import client_ip
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import staff_required
 
@@ -115,7 +116,7 @@ def consent_record(request, client_id):
                 text=form.cleaned_data["text"],
                 signed_name=form.cleaned_data["signed_name"],
                 witnessed_by=request.user,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ValidationError as error:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases.access import get_client_for_user
 from cases.services import invitations as services
 from cases.services.invitations import LinkState
+from smpclinic.http import site_url
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import staff_required
 
@@ -43,7 +44,7 @@ def client_invite(request, client_id):
     client = get_client_for_user(request.user, client_id)
     resend = client.invitations.exists()
     try:
-        invitation = services.invitation_send(client=client, by=request.user, base_url=request.build_absolute_uri("/"))
+        invitation = services.invitation_send(client=client, by=request.user, base_url=site_url(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -23,6 +23,7 @@ from cases.models import Client, TreatmentPlan
 from cases.pdf import render as render_pdf
 from cases.services import plans as plan_services
 from smpclinic.forms import add_service_errors
+from smpclinic.http import client_ip
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import client_required
 
@@ -116,7 +117,7 @@ def portal_plan_accept(request, plan_id):
                 name=form.cleaned_data["name"],
                 by=request.user,
                 in_clinic=False,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ValidationError as error:

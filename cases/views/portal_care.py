@@ -27,6 +27,7 @@ from cases.forms.portal_care import ConsentSignForm, ConsentWithdrawForm
 from cases.models import Client, Consent, ConsentText, CorrectionSession, FollowUp, LaserSession, Photo, TreatmentPlan
 from cases.services import consents as consent_services
 from smpclinic.forms import add_service_errors
+from smpclinic.http import client_ip
 from smpclinic.roles import client_required
 
 
@@ -288,7 +289,7 @@ def portal_consent_sign(request):
                 client=client,
                 text=text,
                 typed_name=form.cleaned_data["typed_name"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ValidationError as exc:
