@@ -7,6 +7,7 @@ import zoneinfo
 from typing import Self
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -189,11 +190,30 @@ class ClinicSettings(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    CACHE_KEY = "smpclinic:clinic-settings"
+    CACHE_SECONDS = 60
+
     def save(self, *args, **kwargs) -> None:
         self.pk = 1
         super().save(*args, **kwargs)
+        cache.set(self.CACHE_KEY, self, self.CACHE_SECONDS)
 
     @classmethod
     def load(cls) -> ClinicSettings:
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
+
+    @classmethod
+    def cached(cls) -> ClinicSettings:
+        """The row as of at most CACHE_SECONDS ago, for every request's time zone.
+
+        A save replaces it at once in this process (and everywhere with a shared cache,
+        DJANGO_CACHE_URL); other processes with the default per-process cache see a
+        change within CACHE_SECONDS.
+        """
+        clinic = cache.get(cls.CACHE_KEY)
+        if clinic is None:
+            # A read, so no get_or_create: before the row exists, its defaults apply.
+            clinic = cls.objects.filter(pk=1).first() or cls()
+            cache.set(cls.CACHE_KEY, clinic, cls.CACHE_SECONDS)
+        return clinic

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "smpclinic.middleware.ClinicTimeZoneMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -124,7 +125,13 @@ LOGIN_REDIRECT_URL = "cases:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
+# The server's zone; pages and e-mails use the clinic's own (Clinic settings), activated
+# per request by smpclinic.middleware.ClinicTimeZoneMiddleware.
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Europe/London")
+
+# Per-process memory by default; a shared cache (e.g. redis://…, with the redis package)
+# makes a Clinic settings change visible to every process at once.
+CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
 USE_I18N = True
 USE_TZ = True
 

@@ -11,6 +11,25 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """No cached Clinic settings carried from one test to the next, and for tests that use
+    the database, the settings already cached as they are in a running server: query
+    counts then measure the page itself, not a cold cache."""
+    from django.core.cache import cache
+
+    from smpclinic.models import ClinicSettings
+
+    cache.clear()
+    for db_fixture in ("transactional_db", "db"):
+        if db_fixture in request.fixturenames:
+            request.getfixturevalue(db_fixture)
+            ClinicSettings.cached()
+            break
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """Each test writes photos to its own folder; nothing leaks between tests."""
     settings.MEDIA_ROOT = tmp_path / "media"
