@@ -1,7 +1,8 @@
 """CSV downloads that are safe to open in a spreadsheet.
 
 A spreadsheet treats a cell starting with =, +, -, @ (or a tab or carriage return, which
-some programs strip before looking) as a formula: a client's or studio's name typed as
+some programs strip before looking) as a formula, also after leading whitespace or in
+the full-width forms ＝ ＋ － ＠: a client's or studio's name typed as
 `=HYPERLINK(...)` would run on the manager's machine (OWASP "CSV injection"). Such text
 gets a leading single quote, which spreadsheets show as plain text. Numbers the report
 computed itself (int, float, Decimal) are left alone, so a negative difference stays a
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -20,6 +22,10 @@ from typing import Any
 from django.http import HttpResponse
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width forms (＝ ＋ － ＠) that some spreadsheets fold to the ASCII ones.
+FULL_WIDTH_STARTS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Invisible characters a spreadsheet may skip before looking at the first one.
+LEADING_BLANKS = re.compile(r"^[\s\u200b\u200c\u200d\u2060\ufeff]+")
 
 
 def safe_cell(value: Any) -> str | int | float | Decimal:
@@ -31,7 +37,10 @@ def safe_cell(value: Any) -> str | int | float | Decimal:
     if isinstance(value, int | float | Decimal):
         return value
     text = str(value)
-    if text.startswith(FORMULA_STARTS):
+    # Leading whitespace (spaces, line breaks, no-break or ideographic spaces) or invisible
+    # characters do not make " =1+1" safe: some programs trim them first.
+    first = LEADING_BLANKS.sub("", text)
+    if text.startswith(FORMULA_STARTS) or first.startswith(FORMULA_STARTS + FULL_WIDTH_STARTS):
         return "'" + text
     return text
 

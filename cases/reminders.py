@@ -53,6 +53,9 @@ from smpclinic.models import ClinicSettings
 SENT = "sent"
 ALREADY_CLAIMED = "already claimed"
 NOT_DUE = "no longer due"
+# "Due in the next 7 days" means what the managers' review queue means by it
+# (cases.views.review.DUE_SOON_DAYS): today and the 7 days after, FollowUp.objects.due_within(7).
+DUE_SOON_DAYS = 7
 
 # The models a client session reminder can be about, by the name tasks carry.
 SESSION_MODELS: dict[str, type[LaserSession] | type[CorrectionSession]] = {
@@ -419,7 +422,8 @@ def weekly_figures(day: datetime.date, clinic: ClinicSettings) -> dict[str, Any]
     )
     return {
         "overdue": live.overdue(today=day).count(),
-        "due_next_7_days": live.due_within(6, today=day).count(),  # today and the 6 days after
+        # The review queue's definition (cases.views.review): today and the 7 days after.
+        "due_next_7_days": live.due_within(DUE_SOON_DAYS, today=day).count(),
         "awaiting_review": live.awaiting_review().count(),
         "laser_sessions_last_week": laser_last_week.count(),
         "correction_sessions_last_week": correction_last_week.count(),

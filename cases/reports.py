@@ -33,6 +33,8 @@ from cases.choices import (
 from cases.models import Case, FollowUp, Issue, LaserSession, TreatmentPlan
 
 TOP_N = 10
+# The laser sessions table lists at most this many cases (the latest closed).
+LASER_ROWS_LIMIT = 500
 MAX_PERIOD_DAYS = 10 * 366
 
 
@@ -333,9 +335,13 @@ def origins_report(period: Period) -> list[Table]:
 def laser_sessions_report(period: Period) -> list[Table]:
     """Kirby–Desai (2009) over-estimates for shallow SMP pigment (DOMAIN.md): this shows
     the clinic its own calibration, actual completed sessions against the estimate."""
+    # The estimate a manager approved: the newest approved version (a later draft or an
+    # unapproved revision does not count; an approved version stays the estimate after a
+    # revision supersedes it, until that revision is approved in turn).
     estimate = (
         TreatmentPlan.objects.active()
-        .exclude(status__in=[PlanStatus.SUPERSEDED, PlanStatus.CANCELLED])
+        .approved()
+        .exclude(status=PlanStatus.CANCELLED)
         .filter(case=OuterRef("pk"), kd_total__isnull=False)
         .order_by("-version")
         .values("kd_total")[:1]
@@ -347,11 +353,15 @@ def laser_sessions_report(period: Period) -> list[Table]:
         .annotate(estimate=Subquery(estimate), actual=Count("lasersessions", filter=completed))
         .filter(Q(estimate__isnull=False) | Q(actual__gt=0))
     )
-    rows = list(
+    # The table lists the latest LASER_ROWS_LIMIT cases (one more is fetched to know it was
+    # cut), oldest first; the summary below is aggregated over all of them in the database.
+    latest = list(
         cases.annotate(difference=F("actual") - F("estimate"))
         .values_list("public_id", "reference", "closed_on", "estimate", "actual", "difference")
-        .order_by("closed_on", "reference")
+        .order_by("-closed_on", "-reference")[: LASER_ROWS_LIMIT + 1]
     )
+    cut = len(latest) > LASER_ROWS_LIMIT
+    rows = latest[:LASER_ROWS_LIMIT][::-1]
     summary = cases.filter(estimate__isnull=False).aggregate(
         n=Count("id"),
         mean_estimate=Avg("estimate"),
@@ -366,13 +376,18 @@ def laser_sessions_report(period: Period) -> list[Table]:
         )
     else:
         note = "No closed case in the period has a Kirby–Desai estimate yet."
+    if cut:
+        note += (
+            f" The table lists only the latest {LASER_ROWS_LIMIT} closed cases; the means cover every case "
+            "in the period. Choose a shorter period to see the others."
+        )
     return [
         Table(
             key="estimate-vs-actual",
             title="Laser sessions: Kirby–Desai estimate against actual",
             description=(
-                "Cases closed in the period: the Kirby–Desai total on the case's plan and the laser "
-                "sessions actually completed."
+                "Cases closed in the period: the Kirby–Desai total on the case's approved plan and the "
+                "laser sessions actually completed."
             ),
             columns=[
                 Column("Case"),

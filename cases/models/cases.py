@@ -153,7 +153,7 @@ class CaseQuerySet(ArchivableQuerySet):
                 Prefetch(
                     "follow_ups",
                     queryset=FollowUp.objects.active()
-                    .select_related("assignee", "rescheduled_as")
+                    .select_related("assignee", "reviewed_by", "rescheduled_as")
                     .order_by("due_on", "id"),
                     to_attr="workspace_follow_ups",
                 ),

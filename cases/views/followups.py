@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.access import get_case_for_user, get_follow_up_for_user
@@ -75,6 +77,16 @@ def followup_complete(request, followup_id):
     return render(request, "cases/followups/followup_complete.html", context)
 
 
+def _safe_next(request) -> str | None:
+    """The page to return to (the review queue posts its own address), if it is on this site."""
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
 @staff_required
 @require_POST
 def followup_missed(request, followup_id):
@@ -85,4 +97,4 @@ def followup_missed(request, followup_id):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{followup.get_kind_display()} due {followup.due_on:%d %b %Y} marked as missed.")
-    return redirect("cases:case_detail", case_id=followup.case.public_id)
+    return redirect(_safe_next(request) or reverse("cases:case_detail", kwargs={"case_id": followup.case.public_id}))

@@ -66,7 +66,7 @@ def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dic
             "due-soon",
             f"Due in the next {DUE_SOON_DAYS} days",
             base.due_within(DUE_SOON_DAYS, today),
-            "Scheduled follow-ups due today or in the coming week, soonest first.",
+            f"Scheduled follow-ups due today or in the next {DUE_SOON_DAYS} days, soonest first.",
             f"Nothing is due in the next {DUE_SOON_DAYS} days.",
         ),
         (
@@ -89,6 +89,8 @@ def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dic
                 "rows": rows,
                 "cut": cut,
                 "reviewable": slug == "awaiting-review",
+                # Overdue rows can be marked missed in one step; they then wait for review below.
+                "missable": slug == "overdue",
             }
         )
     return sections

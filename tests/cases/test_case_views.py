@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -674,3 +675,59 @@ def test_workspace_runs_in_a_fixed_number_of_queries(as_staff, staff_user, manag
 
 def test_empty_workspace_stays_under_the_cap(as_staff):
     assert _count_queries(as_staff, factories.CaseFactory()) <= WORKSPACE_QUERY_CAP
+
+
+# --- Reviewed follow-ups: who reviewed, when, and the note ----------------------------------------------
+
+
+def _reviewed_case(n: int, **review):
+    """A case with n completed follow-ups, each reviewed by a different manager (or none if n is 0)."""
+    from cases.services.followups import followups_review
+
+    case = factories.CaseFactory()
+    for i in range(n):
+        followup = factories.CompletedFollowUpFactory(case=case)
+        manager = factories.ManagerUserFactory(first_name=f"Mara{i}", last_name="Reviewer")
+        followups_review(followups=[followup], by=manager, **review)
+    return case
+
+
+def test_workspace_shows_who_reviewed_a_follow_up_when_and_the_note(as_staff, manager_user):
+    from cases.services.followups import followups_review
+
+    case = factories.CaseFactory()
+    reviewed = factories.CompletedFollowUpFactory(case=case)
+    factories.CompletedFollowUpFactory(case=case)  # not reviewed yet
+    manager_user.first_name, manager_user.last_name = "Mara", "Manager"
+    manager_user.save()
+    at = timezone.make_aware(datetime.datetime(2026, 3, 4, 10, 0))
+    with time_machine.travel(at, tick=False):
+        followups_review(followups=[reviewed], by=manager_user, note="Healing fine <b>ok</b>")
+
+    html = as_staff.get(_detail(case)).content.decode()
+
+    assert html.count("Reviewed by Mara Manager on 4 Mar 2026") == 1
+    assert "Review note: Healing fine &lt;b&gt;ok&lt;/b&gt;" in html
+    assert html.count("Reviewed by") == 1
+
+
+def test_reviewed_follow_up_without_a_note_shows_no_note(as_staff):
+    case = _reviewed_case(1, note="")
+    html = as_staff.get(_detail(case)).content.decode()
+    assert "Reviewed by Mara0 Reviewer on " in html
+    assert "Review note:" not in html
+
+
+def test_reviewers_cost_no_extra_queries_on_the_workspace(as_staff):
+    # Edited once, as a review edits a follow-up, so the timeline's history diffs are alike.
+    unreviewed = factories.CaseFactory()
+    for followup in factories.CompletedFollowUpFactory.create_batch(5, case=unreviewed):
+        followup.notes = "Seen again."
+        followup.save()
+    few, many = _reviewed_case(2, note="Fine."), _reviewed_case(8, note="Fine.")
+    _count_queries(as_staff, unreviewed)  # warm up
+
+    baseline = _count_queries(as_staff, unreviewed)
+    assert _count_queries(as_staff, few) == baseline
+    assert _count_queries(as_staff, many) == baseline
+    assert as_staff.get(_detail(many)).content.decode().count("Reviewed by Mara") == 8

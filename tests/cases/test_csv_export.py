@@ -64,3 +64,34 @@ def test_response_is_a_utf8_download_with_a_byte_order_mark():
     assert response["Content-Disposition"] == 'attachment; filename="x.csv"'
     assert response.content.startswith("\ufeff".encode())
     assert response.content.decode("utf-8-sig") == "Kirby–Desai,8\r\n"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ' =HYPERLINK("http://evil.example")',
+        "  +1+1",
+        "\n-2+3",
+        "\u00a0@SUM(A1)",
+        "\u3000=1+1",
+        "\u200b=1+1",
+        " \ufeff =1+1",
+        '\uff1dHYPERLINK("http://evil.example")',
+        "\uff0b1",
+        "\uff0d1",
+        "\uff20SUM(A1)",
+        " \uff1d1+1",
+    ],
+)
+def test_formula_after_leading_whitespace_or_in_full_width_is_quoted(value):
+    assert safe_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", [" Studio North", "  a=b", "\u3000Zoë", "x\uff1dy", "   "])
+def test_leading_whitespace_alone_is_left_alone(value):
+    assert safe_cell(value) == value
+
+
+def test_csv_keeps_real_numbers_numeric_next_to_neutralised_text():
+    text = csv_text([[" =1+1", -3, Decimal("-2.50"), 1.5, "\uff0d5"]])
+    assert list(csv.reader(io.StringIO(text))) == [["' =1+1", "-3", "-2.50", "1.5", "'\uff0d5"]]

@@ -338,3 +338,23 @@ def test_pages_make_the_same_queries_with_5_or_50_sessions(as_staff, page):
         counts.append(_queries(as_staff, create_url(case) if page == "create" else complete_url(followup)))
     assert counts[0] == counts[1], counts
     assert counts[1] <= QUERY_CAP, counts
+
+
+def test_missed_returns_to_a_local_next(as_staff, case, followup):
+    response = as_staff.post(missed_url(followup), {"next": "/review/?assignee=-"})
+    assert response.status_code == 302 and response["Location"] == "/review/?assignee=-"
+    followup.refresh_from_db()
+    assert followup.status == FollowUpStatus.MISSED
+
+
+@pytest.mark.parametrize("bad", ["https://evil.example/", "//evil.example/x", "http:\\\\evil.example"])
+def test_missed_ignores_a_next_to_another_site(as_staff, case, followup, bad):
+    response = as_staff.post(missed_url(followup), {"next": bad})
+    assert response["Location"] == detail_url(case)
+
+
+def test_a_refused_missed_also_returns_to_a_local_next(as_staff, case):
+    done = factories.CompletedFollowUpFactory(case=case)
+    response = as_staff.post(missed_url(done), {"next": "/review/"})
+    assert response["Location"] == "/review/"
+    assert messages_of(response) == ["Only a scheduled follow-up can be marked missed; this one is completed."]

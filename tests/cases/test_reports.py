@@ -155,15 +155,15 @@ def test_laser_sessions_against_the_kirby_desai_estimate(manager_user):
         )
 
     k1 = factories.ClosedCaseFactory(closed_on=D(2026, 2, 1))
-    factories.TreatmentPlanFactory(case=k1, status=PlanStatus.DRAFT)  # 3+1+1+3+0+0 = 8
+    factories.AcceptedPlanFactory(case=k1, status=PlanStatus.COMPLETED)  # 3+1+1+3+0+0 = 8
     for day in (D(2025, 11, 1), D(2025, 12, 15), D(2026, 1, 20)):
         laser(k1, day)
     laser(k1, D(2026, 1, 25), status=SessionStatus.SCHEDULED)
     _archive(laser(k1, D(2026, 1, 26)), manager_user)
 
     k2 = factories.ClosedCaseFactory(closed_on=D(2026, 3, 1))
-    factories.TreatmentPlanFactory(case=k2, status=PlanStatus.SUPERSEDED, kd_ink_amount=1)  # 6, superseded
-    factories.TreatmentPlanFactory(case=k2, version=2, kd_ink_amount=4)  # 9
+    factories.ApprovedPlanFactory(case=k2, status=PlanStatus.SUPERSEDED, kd_ink_amount=1)  # 6, superseded
+    factories.AcceptedPlanFactory(case=k2, version=2, status=PlanStatus.COMPLETED, kd_ink_amount=4)  # 9
     laser(k2, D(2025, 12, 1))
     laser(k2, D(2026, 1, 1))
 
@@ -171,9 +171,9 @@ def test_laser_sessions_against_the_kirby_desai_estimate(manager_user):
     laser(k3, D(2026, 3, 1))
     factories.ClosedCaseFactory(closed_on=D(2026, 4, 2))  # no plan, no laser: not in the report
     early = factories.ClosedCaseFactory(closed_on=D(2025, 12, 15))  # closed before the period
-    factories.TreatmentPlanFactory(case=early)
+    factories.ApprovedPlanFactory(case=early)
     open_case = factories.CaseFactory(status=CaseStatus.IN_TREATMENT)
-    factories.TreatmentPlanFactory(case=open_case)
+    factories.ApprovedPlanFactory(case=open_case)
 
     (table,) = reports.laser_sessions_report(H1)
 
@@ -185,6 +185,62 @@ def test_laser_sessions_against_the_kirby_desai_estimate(manager_user):
     assert table.links[0] == f"/cases/{k1.public_id}/"
     assert "Over 2 closed cases with an estimate" in table.note
     assert "mean estimate 8.5, mean actual 2.5, mean difference (actual − estimate) -6.0 sessions" in table.note
+
+
+def test_laser_estimate_comes_from_the_approved_plan_not_a_newer_draft():
+    # Approved at 8, then revised: the approved version is superseded by a draft (estimate 11)
+    # that no manager approved. The approved 8 is the estimate.
+    revised = factories.ClosedCaseFactory(closed_on=D(2026, 2, 1))
+    factories.ApprovedPlanFactory(case=revised, status=PlanStatus.SUPERSEDED)  # 8
+    factories.TreatmentPlanFactory(case=revised, version=2, kd_ink_amount=4, kd_layering=2)  # 11, draft
+    factories.LaserSessionFactory.create_batch(2, case=revised)
+    # Approved at 9, then a newer draft (estimate 6): still 9.
+    drafted = factories.ClosedCaseFactory(closed_on=D(2026, 3, 1))
+    factories.AcceptedPlanFactory(case=drafted, status=PlanStatus.COMPLETED, kd_ink_amount=4)  # 9
+    factories.TreatmentPlanFactory(case=drafted, version=2, kd_ink_amount=1)  # 6, draft
+    factories.LaserSessionFactory.create_batch(3, case=drafted)
+    # Only ever a draft, submitted but never approved: no estimate.
+    unapproved = factories.ClosedCaseFactory(closed_on=D(2026, 4, 1))
+    factories.TreatmentPlanFactory(case=unapproved, status=PlanStatus.PROPOSED, submitted_at=timezone.now())
+    factories.LaserSessionFactory(case=unapproved)
+
+    (table,) = reports.laser_sessions_report(H1)
+
+    assert table.rows == [
+        [revised.reference, D(2026, 2, 1), 8, 2, -6],
+        [drafted.reference, D(2026, 3, 1), 9, 3, -6],
+        [unapproved.reference, D(2026, 4, 1), None, 1, None],
+    ]
+    assert "Over 2 closed cases with an estimate" in table.note
+    assert "mean estimate 8.5" in table.note
+
+
+def test_laser_table_lists_only_the_latest_cases_and_says_so(monkeypatch):
+    monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 3)
+    cases = []
+    for day in range(1, 6):
+        case = factories.ClosedCaseFactory(closed_on=D(2026, 2, day))
+        factories.ApprovedPlanFactory(case=case)  # 8
+        factories.LaserSessionFactory.create_batch(day, case=case)
+        cases.append(case)
+
+    (table,) = reports.laser_sessions_report(H1)
+
+    assert [row[0] for row in table.rows] == [c.reference for c in cases[2:]]  # the latest 3, oldest first
+    assert len(table.links) == 3
+    # The means still cover all five cases: actual 1..5, mean 3.
+    assert "Over 5 closed cases with an estimate" in table.note
+    assert "mean actual 3.0" in table.note
+    assert "The table lists only the latest 3 closed cases" in table.note
+
+
+def test_laser_table_at_the_limit_is_not_cut(monkeypatch):
+    monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
+    for day in (1, 2):
+        factories.ApprovedPlanFactory(case=factories.ClosedCaseFactory(closed_on=D(2026, 2, day)))
+    (table,) = reports.laser_sessions_report(H1)
+    assert len(table.rows) == 2
+    assert "lists only" not in table.note
 
 
 def test_laser_sessions_report_without_estimates_says_so():

@@ -154,7 +154,7 @@ def test_csv_neutralises_formulas_in_names(as_manager):
 
 def test_negative_differences_stay_numbers_in_the_csv(as_manager):
     case = factories.ClosedCaseFactory(closed_on=D(2026, 2, 1))
-    factories.TreatmentPlanFactory(case=case)  # estimate 8
+    factories.ApprovedPlanFactory(case=case)  # estimate 8
     factories.LaserSessionFactory(case=case)
     rows = _csv(as_manager.get(reverse("cases:report_laser_sessions_csv"), Q1))
     assert rows[0] == [
@@ -221,7 +221,8 @@ def _populate(n: int) -> None:
         closed = factories.ClosedCaseFactory(
             closed_on=day, satisfaction=1 + i % 5, original_studio=studio, original_artist=artist
         )
-        factories.TreatmentPlanFactory(case=closed)
+        factories.ApprovedPlanFactory(case=closed)
+        factories.TreatmentPlanFactory(case=closed, version=2)  # a later draft, not counted
         open_case = factories.CaseFactory(opened_on=day, original_studio=factories.StudioFactory())
         factories.IssueFactory(case=open_case, identified_on=day)
         session = factories.LaserSessionFactory(
@@ -259,3 +260,22 @@ def test_every_report_runs_in_a_fixed_number_of_queries(as_manager):
     # (two for the Kirby–Desai report: its table and the mean difference).
     for url, count in large.items():
         assert count <= 6, (url, count)
+
+
+def test_a_long_laser_table_is_cut_with_a_note_and_the_means_cover_all(as_manager, monkeypatch):
+    from cases import reports
+
+    monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
+    cases = []
+    for day in (1, 2, 3):
+        case = factories.ClosedCaseFactory(closed_on=D(2026, 2, day))
+        factories.ApprovedPlanFactory(case=case)  # estimate 8
+        factories.LaserSessionFactory.create_batch(day, case=case)
+        cases.append(case)
+
+    html = as_manager.get(reverse("cases:report_laser_sessions"), Q1).content.decode()
+
+    assert "The table lists only the latest 2 closed cases" in html
+    assert "Over 3 closed cases with an estimate" in html
+    assert "mean actual 2.0" in html
+    assert cases[0].reference not in html and cases[1].reference in html and cases[2].reference in html

@@ -419,3 +419,58 @@ def test_queue_query_count_is_capped_and_does_not_grow(as_manager, params):
     assert small == large
     assert large <= QUERY_CAP
     assert FollowUp.objects.count() >= 50 * 4
+
+
+# --- overdue rows: mark missed in one step --------------------------------------------------------------
+
+
+def _missed_url(followup) -> str:
+    return reverse("cases:followup_missed", kwargs={"followup_id": followup.public_id})
+
+
+def test_an_overdue_row_can_be_marked_missed_in_one_step(as_manager):
+    overdue = factories.FollowUpFactory(due_on=TODAY - 3 * DAY)
+    soon = factories.FollowUpFactory(due_on=TODAY + DAY)
+    response = as_manager.get(QUEUE_URL, {"kind": "healing_check"})
+    html = response.content.decode()
+
+    # The button sits in the overdue row and points at a form outside the table.
+    overdue_html = section(response, "overdue")
+    assert f'form="missed-{overdue.public_id}"' in overdue_html
+    assert "Mark missed" in overdue_html
+    assert "Mark missed" not in section(response, "due-soon")
+    assert f'form="missed-{soon.public_id}"' not in html
+    form = re.search(
+        rf'<form method="post" action="{_missed_url(overdue)}" id="missed-{overdue.public_id}">(.*?)</form>', html, re.S
+    )
+    assert form, "a form per overdue row"
+    assert "csrfmiddlewaretoken" in form.group(1)
+    assert 'name="next" value="/review/?kind=healing_check#awaiting-review"' in form.group(1)
+    for table in re.findall(r"<table.*?</table>", html, re.S):
+        assert "<form" not in table
+
+    response = as_manager.post(_missed_url(overdue), {"next": "/review/?kind=healing_check#awaiting-review"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/review/?kind=healing_check#awaiting-review"
+    overdue.refresh_from_db()
+    assert overdue.status == FollowUpStatus.MISSED
+    page = as_manager.get(QUEUE_URL, {"kind": "healing_check"})
+    assert overdue.case.reference not in section(page, "overdue")
+    awaiting = section(page, "awaiting-review")
+    assert overdue.case.reference in awaiting
+    assert '<span class="badge text-bg-warning">missed</span>' in awaiting
+    assert f'form="reschedule-{overdue.public_id}"' in awaiting
+    assert f'id="reschedule-{overdue.public_id}"' in page.content.decode()
+    assert f'id="missed-{overdue.public_id}"' not in page.content.decode()
+
+
+def test_mark_missed_from_the_queue_ignores_an_outside_next(as_manager):
+    overdue = factories.FollowUpFactory(due_on=TODAY - 3 * DAY)
+    case_url = reverse("cases:case_detail", kwargs={"case_id": overdue.case.public_id})
+    for bad in ("https://evil.example/review/", "//evil.example/", "javascript:alert(1)"):
+        followup = factories.FollowUpFactory(case=overdue.case, due_on=TODAY - DAY)
+        response = as_manager.post(_missed_url(followup), {"next": bad})
+        assert response["Location"] == case_url, bad
+    response = as_manager.post(_missed_url(overdue), {"next": ""})
+    assert response["Location"] == case_url
