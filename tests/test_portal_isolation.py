@@ -20,6 +20,7 @@ from cases.models import (
     Consultation,
     CorrectionSession,
     FollowUp,
+    Issue,
     LaserSession,
     RuleOverride,
     TreatmentPlan,
@@ -37,11 +38,13 @@ WITH_IDS = [name for name in PORTAL_URLS if _params_of(name)]
 # Every field staff write for themselves; none may reach a client.
 INTERNAL_FIELDS = {
     Client: ["internal_notes"],
-    Case: ["internal_notes"],
-    Consultation: ["internal_notes", "findings"],
+    Case: ["internal_notes", "regret_notes", "outcome_notes", "withdrawn_reason"],
+    Consultation: ["internal_notes", "findings", "concerns", "recommendations"],
+    Issue: ["description"],  # the portal shows no issues
     TreatmentPlan: ["internal_notes", "review_note"],
     LaserSession: ["internal_notes", "adverse_event_notes"],
-    CorrectionSession: ["internal_notes"],
+    # The artist's technique, like laser parameters (never marked shareable for corrections).
+    CorrectionSession: ["internal_notes", "pigment", "needle", "saline_solution"],
     FollowUp: ["notes", "review_note"],
     RuleOverride: ["reason", "message"],
 }

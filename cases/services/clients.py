@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -46,6 +47,29 @@ EDITABLE_FIELD_ORDER = (
     "internal_notes",
 )
 EDITABLE_FIELDS = frozenset(EDITABLE_FIELD_ORDER)
+
+
+# --- typed-name signatures (consents and plan acceptance) -----------------------------------
+
+
+def _signature_key(name: str) -> str:
+    """A name as compared for signing: Unicode-normalised (NFKC), spaces collapsed, case folded."""
+    return " ".join(unicodedata.normalize("NFKC", name or "").split()).casefold()
+
+
+def accepted_names(client: Client) -> set[str]:
+    """The typed names that sign for `client`, compared by `_signature_key`: first and last
+    name, or preferred and last name ("alice  ABLE" and "Ally Able" sign for Alice Able)."""
+    names = {_signature_key(f"{client.first_name} {client.last_name}")}
+    if client.preferred_name.strip():
+        names.add(_signature_key(f"{client.preferred_name} {client.last_name}"))
+    return names
+
+
+def signature_matches(client: Client, typed_name: str) -> bool:
+    """Whether `typed_name` signs for `client`: the one rule for consents and plan acceptance."""
+    key = _signature_key(typed_name)
+    return bool(key) and key in accepted_names(client)
 
 
 class PossibleDuplicateClient(ValidationError):

@@ -9,31 +9,17 @@ rule in `cases.rules` (rule 1) at once; a withdrawn one no longer does.
 from __future__ import annotations
 
 import ipaddress
-import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Client, Consent, ConsentText
+from cases.services.clients import signature_matches
 from smpclinic import roles
 
 USER_AGENT_MAX = Consent._meta.get_field("signed_user_agent").max_length
 REASON_MAX = 1000
-
-
-def _normal(name: str) -> str:
-    """A name compared for signing: Unicode-normalised, spaces collapsed, case folded."""
-    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
-
-
-def accepted_names(client: Client) -> set[str]:
-    """The typed names that sign for `client`: first and last name, or preferred and last
-    name, ignoring case and extra spaces ("alice  ABLE" signs for Alice Able)."""
-    names = {_normal(f"{client.first_name} {client.last_name}")}
-    if client.preferred_name.strip():
-        names.add(_normal(f"{client.preferred_name} {client.last_name}"))
-    return names
 
 
 def _ip_or_none(ip: str | None) -> str | None:
@@ -69,7 +55,7 @@ def consent_sign(*, client: Client, text: ConsentText, typed_name: str, ip: str 
     signed_name = " ".join(typed_name.split())
     if not signed_name:
         raise ValidationError({"typed_name": "Type your full name to sign."})
-    if _normal(signed_name) not in accepted_names(client):
+    if not signature_matches(client, signed_name):
         raise ValidationError(
             {
                 "typed_name": f"Type your first and last name as the clinic has them: {client.full_name}. "

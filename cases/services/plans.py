@@ -28,6 +28,7 @@ from django.utils import timezone
 from cases.choices import PlanStatus, PlanStepKind, StepStatus
 from cases.models import Case, CorrectionOption, Issue, PlanStep, TreatmentPlan, ZoneLookup
 from cases.models.plans import KD_FIELDS
+from cases.services.clients import signature_matches
 from smpclinic import roles
 from smpclinic.models import ClinicSettings
 
@@ -430,10 +431,6 @@ def plan_revise(*, plan: TreatmentPlan) -> TreatmentPlan:
 # ---------------------------------------------------------------------------
 
 
-def _normalised(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 @transaction.atomic
 def plan_accept(
     *,
@@ -446,9 +443,10 @@ def plan_accept(
 ) -> TreatmentPlan:
     """Record the client's acceptance of an approved plan: who, when, from where (DESIGN.md).
 
-    The client types their full name (compared case-insensitively). In clinic, a staff
-    member records it (`by` is the staff user); in the portal, the client does (`by` is
-    the client's own login) and the IP address and browser are kept.
+    The client types their full name: first (or preferred) and last name, ignoring case,
+    spacing and Unicode form, by the same rule as consents (`signature_matches`). In
+    clinic, a staff member records it (`by` is the staff user); in the portal, the client
+    does (`by` is the client's own login) and the IP address and browser are kept.
     """
     plan = _locked(plan)
     client = plan.case.client
@@ -460,7 +458,7 @@ def plan_accept(
     _refuse_if(accept_refusal(plan))
     if not name.strip():
         raise ValidationError({"name": "Type the client's full name."})
-    if _normalised(name) != _normalised(client.full_name):
+    if not signature_matches(client, name):
         raise ValidationError({"name": f"The name typed does not match the client's name ({client.full_name})."})
     plan.status = PlanStatus.ACCEPTED
     plan.accepted_at = timezone.now()

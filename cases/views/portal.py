@@ -109,7 +109,7 @@ def portal_plan_accept(request, plan_id):
     if refusal is not None:
         messages.info(request, refusal)
         return redirect("cases:portal_plan")
-    form = PortalPlanAcceptForm(request.POST or None)
+    form = PortalPlanAcceptForm(request.POST or None, client=plan.case.client)
     if request.method == "POST" and form.is_valid():
         try:
             plan_services.plan_accept(

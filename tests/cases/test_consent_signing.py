@@ -297,3 +297,32 @@ def test_withdrawn_consent_refuses_through_the_staff_view(as_client_a, client_a,
     assert response.status_code == 200
     assert "no signed laser treatment consent" in response.content.decode()
     assert not LaserSession.objects.filter(case=case).exists()
+
+
+# ---------------------------------------------------------------- one name rule with plans
+
+
+@pytest.mark.parametrize("typed", ["ALICE  ABLE", "Ally Able", "ａｌｉｃｅ able"])
+def test_the_portal_signs_with_any_accepted_form_of_the_name(as_client_a, client_a, laser_text, typed):
+    client_a.preferred_name = "Ally"
+    client_a.save()
+    response = _post_sign(as_client_a, laser_text, typed)
+    assert response.status_code == 302
+    consent = Consent.objects.get(client=client_a)
+    assert consent.signed_name == " ".join(typed.split())
+
+
+def test_consent_and_plan_accept_share_one_name_rule():
+    """Both services call cases.services.clients.signature_matches; neither keeps its own copy."""
+    from cases.services import clients, consents, plans
+
+    assert consents.signature_matches is clients.signature_matches
+    assert plans.signature_matches is clients.signature_matches
+    assert not hasattr(plans, "_normalised") and not hasattr(consents, "_normal")
+
+
+def test_another_clients_name_does_not_sign_in_the_portal(as_client_a, client_a, client_b, laser_text):
+    response = _post_sign(as_client_a, laser_text, client_b.full_name)
+    assert response.status_code == 200
+    assert "typed_name" in response.context["form"].errors
+    assert not Consent.objects.exists()

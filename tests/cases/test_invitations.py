@@ -283,3 +283,35 @@ def test_a_client_never_opens_a_staff_page_or_the_admin(as_client_a, client_a):
     admin = as_client_a.get(reverse("admin:index"))
     assert admin.status_code == 302 and admin["Location"].startswith(reverse("admin:login"))
     assert "Site administration" not in as_client_a.get(admin["Location"]).content.decode()
+
+
+# Plain-text e-mail parts are never HTML-escaped ------------------------------------------------
+
+SPECIAL_NAME = "O'Neil & Co <Scalp>"
+
+
+def test_invitation_subject_and_text_keep_the_clinic_name_as_typed(as_staff, new_client):
+    clinic = ClinicSettings.load()
+    clinic.name = SPECIAL_NAME
+    clinic.save()
+    new_client.preferred_name = "D'Arcy"
+    new_client.save()
+    _send(as_staff, new_client)
+    message = mail.outbox[0]
+    assert message.subject == f"Your client portal at {SPECIAL_NAME}"
+    assert SPECIAL_NAME in message.body and "Hello D'Arcy," in message.body
+    assert "&#x27;" not in message.body and "&amp;" not in message.body and "&lt;" not in message.body
+    html, _mimetype = message.alternatives[0]
+    assert "O&#x27;Neil &amp; Co &lt;Scalp&gt;" in html  # the HTML part escapes, as it must
+    assert SPECIAL_NAME not in html
+
+
+def test_password_reset_email_keeps_the_clinic_name_as_typed(anonymous, client_a):
+    clinic = ClinicSettings.load()
+    clinic.name = SPECIAL_NAME
+    clinic.save()
+    anonymous.post(reverse("password_reset"), {"email": client_a.user.email})
+    [message] = mail.outbox
+    assert message.subject == "Reset your password"
+    assert SPECIAL_NAME in message.body
+    assert "&#x27;" not in message.body and "&amp;" not in message.body

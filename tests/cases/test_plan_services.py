@@ -611,3 +611,61 @@ def test_standing_plan_ignores_cancelled_and_superseded():
     TreatmentPlan.objects.filter(pk=v2.pk).update(status=PlanStatus.CANCELLED)
     assert services.standing_plan(v1.case) is None
     assert PlanStep.objects.filter(plan=v1).count() == 1
+
+
+# ---------------------------------------------------------------------------
+# Acceptance: the same typed-name rule as consents (review of issue 6)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Ally Able",  # preferred and last name
+        "ALICE  ABLE",  # case and spacing
+        "ＡＬＩＣＥ Ａｂｌｅ",  # full-width letters (Unicode compatibility form)
+    ],
+)
+def test_plan_accept_takes_every_name_a_consent_takes(typed):
+    user = factories.ClientUserFactory()
+    client = factories.ClientFactory(user=user, first_name="Alice", last_name="Able", preferred_name="Ally")
+    plan = approved(case=factories.CaseFactory(client=client))
+    text = factories.ConsentTextFactory()
+    services.plan_accept(plan=plan, name=typed, by=user, in_clinic=False)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.ACCEPTED
+    # The consent service agrees, by the same rule.
+    from cases.services.consents import consent_sign
+
+    assert consent_sign(client=client, text=text, typed_name=typed, ip=None, user_agent="").is_in_force
+
+
+def test_plan_accept_matches_a_decomposed_accent():
+    plan = approved(case=factories.CaseFactory(client__first_name="Zoë", client__last_name="Lee"))
+    services.plan_accept(plan=plan, name="Zoe\u0308 lee", by=factories.StaffUserFactory(), in_clinic=True)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.ACCEPTED
+
+
+@pytest.mark.parametrize("typed", ["Bob Baker", "Ally", "Alice Ablex", "   "])
+def test_plan_accept_refuses_another_name_for_the_client(typed):
+    plan = approved(
+        case=factories.CaseFactory(client__first_name="Alice", client__last_name="Able", client__preferred_name="Ally")
+    )
+    with pytest.raises(ValidationError) as raised:
+        services.plan_accept(plan=plan, name=typed, by=factories.StaffUserFactory(), in_clinic=True)
+    assert "name" in raised.value.message_dict
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PROPOSED and plan.accepted_at is None
+
+
+def test_signature_matches_is_the_one_rule():
+    from cases.services.clients import signature_matches
+
+    client = factories.ClientFactory(first_name="Alice", last_name="Able", preferred_name="Ally")
+    assert signature_matches(client, " alice   able ")
+    assert signature_matches(client, "ALLY ABLE")
+    assert not signature_matches(client, "Bob Baker")
+    assert not signature_matches(client, "")
+    client.preferred_name = ""
+    assert not signature_matches(client, "Ally Able")

@@ -249,6 +249,7 @@ def _plan_with_steps(client, n: int) -> TreatmentPlan:
 
 def _count(http) -> int:
     ClinicSettings.load()  # the first load creates the row; count a steady-state page
+    http.get(PORTAL)  # and warm per-process caches (the clinic's time zone in middleware)
     with CaptureQueriesContext(connection) as queries:
         assert http.get(PORTAL).status_code == 200
     return len(queries)
@@ -265,3 +266,36 @@ def test_plan_page_queries_do_not_grow_with_the_data(plans_small, plans_large, a
     # session, user, groups, client, plans, options, steps, step zones, clinic settings
     assert small == large
     assert large <= 10
+
+
+# The typed-name signature: the consent rule, and the client's own name as the example ---------
+
+
+@pytest.mark.parametrize("typed", ["Ally Able", "ALICE  ABLE", "ａｌｉｃｅ ａｂｌｅ"])
+def test_accepting_takes_the_preferred_name_and_ignores_case_spacing_and_unicode_form(
+    as_client_a, client_a, approved_plan, typed
+):
+    client_a.preferred_name = "Ally"
+    client_a.save()
+    response = as_client_a.post(_accept_url(approved_plan), {"name": typed, "understood": "on"})
+    assert response.status_code == 302
+    approved_plan.refresh_from_db()
+    assert approved_plan.status == PlanStatus.ACCEPTED
+    assert approved_plan.accepted_name == typed.strip()
+
+
+def test_accepting_with_another_clients_name_is_refused(as_client_a, client_b, approved_plan):
+    response = as_client_a.post(_accept_url(approved_plan), {"name": "Bob Baker", "understood": "on"})
+    assert response.status_code == 200
+    assert "does not match" in response.content.decode()
+    approved_plan.refresh_from_db()
+    assert approved_plan.accepted_at is None
+
+
+def test_the_signature_help_shows_the_clients_own_name(as_client_a, client_a, approved_plan):
+    client_a.first_name, client_a.last_name, client_a.preferred_name = "Dana", "O'Neil", "Dee"
+    client_a.save()
+    html = as_client_a.get(_accept_url(approved_plan)).content.decode()
+    assert "“Dana O&#x27;Neil”" in html and "“Dee O&#x27;Neil”" in html
+    assert "Alice Able" not in html
+    page_checks(html)

@@ -15,6 +15,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from cases import reminders
@@ -359,7 +360,8 @@ def test_weekly_summary_figures(clinic):
         planned_follow_up(MONDAY - days(20))  # overdue
         planned_follow_up(MONDAY)  # due this week
         planned_follow_up(MONDAY + days(6))  # due this week (Sunday)
-        planned_follow_up(MONDAY + days(7))  # next week
+        planned_follow_up(MONDAY + days(7))  # due in the next 7 days (as the review queue counts)
+        planned_follow_up(MONDAY + days(8))  # later
         planned_follow_up(
             MONDAY - days(3), status=FollowUpStatus.COMPLETED, completed_on=MONDAY - days(3)
         )  # awaiting review
@@ -379,7 +381,7 @@ def test_weekly_summary_figures(clinic):
     body = summary.body
     for line in (
         "- Overdue: 2",
-        "- Due in the next 7 days: 2",
+        "- Due in the next 7 days: 3",
         "- Completed or missed, awaiting review: 1",
         "Last week (16 Nov – 22 Nov 2026)",
         "- Laser sessions completed: 3",
@@ -392,6 +394,21 @@ def test_weekly_summary_figures(clinic):
     [(html, _)] = summary.alternatives
     assert "<caption>Adverse events last week (laser sessions)</caption>" in html
     assert SentReminder.objects.get(user=manager).key == f"manager_summary:{manager.pk}:2026-W48"
+
+
+def test_weekly_summary_counts_due_soon_as_the_review_queue_does(clinic, as_manager):
+    from cases.models import FollowUp
+    from cases.views.review import DUE_SOON_DAYS
+
+    assert reminders.DUE_SOON_DAYS == DUE_SOON_DAYS == 7
+    with time_machine.travel(at(MONDAY, 7), tick=False):
+        for n in (-1, 0, 3, 6, 7, 8):
+            planned_follow_up(MONDAY + days(n))
+        figures = reminders.weekly_figures(MONDAY, clinic)
+        page = as_manager.get(reverse("cases:review_queue"))
+    due_soon = next(s for s in page.context["sections"] if s["slug"] == "due-soon")
+    assert figures["due_next_7_days"] == len(due_soon["rows"]) == FollowUp.objects.due_within(7, MONDAY).count() == 4
+    assert due_soon["title"] == "Due in the next 7 days"
 
 
 # --- once and only once -------------------------------------------------------------------
@@ -542,3 +559,37 @@ def test_clinic_today_follows_the_clinic_time_zone(clinic):
     with time_machine.travel(datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC), tick=False):
         assert reminders.clinic_today(clinic) == datetime.date(2026, 11, 26)
         assert timezone.localdate() == datetime.date(2026, 11, 25)
+
+
+# --- plain-text parts are never HTML-escaped ------------------------------------------------
+
+
+def test_client_reminder_text_and_subject_are_not_html_escaped(clinic, wednesday):
+    clinic.name = "O'Neil & Co <Scalp>"
+    clinic.save()
+    planned_laser(at(WEDNESDAY + days(2), 14, 30), who=client(first_name="Darcy", preferred_name="D'Arcy"))
+
+    send()
+
+    [message] = mail.outbox
+    assert "Hello D'Arcy," in message.body
+    assert "O'Neil & Co <Scalp>" in message.body
+    for escaped in ("&#x27;", "&amp;", "&lt;"):
+        assert escaped not in message.body and escaped not in message.subject
+    [(html, _mimetype)] = message.alternatives
+    assert "O&#x27;Neil &amp; Co &lt;Scalp&gt;" in html
+
+
+@pytest.mark.parametrize("template", ["client_session", "client_follow_up"])
+def test_reminder_subjects_are_plain_text(clinic, template):
+    reminder = reminders.ReminderEmail(
+        kind=ReminderKind.CLIENT_SESSION,
+        key=f"test:{template}",
+        recipient="a@example.com",
+        template=template,
+        context={"name": "D'Arcy", "what": "check & touch-up", "day": WEDNESDAY, "time": "14:30"},
+    )
+    message = reminder.render(clinic)
+    assert "check & touch-up" in message.subject
+    assert "&amp;" not in message.subject
+    assert "D'Arcy" in message.body and "check & touch-up" in message.body
