@@ -196,7 +196,13 @@ def main() -> None:
             # What autovacuum does soon after a bulk load (it is off on some servers): without
             # statistics the planner picks nested loops that take seconds.
             analyze = run(
-                ["shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"], env
+                [
+                    "shell",
+                    "--no-imports",
+                    "-c",
+                    "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')",
+                ],
+                env,
             )
             print(f"VACUUM ANALYZE {analyze:.1f} s")
         measure_env = {

@@ -17,3 +17,5 @@ class SmpClinicConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_reference_rows, sender=self)
+        # The idle clock starts at login, whether or not a request has loaded the middleware.
+        from smpclinic import middleware  # noqa: F401

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "smpclinic.middleware.ClinicTimeZoneMiddleware",
+    "smpclinic.middleware.IdleLogoutMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
 
