@@ -367,3 +367,23 @@ def test_table_display_and_csv_rows():
         [("Feb 2026", None, False), ("—", None, True)],
     ]
     assert table.csv_rows() == [["Month", "Mean"], ["2026-01", 4.2], ["2026-02", ""]]
+
+
+def test_adverse_events_period_ends_at_the_clinics_midnights():
+    """The period is whole local days in the clinic's zone, filtered on index-friendly bounds."""
+    tokyo = datetime.timezone(datetime.timedelta(hours=9))
+    technician = factories.TechnicianFactory(first_name="Tina", last_name="Laser")
+    moments = [
+        datetime.datetime(2026, 1, 1, 0, 0, tzinfo=tokyo),  # first minute of the period: in
+        datetime.datetime(2026, 6, 30, 23, 59, tzinfo=tokyo),  # last minute: in
+        datetime.datetime(2026, 7, 1, 0, 0, tzinfo=tokyo),  # the day after: out
+        datetime.datetime(2025, 12, 31, 23, 59, tzinfo=tokyo),  # the day before: out
+    ]
+    for moment in moments:
+        factories.LaserSessionFactory(technician=technician, scheduled_at=moment)
+
+    with timezone.override("Asia/Tokyo"):
+        by_technician, _by_device, _by_skin = reports.adverse_events_report(H1)
+
+    (row,) = by_technician.rows
+    assert row[1] == 2

@@ -6,6 +6,7 @@ import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from cases import demo
 
@@ -48,6 +49,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         progress = self.stdout.write if options["verbosity"] > 1 else None
         result = demo.seed(clients=clients, seed=seed, password=password, progress=progress)
+        # Fresh statistics for the planner: after a bulk load without them, PostgreSQL (with
+        # autovacuum off or not yet run) and SQLite pick poor plans (bench/reports.py).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(f"Seeded the demo clinic ({clients} clients, seed {seed}) in {elapsed:.1f} s:")
