@@ -46,6 +46,7 @@ e2e: install-dev
 bench: install-dev
 	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/seed_demo.py --clients 10000 --seed 1
+	$(BIN)/python bench/reports.py --clients 10000 --repeat 3
 
 lint: install-dev
 	$(BIN)/ruff check .
