@@ -470,19 +470,50 @@ def _adverse_table(key: str, title: str, label: str, rows: list[list]) -> Table:
     )
 
 
+def _adverse_totals(groups: list[dict], *fields: str) -> list[dict]:
+    """Add the fine groups up per `fields`: each session sits in exactly one fine group,
+    so the sums are exact (a few dozen groups, not rows)."""
+    totals: dict[tuple, dict] = {}
+    for group in groups:
+        total = totals.setdefault(
+            tuple(group[f] for f in fields),
+            {**{f: group[f] for f in fields}, "sessions": 0, "events": 0, "complications": 0},
+        )
+        for count in ("sessions", "events", "complications"):
+            total[count] += group[count]
+    return list(totals.values())
+
+
 def adverse_events_report(period: Period) -> list[Table]:
     sessions = (
         _active_case_rows(LaserSession.objects.active())
         .completed()
         .filter(scheduled_at__gte=period.moments()[0], scheduled_at__lt=period.moments()[1])
     )
-    technicians = _adverse_counts(sessions, "technician__last_name", "technician__first_name", "technician_id")
-    # Sessions without a device last (NULLs sort first on SQLite, last on PostgreSQL).
-    devices = sorted(
-        _adverse_counts(sessions, "device_id", "device__name"),
-        key=lambda g: (g["device_id"] is None, g["device__name"] or "", g["device_id"] or 0),
+    # One scan of the sessions, grouped finely; the three tables are sums of those groups.
+    groups = _adverse_counts(
+        sessions,
+        "technician_id",
+        "technician__last_name",
+        "technician__first_name",
+        "device_id",
+        "device__name",
+        "case__client__fitzpatrick_type",
     )
-    skin = {g["case__client__fitzpatrick_type"]: g for g in _adverse_counts(sessions, "case__client__fitzpatrick_type")}
+    technicians = sorted(
+        _adverse_totals(groups, "technician__last_name", "technician__first_name", "technician_id"),
+        key=lambda g: (
+            (g["technician__last_name"] or "").casefold(),
+            (g["technician__first_name"] or "").casefold(),
+            g["technician_id"] or 0,
+        ),
+    )
+    # Sessions without a device last.
+    devices = sorted(
+        _adverse_totals(groups, "device_id", "device__name"),
+        key=lambda g: (g["device_id"] is None, (g["device__name"] or "").casefold(), g["device_id"] or 0),
+    )
+    skin = {g["case__client__fitzpatrick_type"]: g for g in _adverse_totals(groups, "case__client__fitzpatrick_type")}
     no_sessions = {"sessions": 0, "events": 0, "complications": 0}
     return [
         _adverse_table(
