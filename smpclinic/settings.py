@@ -259,6 +259,10 @@ SMP_SITE_URL = env.str("DJANGO_SITE_URL", default="").rstrip("/")
 SMP_TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production over HTTPS only: redirect plain HTTP and tell browsers to stay on HTTPS.
+# Off by default so `make run` works on http://127.0.0.1.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 
 # Client portal invitations: a one-time link to set a password, valid this many hours.
 SMP_INVITATION_VALID_HOURS = env.int("DJANGO_INVITATION_VALID_HOURS", default=72)

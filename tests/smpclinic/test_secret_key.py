@@ -50,3 +50,16 @@ def test_the_wsgi_application_refuses_without_a_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_deploy_check_with_the_production_variables():
+    result = manage(
+        "check",
+        "--deploy",
+        DJANGO_SECRET_KEY="a-long-random-production-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        DJANGO_SSL_REDIRECT="1",
+        DJANGO_HSTS_SECONDS="31536000",
+    )
+    assert result.returncode == 0, result.stderr
+    found = {code for code in ("W004", "W008", "W009", "W012", "W016") if code in result.stderr + result.stdout}
+    assert found == set()  # HSTS, HTTPS redirect, key strength, secure cookies all set
