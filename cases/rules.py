@@ -64,10 +64,6 @@ LASER_RULE_FIELDS = ("scheduled_at", "status", "technician_id", "wavelength_nm")
 CORRECTION_RULE_FIELDS = ("scheduled_at", "status", "kind")
 
 
-def _start_of_day(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def _gap(days: int) -> str:
     if days == 0:
         return "the same day"
@@ -143,7 +139,7 @@ def zone_interval_finding(
         queryset.active()
         .completed()
         .filter(case=case)
-        .between(_start_of_day(day - datetime.timedelta(days=span - 1)), _start_of_day(day + datetime.timedelta(span)))
+        .on_days(day - datetime.timedelta(days=span - 1), day + datetime.timedelta(days=span - 1))
         .on_any_zone(zone_ids)
         .with_zones()
         .order_by("scheduled_at", "id")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Self
 
@@ -117,6 +118,16 @@ class SessionQuerySet(ArchivableQuerySet):
     def between(self, start, end) -> Self:
         """Sessions at or after `start` and before `end` (aware datetimes)."""
         return self.filter(scheduled_at__gte=start, scheduled_at__lt=end)
+
+    def on_days(self, first: datetime.date, last: datetime.date, zone: datetime.tzinfo | None = None) -> Self:
+        """Sessions from the start of `first` to the end of `last`, local days in `zone`
+        (default: the active zone, the clinic's during a request). Bounds on the column
+        itself, so its index serves the range (`__date` would convert every row)."""
+        zone = zone or timezone.get_current_timezone()
+        return self.between(
+            datetime.datetime.combine(first, datetime.time.min, tzinfo=zone),
+            datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone),
+        )
 
     def with_zones(self) -> Self:
         return self.prefetch_related("zones")

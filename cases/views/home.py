@@ -25,10 +25,6 @@ RECENT_CASES = 10
 WEEK_DAYS = 7
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def _scheduled_sessions(user, start: datetime.date, end: datetime.date) -> tuple[list, bool]:
     """Scheduled laser and correction sessions from `start` up to (not including) `end`, by time.
 
@@ -36,15 +32,15 @@ def _scheduled_sessions(user, start: datetime.date, end: datetime.date) -> tuple
     can say the list was cut. The first HOME_LIST_LIMIT of the merged order always come
     from the first HOME_LIST_LIMIT of each list, so the merge is exact.
     """
+    last = end - datetime.timedelta(days=1)
     window = {
-        "scheduled_at__gte": _start_of(start),
-        "scheduled_at__lt": _start_of(end),
         "case__archived_at__isnull": True,
         "case__client__archived_at__isnull": True,
     }
     laser = (
         LaserSession.objects.visible_to(user)
         .scheduled()
+        .on_days(start, last)
         .filter(**window)
         .select_related("case__client", "technician")
         .prefetch_related("zones")
@@ -53,6 +49,7 @@ def _scheduled_sessions(user, start: datetime.date, end: datetime.date) -> tuple
     correction = (
         CorrectionSession.objects.visible_to(user)
         .scheduled()
+        .on_days(start, last)
         .filter(**window)
         .select_related("case__client", "artist")
         .prefetch_related("zones")

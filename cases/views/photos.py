@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cases.access import get_case_for_user, get_photo_for_user
-from cases.choices import PhotoAngle, PhotoKind, SessionStatus
+from cases.choices import PhotoAngle, PhotoKind
 from cases.forms.photos import LINK_FIELDS, PhotoArchiveForm, PhotoCompareForm, PhotoUploadForm
 from cases.models import Case, CorrectionSession, LaserSession, Photo
 from cases.services import photos as photo_services
@@ -50,14 +48,10 @@ class AngleGroup:
 
 def _sessions_between(case: Case, first: datetime.date, last: datetime.date) -> list[tuple[datetime.date, str, object]]:
     """(day, "laser" or "correction", session) for the case's sessions from `first` to `last`."""
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
-    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
-    in_range = Q(case=case, scheduled_at__gte=start, scheduled_at__lt=end)
     entries = [
         (session.day, kind, session)
         for kind, model in (("laser", LaserSession), ("correction", CorrectionSession))
-        for session in model.objects.active().filter(in_range).exclude(status=SessionStatus.CANCELLED)
+        for session in model.objects.active().on_days(first, last).filter(case=case).not_cancelled()
     ]
     return sorted(entries, key=lambda entry: entry[2].scheduled_at)
 
