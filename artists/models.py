@@ -8,7 +8,7 @@ from typing import Self
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from simple_history.models import HistoricalRecords
 
 from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, PublicIdMixin, Timestamped
@@ -62,6 +62,20 @@ class ArtistQuerySet(ArchivableQuerySet):
         """Artists holding a laser-safety certification valid on `day` (DOMAIN.md)."""
         valid = Certification.objects.valid_on(day).filter(artist=OuterRef("pk"), kind=Certification.Kind.LASER_SAFETY)
         return self.filter(Exists(valid))
+
+    def for_team(self) -> Self:
+        """The managers' team page: current clinic artists, each with its specialisations and
+        its active certifications (newest first within a kind) in `team_certifications`."""
+        certifications = Certification.objects.active().order_by("kind", "-issued_on", "-pk")
+        return (
+            self.active()
+            .internal()
+            .select_related("user")
+            .prefetch_related(
+                "specialisations", Prefetch("certifications", certifications, to_attr="team_certifications")
+            )
+            .order_by("last_name", "first_name", "pk")
+        )
 
 
 class Artist(Archivable, PublicIdMixin, Timestamped):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -58,18 +57,6 @@ class TeamMember:
     laser_until: datetime.date | None = None
 
 
-def _team_artists():
-    """Current clinic artists with their certifications, in three queries however many."""
-    certifications = Certification.objects.active().order_by("kind", "-issued_on", "-pk")
-    return (
-        Artist.objects.active()
-        .internal()
-        .select_related("user")
-        .prefetch_related("specialisations", Prefetch("certifications", certifications, to_attr="team_certifications"))
-        .order_by("last_name", "first_name", "pk")
-    )
-
-
 def _member(artist: Artist, today: datetime.date) -> TeamMember:
     kinds: dict[str, KindRow] = {}
     for certification in artist.team_certifications:
@@ -98,7 +85,7 @@ def _member(artist: Artist, today: datetime.date) -> TeamMember:
 @require_http_methods(["GET", "HEAD"])
 def team(request):
     today = timezone.localdate()
-    members = [_member(artist, today) for artist in _team_artists()]
+    members = [_member(artist, today) for artist in Artist.objects.for_team()]
     current = [row.current for member in members for row in member.kinds]
     context = {
         "today": today,

@@ -45,6 +45,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from cases.choices import CaseStatus, ReminderKind, SessionStatus
+from cases.forms.followups import clinic_users
 from cases.models import AdverseEventKind, CorrectionSession, FollowUp, LaserSession, SentReminder
 from smpclinic import roles
 from smpclinic.mail import clinic_sender as from_address
@@ -140,16 +141,6 @@ def upcoming_follow_ups(day: datetime.date, clinic: ClinicSettings):
         .filter(LIVE_CASE, CLIENT_CAN_BE_REMINDED)
         .select_related("case__client")
         .order_by("due_on", "pk")
-    )
-
-
-def clinic_users():
-    """Active users who work in the clinic (Staff or Managers group, or superusers)."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(groups__name__in=[roles.STAFF, roles.MANAGERS]) | Q(is_superuser=True))
-        .distinct()
     )
 
 
@@ -530,15 +521,7 @@ def send_manager_summary(*, user_id: int, day: datetime.date) -> str:
 
 
 def send_due(due: Due) -> str:
-    """Send one `Due` in this process (the command's --now)."""
-    args = list(due.args)
-    day = datetime.date.fromisoformat(args[-1])
-    if due.task == "send_session_reminder":
-        return send_session_reminder(model=args[0], session_id=args[1], day=day)
-    if due.task == "send_follow_up_reminder":
-        return send_follow_up_reminder(followup_id=args[0], day=day)
-    if due.task == "send_staff_digest":
-        return send_staff_digest(user_id=args[0], day=day)
-    if due.task == "send_manager_summary":
-        return send_manager_summary(user_id=args[0], day=day)
-    raise ValueError(f"Unknown reminder task {due.task!r}")
+    """Send one `Due` in this process (the command's --now): its task, called directly."""
+    from cases import tasks  # cases.tasks imports this module
+
+    return getattr(tasks, due.task).call(*due.args)

@@ -6,14 +6,8 @@ import datetime
 
 from django import forms
 
+from cases.forms.followups import DateInput
 from cases.reports import MAX_PERIOD_DAYS, Period
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class ReportPeriodForm(forms.Form):

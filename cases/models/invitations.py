@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from smpclinic.models import Timestamped
 
@@ -39,3 +40,7 @@ class PortalInvitation(Timestamped):
 
     def __str__(self) -> str:
         return f"Invitation for {self.client} ({self.sent_to})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

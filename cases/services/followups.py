@@ -152,6 +152,17 @@ def followups_review(*, followups: Iterable[FollowUp], by, note: str = "") -> li
     return locked
 
 
+def reschedule_refusal(followup: FollowUp) -> str | None:
+    """Why this follow-up cannot be rescheduled (None when it can): the view asks before
+    showing its form, the service again under the row lock."""
+    if followup.status != FollowUpStatus.MISSED:
+        return f"Only a missed follow-up can be rescheduled; this one is {followup.get_status_display().lower()}."
+    already = FollowUp.objects.filter(rescheduled_from=followup).first()
+    if already is not None:
+        return f"This follow-up was already rescheduled to {already.due_on:%d %b %Y}."
+    return None
+
+
 @transaction.atomic
 def followup_reschedule(*, followup: FollowUp, due_on: datetime.date, by) -> FollowUp:
     """Book a missed follow-up again in one step: a new scheduled follow-up of the same kind,
@@ -166,13 +177,9 @@ def followup_reschedule(*, followup: FollowUp, due_on: datetime.date, by) -> Fol
     locked = FollowUp.objects.select_for_update(of=("self",)).select_related("case").get(pk=followup.pk)
     if locked.is_archived or locked.case.is_archived:
         raise ValidationError("This follow-up is archived and cannot be rescheduled.")
-    if locked.status != FollowUpStatus.MISSED:
-        raise ValidationError(
-            f"Only a missed follow-up can be rescheduled; this one is {locked.get_status_display().lower()}."
-        )
-    already = FollowUp.objects.filter(rescheduled_from=locked).first()
-    if already is not None:
-        raise ValidationError(f"This follow-up was already rescheduled to {already.due_on:%d %b %Y}.")
+    refusal = reschedule_refusal(locked)
+    if refusal:
+        raise ValidationError(refusal)
     if due_on < timezone.localdate():
         raise ValidationError({"due_on": "The new due date cannot be in the past."})
     assignee = locked.assignee

@@ -79,13 +79,8 @@ def invitation_check(token: str, *, lock: bool = False) -> LinkCheck:
     return LinkCheck(_state(invitation, timezone.now()), invitation)
 
 
-def latest_invitation(client: Client) -> PortalInvitation | None:
-    return client.invitations.order_by("-created_at", "-pk").first()
-
-
-def invitation_state(invitation: PortalInvitation | None) -> LinkState | None:
-    """The state of a client's latest invitation, for the staff client page."""
-    return None if invitation is None else _state(invitation, timezone.now())
+def _is_clinic_login(user: User) -> bool:
+    return user.is_staff or roles.is_clinic_user(user)
 
 
 def _portal_user(client: Client, email: str) -> User:
@@ -97,17 +92,17 @@ def _portal_user(client: Client, email: str) -> User:
     others = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email))
     if client.user_id is not None:
         others = others.exclude(pk=client.user_id)
-    for other in others:
-        if other.is_staff or other.is_superuser or roles.is_clinic_user(other):
-            raise ValidationError(
-                f"{email} belongs to a clinic staff login. A client needs their own e-mail address for the portal."
-            )
-    if others.exists():
+    others = list(others)
+    if any(_is_clinic_login(other) for other in others):
+        raise ValidationError(
+            f"{email} belongs to a clinic staff login. A client needs their own e-mail address for the portal."
+        )
+    if others:
         raise ValidationError(f"{email} is already used by another portal login. Check the client's e-mail address.")
 
     user = client.user
     if user is not None:
-        if user.is_staff or user.is_superuser or roles.is_clinic_user(user):
+        if _is_clinic_login(user):
             raise ValidationError("This client's login is a clinic staff account; it cannot be used for the portal.")
     else:
         user = User(username=email.lower())

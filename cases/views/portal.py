@@ -48,8 +48,8 @@ OPTION_EXPLANATIONS = {
 }
 
 
-def _own_client(user) -> Client:
-    """The signed-in client's own record (404 once archived)."""
+def own_client(user) -> Client:
+    """The signed-in client's own record (404 once archived); the portal pages share it."""
     return get_object_or_404(Client.objects.visible_to(user))
 
 
@@ -79,7 +79,7 @@ def _decorate(plans) -> list[TreatmentPlan]:
 def plan_context(user) -> dict:
     """What the plan page and the PDF show; the same data for both."""
     return {
-        "client": _own_client(user),
+        "client": own_client(user),
         "plans": _decorate(client_plans(user)),
         "clinic": ClinicSettings.load(),
         "kd_uncertainty": kirby_desai.UNCERTAINTY,

@@ -26,14 +26,10 @@ from cases.forms.photos import PhotoCompareForm
 from cases.forms.portal_care import ConsentSignForm, ConsentWithdrawForm
 from cases.models import Client, Consent, ConsentText, CorrectionSession, FollowUp, LaserSession, Photo, TreatmentPlan
 from cases.services import consents as consent_services
+from cases.views.portal import own_client
 from smpclinic.forms import add_service_errors
 from smpclinic.http import client_ip
 from smpclinic.roles import client_required
-
-
-def _own_client(request) -> Client:
-    """The signed-in client's own record (404 once it is archived)."""
-    return get_object_or_404(Client.objects.visible_to(request.user))
 
 
 def _first_name(person) -> str:
@@ -150,7 +146,7 @@ def portal_appointments(request):
     Cancelled appointments stay in the list, marked cancelled, so a client is never left
     wondering where a booking went.
     """
-    _own_client(request)
+    own_client(request.user)
     today = timezone.localdate()
     everything = sorted(_appointments(request.user), key=lambda a: a.sort_key)
     upcoming_states = (SessionStatus.SCHEDULED, SessionStatus.CANCELLED)
@@ -205,7 +201,7 @@ def _groups(photos: list[Photo]) -> list[AngleGroup]:
 def portal_photos(request):
     """Photos the clinic shared, by angle in the standard scalp-set order, each angle
     with its before/after pair (earliest "before" photo and the latest photo)."""
-    _own_client(request)
+    own_client(request.user)
     photos = _shared_photos(request.user)
     return render(request, "portal/care_photos.html", {"groups": _groups(photos), "photo_count": len(photos)})
 
@@ -217,7 +213,7 @@ def portal_photo_compare(request):
 
     An id that is not one of the client's own shared photos answers 404.
     """
-    _own_client(request)
+    own_client(request.user)
     photos = _shared_photos(request.user)
     form = PhotoCompareForm(request.GET or None, photos=photos)
     if form.is_bound and not form.is_valid():
@@ -252,7 +248,7 @@ def portal_photo_compare(request):
 @client_required
 @require_safe
 def portal_consents(request):
-    client = _own_client(request)
+    client = own_client(request.user)
     signed = Consent.objects.visible_to(request.user).select_related("text").order_by("-signed_at", "-id")
     return render(
         request,
@@ -277,7 +273,7 @@ def _text_to_sign(request, client: Client) -> ConsentText | None:
 @require_http_methods(["GET", "POST"])
 def portal_consent_sign(request):
     """Read the full text of a consent and sign it with a typed name."""
-    client = _own_client(request)
+    client = own_client(request.user)
     text = _text_to_sign(request, client)
     already = (
         Consent.objects.visible_to(request.user).in_force().filter(text=text).first() if text is not None else None
@@ -320,7 +316,7 @@ def portal_consent_withdraw(request, consent_id):
         try:
             consent_services.consent_withdraw(consent=consent, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"You withdrew your consent “{consent.text.title}”. The clinic can see it now.")
             return redirect("cases:portal_consent_detail", consent_id=consent.public_id)
@@ -347,7 +343,7 @@ def _last_completed_session(user) -> tuple[str, LaserSession | CorrectionSession
 def portal_aftercare(request):
     """The instructions for the client's last completed session, with countdowns of the
     DOMAIN.md aftercare periods (cases.aftercare) from the session day."""
-    _own_client(request)
+    own_client(request.user)
     today = timezone.localdate()
     kind, session = _last_completed_session(request.user)
     context = {"session": session, "today": today}

@@ -142,15 +142,6 @@ def _case_url(case) -> str:
     return reverse("cases:case_detail", kwargs={"case_id": case.public_id}) + "#follow-ups"
 
 
-def _reschedule_refusal(followup: FollowUp) -> str | None:
-    if followup.status != FollowUpStatus.MISSED:
-        return f"Only a missed follow-up can be rescheduled; this one is {followup.get_status_display().lower()}."
-    again = FollowUp.objects.filter(rescheduled_from=followup).first()
-    if again is not None:
-        return f"This follow-up was already rescheduled to {again.due_on:%d %b %Y}."
-    return None
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def followup_reschedule(request, followup_id):
@@ -161,7 +152,7 @@ def followup_reschedule(request, followup_id):
     """
     followup = get_follow_up_for_user(request.user, followup_id)
     case = followup.case
-    refusal = _reschedule_refusal(followup)
+    refusal = services.reschedule_refusal(followup)
     if refusal:
         messages.error(request, refusal)
         return redirect(_safe_next(request, request.POST.get("next") or request.GET.get("next", "")) or _case_url(case))

@@ -105,6 +105,17 @@ def test_client_page_offers_invite_then_resend(as_staff, new_client):
     assert "Carl.Cole@example.com" in html
 
 
+def test_client_page_says_when_the_invitation_expired(as_staff, staff_user, new_client):
+    detail = reverse("cases:client_detail", kwargs={"client_id": new_client.public_id})
+    _send(as_staff, new_client)
+    assert "the link works until" in as_staff.get(detail).content.decode()
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=73)):
+        as_staff.force_login(staff_user)  # idle logout would sign the staff member out meanwhile
+        html = as_staff.get(detail).content.decode()
+    assert "expired" in html and "re-send it" in html
+    assert "the link works until" not in html
+
+
 def test_invitation_is_refused_for_a_staff_e_mail_address(as_staff, staff_user):
     client = factories.ClientFactory(email=staff_user.email.upper())
     response = as_staff.post(_invite_url(client), follow=True)
