@@ -8,13 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from artists.models import Certification
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+from smpclinic.forms import DateInput
 
 
 class CertificationForm(forms.ModelForm):

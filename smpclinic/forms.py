@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; the value in the ISO form it expects."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def add_service_errors(form: BaseForm, error: ValidationError, *, elsewhere: str | None = None) -> None:

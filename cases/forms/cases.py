@@ -10,13 +10,7 @@ from artists.models import Artist, Studio
 from cases.choices import CaseStatus, Outcome
 from cases.models import Case, Consultation, Issue, RegretReason
 from cases.services.cases import CASE_EDITABLE_FIELDS, issue_date_errors
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+from smpclinic.forms import DateInput
 
 
 class DateTimeInput(forms.DateTimeInput):

@@ -13,15 +13,9 @@ from artists.models import Artist
 from cases.choices import CaseStatus, Fitzpatrick
 from cases.models import Client, ConsentText
 from cases.services.clients import CONTRAINDICATION_FIELDS, EDITABLE_FIELD_ORDER, EDITABLE_FIELDS
+from smpclinic.forms import DateInput
 
 EARLIEST_DOB = datetime.date(1900, 1, 1)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 CONTRAINDICATION_DATES = ("isotretinoin_last_dose", "immunosuppression_last")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cases.choices import FollowUpKind, Healing
 from cases.models import AdverseEventKind, Case, CorrectionSession, FollowUp, LaserSession
 from smpclinic import roles
+from smpclinic.forms import DateInput
 
 # DOMAIN.md: after laser, a healing check at 1–2 weeks.
 HEALING_CHECK_AFTER_DAYS = 14
@@ -24,13 +25,6 @@ SATISFACTION_CHOICES = [
     (4, "4 – satisfied"),
     (5, "5 – very satisfied"),
 ]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def clinic_users():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cases.choices import PhotoAngle, PhotoKind, Zone
 from cases.models import Case, CorrectionSession, FollowUp, Issue, LaserSession, Photo
 from cases.photos import ACCEPT
+from smpclinic.forms import DateInput
 
 MAX_FILES_PER_UPLOAD = 20
 LINK_FIELDS = ("issue", "laser_session", "correction_session", "follow_up")
@@ -57,7 +58,7 @@ class PhotoUploadForm(forms.Form):
     taken_on = forms.DateField(
         label="Date taken",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="Leave empty to use the date the camera recorded, or today if it recorded none.",
     )
     issue = forms.ModelChoiceField(queryset=Issue.objects.none(), required=False, to_field_name="public_id")

@@ -16,6 +16,7 @@ from cases.kirby_desai import FITZPATRICK_POINTS, LocationPoints
 from cases.models import Case, Client, CorrectionOption, PlanStep, TreatmentPlan, ZoneLookup
 from cases.models.plans import KD_FIELDS
 from cases.services.plans import PLAN_FIELDS
+from smpclinic.forms import DateInput
 
 # DOMAIN.md, "Aftercare and follow-ups": the clinic's starting text, edited per plan.
 AFTERCARE_SMP = (
@@ -28,11 +29,6 @@ AFTERCARE_LASER = (
     "once the interval between sessions has passed."
 )
 DEFAULT_AFTERCARE = f"{AFTERCARE_SMP}\n\n{AFTERCARE_LASER}"
-
-
-def _date_input() -> forms.DateInput:
-    # type=date needs ISO dates whatever the locale's display format.
-    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class PlanForm(forms.ModelForm):
@@ -117,7 +113,7 @@ class StepForm(forms.ModelForm):
     class Meta:
         model = PlanStep
         fields = ["order", "kind", "description", "zones", "interval_weeks", "target_date", "status"]
-        widgets = {"zones": forms.CheckboxSelectMultiple, "target_date": _date_input()}
+        widgets = {"zones": forms.CheckboxSelectMultiple, "target_date": DateInput()}
         help_texts = {
             "order": "Leave empty to put the step last.",
             "zones": "Pre-ticked: the zones of the case's unresolved issues.",

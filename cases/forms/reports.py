@@ -6,8 +6,8 @@ import datetime
 
 from django import forms
 
-from cases.forms.followups import DateInput
 from cases.reports import MAX_PERIOD_DAYS, Period
+from smpclinic.forms import DateInput
 
 
 class ReportPeriodForm(forms.Form):

@@ -10,9 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.choices import CaseStatus, FollowUpKind
-from cases.forms.followups import DateInput, clinic_users
+from cases.forms.followups import clinic_users
 from cases.models import FollowUp
 from cases.services.followups import REVIEW_NOTE_MAX
+from smpclinic.forms import DateInput
 
 # A missed follow-up is booked again a week later unless someone picks another day.
 RESCHEDULE_AFTER_DAYS = 7
