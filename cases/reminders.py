@@ -47,6 +47,7 @@ from django.utils import timezone
 from cases.choices import CaseStatus, ReminderKind, SessionStatus
 from cases.forms.followups import clinic_users
 from cases.models import AdverseEventKind, CorrectionSession, FollowUp, LaserSession, SentReminder
+from cases.models.followups import DUE_SOON_DAYS  # noqa: F401  (the summary's "next 7 days", as the queue's)
 from smpclinic import roles
 from smpclinic.mail import clinic_sender as from_address
 from smpclinic.models import ClinicSettings
@@ -54,9 +55,6 @@ from smpclinic.models import ClinicSettings
 SENT = "sent"
 ALREADY_CLAIMED = "already claimed"
 NOT_DUE = "no longer due"
-# "Due in the next 7 days" means what the managers' review queue means by it
-# (cases.views.review.DUE_SOON_DAYS): today and the 7 days after, FollowUp.objects.due_within(7).
-DUE_SOON_DAYS = 7
 
 # The models a client session reminder can be about, by the name tasks carry.
 SESSION_MODELS: dict[str, type[LaserSession] | type[CorrectionSession]] = {
@@ -150,7 +148,8 @@ def digest_follow_ups(day: datetime.date):
     return (
         FollowUp.objects.active()
         .open()
-        .filter(due_on__lte=day, case__archived_at__isnull=True, case__client__archived_at__isnull=True)
+        .on_live_cases()
+        .filter(due_on__lte=day)
         .filter(assignee__in=clinic_users().exclude(email=""))
         .select_related("case", "assignee")
         .order_by("assignee_id", "due_on", "pk")
@@ -399,7 +398,7 @@ def weekly_figures(day: datetime.date, clinic: ClinicSettings) -> dict[str, Any]
     monday = day - datetime.timedelta(days=day.weekday())
     last_monday = monday - datetime.timedelta(days=7)
     last_week = (day_start(last_monday, clinic), day_start(monday, clinic))
-    live = FollowUp.objects.filter(case__archived_at__isnull=True, case__client__archived_at__isnull=True)
+    live = FollowUp.objects.on_live_cases()
     laser_last_week = (
         LaserSession.objects.active().completed().between(*last_week).filter(case__archived_at__isnull=True)
     )
@@ -414,7 +413,7 @@ def weekly_figures(day: datetime.date, clinic: ClinicSettings) -> dict[str, Any]
     return {
         "overdue": live.overdue(today=day).count(),
         # The review queue's definition (cases.views.review): today and the 7 days after.
-        "due_next_7_days": live.due_within(DUE_SOON_DAYS, today=day).count(),
+        "due_next_7_days": live.due_soon(day).count(),
         "awaiting_review": live.awaiting_review().count(),
         "laser_sessions_last_week": laser_last_week.count(),
         "correction_sessions_last_week": correction_last_week.count(),

@@ -6,7 +6,6 @@ import datetime
 
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 
 from cases.choices import CaseStatus, FollowUpKind
@@ -81,9 +80,7 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["followups"].queryset = FollowUp.objects.visible_to(user).filter(
-            Q(case__archived_at__isnull=True) & Q(case__client__archived_at__isnull=True)
-        )
+        self.fields["followups"].queryset = FollowUp.objects.visible_to(user).on_live_cases()
 
     def selected(self) -> set[str]:
         """The public ids ticked in the submitted form, to tick them again when it is re-shown."""

@@ -15,6 +15,9 @@ from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Time
 from .cases import SATISFACTION_VALIDATORS, AdverseEventKind, Case
 from .sessions import CorrectionSession, LaserSession
 
+# What "due soon" means everywhere: today and the 7 days after.
+DUE_SOON_DAYS = 7
+
 
 class FollowUpQuerySet(ArchivableQuerySet):
     def open(self) -> Self:
@@ -23,6 +26,14 @@ class FollowUpQuerySet(ArchivableQuerySet):
     def overdue(self, today: datetime.date | None = None) -> Self:
         today = today or timezone.localdate()
         return self.active().open().filter(due_on__lt=today)
+
+    def on_live_cases(self) -> Self:
+        """Follow-ups whose case and client are not archived."""
+        return self.filter(case__archived_at__isnull=True, case__client__archived_at__isnull=True)
+
+    def due_soon(self, today: datetime.date | None = None) -> Self:
+        """ "Due in the next DUE_SOON_DAYS days": the review queue and the managers' summary."""
+        return self.due_within(DUE_SOON_DAYS, today)
 
     def due_within(self, days: int, today: datetime.date | None = None) -> Self:
         today = today or timezone.localdate()

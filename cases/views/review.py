@@ -21,11 +21,11 @@ from cases.access import get_follow_up_for_user
 from cases.choices import FollowUpStatus
 from cases.forms.review import RescheduleForm, ReviewFilterForm, ReviewForm, reschedule_initial
 from cases.models import FollowUp
+from cases.models.followups import DUE_SOON_DAYS
 from cases.services import followups as services
 from smpclinic.forms import add_service_errors
 from smpclinic.roles import manager_required, staff_required
 
-DUE_SOON_DAYS = 7
 # Each section shows at most this many rows (one more is fetched to say the list was cut);
 # the filters narrow a longer queue.
 SECTION_LIMIT = 200
@@ -49,11 +49,7 @@ def _rows(followups, today: datetime.date) -> tuple[list[FollowUp], bool]:
 
 
 def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dict]:
-    base = filters.filter(
-        FollowUp.objects.visible_to(user)
-        .filter(case__archived_at__isnull=True, case__client__archived_at__isnull=True)
-        .for_review()
-    )
+    base = filters.filter(FollowUp.objects.visible_to(user).on_live_cases().for_review())
     specs = [
         (
             "overdue",
@@ -65,7 +61,7 @@ def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dic
         (
             "due-soon",
             f"Due in the next {DUE_SOON_DAYS} days",
-            base.due_within(DUE_SOON_DAYS, today),
+            base.due_soon(today),
             f"Scheduled follow-ups due today or in the next {DUE_SOON_DAYS} days, soonest first.",
             f"Nothing is due in the next {DUE_SOON_DAYS} days.",
         ),
