@@ -130,7 +130,18 @@ class CorrectionKind(models.TextChoices):
 class SessionStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     COMPLETED = "completed", "Completed"
+    NOT_ATTENDED = "not_attended", "Not attended"
     CANCELLED = "cancelled", "Cancelled"
+
+    @classmethod
+    def happened(cls) -> tuple[str, ...]:
+        """Statuses that record what happened at the appointment: only once its time has passed."""
+        return (cls.COMPLETED, cls.NOT_ATTENDED)
+
+    @classmethod
+    def freeing(cls) -> tuple[str, ...]:
+        """Statuses of a session that did not take place: its plan step is planned again."""
+        return (cls.CANCELLED, cls.NOT_ATTENDED)
 
 
 class FollowUpKind(models.TextChoices):

@@ -1836,8 +1836,12 @@ class Generator:
                 if assessed[0] < -31 and self.cover.pick("teaching_withdrawn", (True, False), (12, 88)):
                     consent.withdrawn_at = self.at(rng.randint(assessed[0] + 30, -1), rng)
                     consent.withdrawn_reason = "Changed my mind about marketing use."
+        signed = set()
         for kind, day, online in signatures:
             version = 2 if kind == ConsentKind.LASER_TREATMENT and day >= self.clinic.laser_v2_from else 1
+            if (kind, version) in signed:
+                continue  # still in force from an earlier course: one signature per version
+            signed.add((kind, version))
             sign(kind, day, version, online=online)
 
     # -- photos ---------------------------------------------------------------------

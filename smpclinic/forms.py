@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
+
+from smpclinic.concurrency import StaleEdit, new_token
 
 
 class DateInput(forms.DateInput):
@@ -23,8 +27,100 @@ def add_service_errors(form: BaseForm, error: ValidationError, *, elsewhere: str
     `elsewhere` (a field name), or above the form. Django's own ``add_error(None, error)``
     raises when the service names a field the form does not show.
     """
+    if isinstance(error, StaleEdit):
+        _take_their_changes(form, error)
+        form.add_error(elsewhere, error.messages)
+        return
     if hasattr(error, "error_dict"):
         for name, errors in error.error_dict.items():
             form.add_error(name if name in form.fields else elsewhere, errors)
     else:
         form.add_error(elsewhere, error)
+
+
+class VersionedFormMixin:
+    """For a ModelForm of a `Versioned` record: a hidden field carries the version the
+    form was opened on, and validation hands it to the instance, so the service that
+    saves it refuses a stale copy (smpclinic.concurrency)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        self.fields["lock_version"] = forms.IntegerField(
+            widget=forms.HiddenInput,
+            required=False,
+            min_value=1,
+            initial=instance.lock_version if instance is not None and instance.pk else None,
+        )
+
+    def _post_clean(self):
+        super()._post_clean()
+        version = self.cleaned_data.get("lock_version")
+        if version and self.instance.pk:
+            self.instance.lock_version = version
+
+
+def expected_version(form: BaseForm, record) -> None:
+    """For a plain Form that edits `record`: give the record the version the form carries."""
+    version = form.cleaned_data.get("lock_version")
+    if version:
+        record.lock_version = version
+
+
+def version_field(record) -> forms.IntegerField:
+    """The hidden version field for a plain (non-model) Form that edits `record`."""
+    return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, initial=record.lock_version)
+
+
+class SubmitOnceFormMixin:
+    """A create form with a random token: a second submit of the same page is answered
+    with the record the first one made (smpclinic.concurrency.create_once)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["submission_token"] = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=new_token)
+
+    @property
+    def submission_token(self):
+        return self.cleaned_data.get("submission_token") if hasattr(self, "cleaned_data") else None
+
+
+def _as_data(field: forms.Field, value: Any) -> list[str] | None:
+    """A stored value as the strings a browser would post for `field` (None: leave out)."""
+    if isinstance(field, forms.BooleanField):
+        return ["on"] if value else []
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        return [str(pk) for pk in value or ()]
+    if isinstance(field.widget, forms.MultiWidget):
+        return None  # split widgets post several keys: the message names the change instead
+    if value is None:
+        return [""]
+    prepared = field.prepare_value(value)
+    formatted = field.widget.format_value(prepared) if hasattr(field.widget, "format_value") else prepared
+    return ["" if formatted is None else str(formatted)]
+
+
+def _take_their_changes(form: BaseForm, error: StaleEdit) -> None:
+    """Put the other person's changes into the bound form (where this user did not change
+    the same field) and move its version on, so saving again keeps both sets of edits."""
+    if not form.is_bound or error.current is None:
+        return
+    data = form.data.copy()
+    mine = getattr(form, "cleaned_data", {})
+    for change in error.changes:
+        field = form.fields.get(change.field)
+        if field is None:
+            continue
+        value = mine.get(change.field)
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            value = {obj.pk for obj in value or ()}
+        elif isinstance(field, forms.ModelChoiceField):
+            value = getattr(value, "pk", value)
+        if value != change.before and change.field in mine:
+            continue  # both changed it: keep this user's value, the message shows theirs
+        posted = _as_data(field, change.after)
+        if posted is not None:
+            data.setlist(form.add_prefix(change.field), posted)
+    if "lock_version" in form.fields:
+        data[form.add_prefix("lock_version")] = str(error.current.lock_version)
+    form.data = data

@@ -154,6 +154,18 @@ class ClinicSettings(models.Model):
     idle_logout_minutes = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(5), MaxValueValidator(480)]
     )
+    laser_check_days = models.PositiveSmallIntegerField(
+        "days after a laser session to schedule the post-laser check",
+        default=14,
+        validators=[MaxValueValidator(60)],
+        help_text="A healing check 1–2 weeks after laser (docs/domain.md#aftercare). 0: schedule none.",
+    )
+    correction_check_days = models.PositiveSmallIntegerField(
+        "days after a correction session to schedule the healing check",
+        default=14,
+        validators=[MaxValueValidator(60)],
+        help_text="0: schedule none.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -184,6 +196,10 @@ class ClinicSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(idle_logout_minutes__gte=5, idle_logout_minutes__lte=480),
                 name="clinicsettings_idle_logout_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(laser_check_days__lte=60, correction_check_days__lte=60),
+                name="clinicsettings_check_days_range",
             ),
         ]
 

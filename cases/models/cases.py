@@ -20,6 +20,7 @@ from cases.choices import (
     RegretReasonChoice,
     Zone,
 )
+from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, PublicIdMixin, Timestamped
 
 from .clients import Client
@@ -161,7 +162,7 @@ class CaseQuerySet(ArchivableQuerySet):
         )
 
 
-class Case(Archivable, PublicIdMixin, Timestamped):
+class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases")
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.CONSULTATION)
@@ -214,7 +215,7 @@ class Case(Archivable, PublicIdMixin, Timestamped):
     internal_notes = models.TextField(blank=True, help_text="Never shown to the client.")
 
     objects = CaseQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["regret_reasons"])
 
     class Meta:
         ordering = ["-opened_on", "-id"]
@@ -267,7 +268,7 @@ class Case(Archivable, PublicIdMixin, Timestamped):
         return self.status in CaseStatus.open()
 
 
-class Consultation(Archivable, PublicIdMixin, Timestamped):
+class Consultation(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
     held_at = models.DateTimeField(default=timezone.now)
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
@@ -287,7 +288,7 @@ class Consultation(Archivable, PublicIdMixin, Timestamped):
         return f"{self.get_kind_display()} consultation {self.held_at:%d %b %Y}"
 
 
-class Issue(Archivable, PublicIdMixin, Timestamped):
+class Issue(Versioned, Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="issues")
     kind = models.CharField(max_length=30, choices=IssueKind.choices)
     zone = models.CharField(max_length=20, choices=Zone.choices)

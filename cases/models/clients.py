@@ -13,6 +13,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases.choices import CaseStatus, Fitzpatrick, NorwoodStage
+from smpclinic.concurrency import Versioned
 from smpclinic.models import Archivable, ArchivableQuerySet, ClinicSettings, PublicIdMixin, Timestamped
 
 
@@ -143,7 +144,7 @@ class ClientQuerySet(ArchivableQuerySet):
         )
 
 
-class Client(Archivable, PublicIdMixin, Timestamped):
+class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     preferred_name = models.CharField(max_length=100, blank=True)

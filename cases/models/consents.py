@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases.choices import ConsentKind
+from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.models import PublicIdMixin, Timestamped
 
 from .clients import Client
@@ -71,7 +72,7 @@ class ConsentQuerySet(models.QuerySet):
         return self.none()
 
 
-class Consent(PublicIdMixin, Timestamped):
+class Consent(Versioned, SubmittedOnce, PublicIdMixin, Timestamped):
     """A client's signature on one version of a consent text; withdrawn, never deleted."""
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consents")
@@ -98,6 +99,12 @@ class Consent(PublicIdMixin, Timestamped):
                 condition=~Q(signed_name=""),
                 name="consent_has_typed_name",
                 violation_error_message="A consent needs the client's typed name.",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "text"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="consent_one_in_force_per_text",
+                violation_error_message="The client has already signed this consent and it has not been withdrawn.",
             ),
             models.CheckConstraint(
                 condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=F("signed_at")),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases.choices import FollowUpKind, FollowUpStatus, Healing
+from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
 
 from .cases import SATISFACTION_VALIDATORS, AdverseEventKind, Case
@@ -58,7 +59,7 @@ class FollowUpQuerySet(ArchivableQuerySet):
         return self.none()
 
 
-class FollowUp(Archivable, PublicIdMixin, Timestamped):
+class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups")
     laser_session = models.ForeignKey(
         LaserSession, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
@@ -93,7 +94,7 @@ class FollowUp(Archivable, PublicIdMixin, Timestamped):
     review_note = models.TextField(blank=True, editable=False)
 
     objects = FollowUpQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["side_effects"])
 
     class Meta:
         ordering = ["due_on"]

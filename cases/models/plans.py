@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from cases import kirby_desai as kd
 from cases.choices import PlanStatus, PlanStepKind, StepStatus
+from smpclinic.concurrency import Versioned
 from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
 
 from .cases import Case, CorrectionOption, ZoneLookup
@@ -61,7 +62,7 @@ class TreatmentPlanQuerySet(ArchivableQuerySet):
         return self.none()
 
 
-class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
+class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="plans")
     version = models.PositiveSmallIntegerField(default=1, editable=False)
     previous_version = models.OneToOneField(
@@ -92,6 +93,18 @@ class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
     kd_total = models.PositiveSmallIntegerField(
         "Kirby–Desai total (estimated laser sessions)", null=True, blank=True, editable=False
     )
+    # The scale over-estimates for shallow SMP pigment (docs/domain.md#kirby-desai): the
+    # clinician's own estimate is kept beside it, both shown, each labelled.
+    clinician_estimate_sessions = models.PositiveSmallIntegerField(
+        "clinician's estimate of laser sessions",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(30)],
+        help_text="Your own estimate; shown to the client beside the Kirby–Desai estimate.",
+    )
+    revision_reason = models.TextField(
+        "why this version was made", blank=True, editable=False, help_text="Given when an approved plan is revised."
+    )
 
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     submitted_by = models.ForeignKey(
@@ -114,7 +127,7 @@ class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
     accepted_user_agent = models.CharField(max_length=500, blank=True, editable=False)
 
     objects = TreatmentPlanQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["options"])
 
     class Meta:
         ordering = ["case", "-version"]
@@ -160,6 +173,11 @@ class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
                 condition=~Q(status__in=PlanStatus.agreed()) | Q(approved_at__isnull=False, accepted_at__isnull=False),
                 name="plan_agreed_needs_approval_and_acceptance",
                 violation_error_message="A plan is accepted only after manager approval and client acceptance.",
+            ),
+            models.CheckConstraint(
+                condition=Q(clinician_estimate_sessions__isnull=True) | Q(clinician_estimate_sessions__lte=30),
+                name="plan_clinician_estimate_range",
+                violation_error_message="The clinician's estimate is at most 30 laser sessions.",
             ),
             models.CheckConstraint(
                 condition=Q(approved_at__isnull=True) | Q(approved_by__isnull=False),
@@ -208,7 +226,7 @@ class TreatmentPlan(Archivable, PublicIdMixin, Timestamped):
         return self.status == PlanStatus.DRAFT
 
 
-class PlanStep(PublicIdMixin, Timestamped):
+class PlanStep(Versioned, PublicIdMixin, Timestamped):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(default=1)
     kind = models.CharField(max_length=30, choices=PlanStepKind.choices)
@@ -223,7 +241,7 @@ class PlanStep(PublicIdMixin, Timestamped):
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=StepStatus.choices, default=StepStatus.PLANNED)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["zones"])
 
     class Meta:
         ordering = ["plan", "order"]

@@ -22,6 +22,7 @@ from cases.choices import (
     PulseDomain,
     SessionStatus,
 )
+from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
 
 from .cases import AdverseEventKind, Case, ZoneLookup
@@ -136,13 +137,13 @@ class SessionQuerySet(ArchivableQuerySet):
         return self.order_by("-scheduled_at", "-id")
 
 
-class SessionBase(Archivable, PublicIdMixin, Timestamped):
+class SessionBase(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
     """What laser and correction sessions share: when, status, zones, aftercare."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="%(class)ss")
     plan_step = models.ForeignKey(PlanStep, on_delete=models.PROTECT, null=True, blank=True, related_name="%(class)ss")
     scheduled_at = models.DateTimeField("date and time", default=timezone.now)
-    status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    status = models.CharField(max_length=12, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     zones = models.ManyToManyField(ZoneLookup, related_name="%(class)ss")
     pain_score = models.PositiveSmallIntegerField(
         "pain (0–10)", null=True, blank=True, validators=[MaxValueValidator(PAIN_MAX)]
@@ -229,7 +230,7 @@ class LaserSession(SessionBase):
     parameters_shared = models.BooleanField("share laser parameters with the client", default=False)
 
     objects = LaserSessionQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["zones", "adverse_events"])
 
     class Meta(SessionBase.Meta):
         indexes = [models.Index(fields=["scheduled_at"]), models.Index(fields=["status", "scheduled_at"])]
@@ -309,7 +310,7 @@ class CorrectionSession(SessionBase):
     )
 
     objects = CorrectionSessionQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["zones"])
 
     class Meta(SessionBase.Meta):
         indexes = [models.Index(fields=["scheduled_at"]), models.Index(fields=["status", "scheduled_at"])]

@@ -177,12 +177,18 @@ def _history_label(row) -> str:
     return f"Follow-up: {row.get_kind_display()} due {row.due_on:%d %b %Y}"
 
 
-def _describe_change(row, previous) -> list[str]:
-    """Which fields changed; old → new for short values (choices by their labels)."""
-    delta = row.diff_against(previous, excluded_fields={"created_at", "updated_at"})
+def _m2m_names(row) -> list[str]:
+    return [f.name for f in getattr(type(row), "_history_m2m_fields", [])]
+
+
+def _describe_change(row, previous, m2m: dict) -> list[str]:
+    """Which fields changed; old → new for short values (choices by their labels), and
+    the items added to or removed from many-to-many fields (zones, adverse events…)."""
+    model = row.instance_type
+    delta = row.diff_against(previous, excluded_fields={"created_at", "updated_at", "lock_version", *_m2m_names(row)})
     details = []
     for change in delta.changes:
-        model_field = row._meta.get_field(change.field)
+        model_field = model._meta.get_field(change.field)
         name = str(model_field.verbose_name)
         if model_field.is_relation or model_field.get_internal_type() == "TextField":
             details.append(name)
@@ -193,16 +199,46 @@ def _describe_change(row, previous) -> list[str]:
         else:
             old, new = change.old, change.new
         details.append(f"{name}: {old if old not in (None, '') else '—'} → {new if new not in (None, '') else '—'}")
+    for name in _m2m_names(row):
+        before = m2m.get((type(row), name, previous.history_id), set())
+        after = m2m.get((type(row), name, row.history_id), set())
+        if before == after:
+            continue
+        label = str(model._meta.get_field(name).verbose_name)
+        parts = [f"+ {item}" for item in sorted(after - before)] + [f"− {item}" for item in sorted(before - after)]
+        details.append(f"{label}: {', '.join(parts)}")
     return details
+
+
+def _m2m_snapshots(historical_models, rows) -> dict:
+    """{(historical model, field, history_id): {labels}} for every tracked many-to-many
+    field of these history rows: one query per field of `historical_models`, whatever
+    the rows (a model with no row asks for none, so the count does not vary)."""
+    by_model: dict[type, list[int]] = {historical: [] for historical in historical_models}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row.history_id)
+    snapshots: dict = {}
+    for historical, ids in by_model.items():
+        for m2m_field in getattr(historical, "_history_m2m_fields", []):
+            through = getattr(historical, m2m_field.name).model
+            target = next(
+                f for f in through._meta.fields if f.is_relation and f.related_model is m2m_field.related_model
+            )
+            for entry in through.objects.filter(history_id__in=ids or [0]).select_related(target.name):
+                snapshots.setdefault((historical, m2m_field.name, entry.history_id), set()).add(
+                    str(getattr(entry, target.name))
+                )
+    return snapshots
 
 
 def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
     """The latest history rows of the case and its issues, consultations, plans, sessions
     and follow-ups, newest first.
 
-    Two queries per model at most, whatever the number of rows: the latest `limit`
-    rows, each annotated with the id of the version before it, then those earlier
-    versions in one go, so a change can be diffed against its predecessor.
+    Two queries per model and one per tracked many-to-many field, whatever the number
+    of rows: the latest `limit` rows, each annotated with the id of the version before
+    it, then those earlier versions in one go, so a change can be diffed against its
+    predecessor, many-to-many fields included.
     """
     sources = (
         (Case, {"id": case.pk}),
@@ -230,15 +266,16 @@ def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
     rows.sort(key=lambda r: r.history_date, reverse=True)
     rows = rows[:limit]
 
-    wanted: dict[type, list[int]] = {}
+    wanted: dict[type, list[int]] = {model.history.model: [] for model, _ in sources}
     for row in rows:
         if row.history_type == "~" and row.previous_id:
             wanted.setdefault(type(row), []).append(row.previous_id)
     previous = {
         (historical, p.history_id): p
         for historical, ids in wanted.items()
-        for p in historical.objects.filter(history_id__in=ids)
+        for p in historical.objects.filter(history_id__in=ids or [0])
     }
+    m2m = _m2m_snapshots([model.history.model for model, _ in sources], [*rows, *previous.values()])
 
     changes = []
     for row in rows:
@@ -250,7 +287,7 @@ def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
                 who=(user.get_full_name() or user.username) if user else "system",
                 what=_history_label(row),
                 action=row.get_history_type_display(),
-                details=_describe_change(row, before) if before is not None else [],
+                details=_describe_change(row, before, m2m) if before is not None else [],
             )
         )
     return changes

@@ -238,6 +238,7 @@ def test_a_tampered_link_is_refused(mangle, as_staff, anonymous, new_client):
 
 def test_archiving_the_client_revokes_the_link(as_staff, staff_user, anonymous, new_client):
     link = _send(as_staff, new_client)
+    new_client.refresh_from_db()  # sending the link saved the client (its login)
     new_client.archive(by=staff_user, reason="Duplicate record")
     assert anonymous.get(link).status_code == 410
 
