@@ -47,6 +47,7 @@ from django.utils import timezone
 from cases.choices import CaseStatus, ReminderKind, SessionStatus
 from cases.forms.followups import clinic_users
 from cases.models import AdverseEventKind, CorrectionSession, FollowUp, LaserSession, SentReminder
+from cases.models.cases import live_case
 from cases.models.followups import DUE_SOON_DAYS  # noqa: F401  (the summary's "next 7 days", as the queue's)
 from smpclinic import roles
 from smpclinic.mail import clinic_sender as from_address
@@ -108,7 +109,7 @@ def iso_week_label(day: datetime.date) -> str:
 CLIENT_CAN_BE_REMINDED = Q(case__client__reminders_opt_in=True, case__client__archived_at__isnull=True) & ~Q(
     case__client__email=""
 )
-LIVE_CASE = Q(case__archived_at__isnull=True) & ~Q(case__status=CaseStatus.WITHDRAWN)
+LIVE_CASE = live_case("case__") & ~Q(case__status=CaseStatus.WITHDRAWN)
 
 
 def upcoming_sessions(model: type[LaserSession] | type[CorrectionSession], day: datetime.date, clinic: ClinicSettings):
@@ -399,12 +400,8 @@ def weekly_figures(day: datetime.date, clinic: ClinicSettings) -> dict[str, Any]
     last_monday = monday - datetime.timedelta(days=7)
     last_week = (day_start(last_monday, clinic), day_start(monday, clinic))
     live = FollowUp.objects.on_live_cases()
-    laser_last_week = (
-        LaserSession.objects.active().completed().between(*last_week).filter(case__archived_at__isnull=True)
-    )
-    correction_last_week = (
-        CorrectionSession.objects.active().completed().between(*last_week).filter(case__archived_at__isnull=True)
-    )
+    laser_last_week = LaserSession.objects.active().on_live_cases().completed().between(*last_week)
+    correction_last_week = CorrectionSession.objects.active().on_live_cases().completed().between(*last_week)
     events = (
         AdverseEventKind.objects.filter(laser_sessions__in=laser_last_week)
         .annotate(sessions=Count("laser_sessions", distinct=True))

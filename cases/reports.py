@@ -31,6 +31,7 @@ from cases.choices import (
     Zone,
 )
 from cases.models import Case, FollowUp, Issue, LaserSession, TreatmentPlan
+from cases.models.cases import live_case
 
 TOP_N = 10
 # The laser sessions table lists at most this many cases (the latest closed).
@@ -193,11 +194,11 @@ def _month(value) -> datetime.date:
 
 
 def _cases() -> QuerySet[Case]:
-    return Case.objects.active().filter(client__archived_at__isnull=True)
+    return Case.objects.live()
 
 
 def _active_case_rows(qs: QuerySet) -> QuerySet:
-    return qs.filter(case__archived_at__isnull=True, case__client__archived_at__isnull=True)
+    return qs.filter(live_case("case__"))
 
 
 # --- 1. Cases by status; new cases per month ----------------------------------------

@@ -67,19 +67,28 @@ class ReferenceCounter(models.Model):
 SATISFACTION_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
 
 
+def live_case(prefix: str = "") -> Q:
+    """The one "live case" rule: the case is not archived and neither is its client (a
+    case of an archived client is archived with it). `prefix` reaches the case from
+    another model, e.g. "case__"."""
+    return Q(**{f"{prefix}archived_at__isnull": True, f"{prefix}client__archived_at__isnull": True})
+
+
 class CaseQuerySet(ArchivableQuerySet):
     def open(self) -> Self:
         return self.filter(status__in=CaseStatus.open())
 
+    def live(self) -> Self:
+        return self.filter(live_case())
+
     def visible_to(self, user) -> Self:
-        """Clinic users see every active case; a client only their own."""
+        """Clinic users see every live case; a client only their own."""
         from smpclinic import roles
 
         if roles.is_clinic_user(user):
-            # A case of an archived client is archived with it, as far as lists go.
-            return self.active().filter(client__archived_at__isnull=True)
+            return self.live()
         if roles.is_client(user):
-            return self.active().filter(client__user=user, client__archived_at__isnull=True)
+            return self.live().filter(client__user=user)
         return self.none()
 
     def for_list(self) -> Self:
@@ -160,6 +169,23 @@ class CaseQuerySet(ArchivableQuerySet):
                 ),
             )
         )
+
+
+class CaseRecordQuerySet(ArchivableQuerySet):
+    """Rows that belong to a case (issues, plans, sessions, follow-ups, photos): seen only
+    while they and their case are live, and by a client only on their own cases."""
+
+    def on_live_cases(self) -> Self:
+        return self.filter(live_case("case__"))
+
+    def visible_to(self, user) -> Self:
+        from smpclinic import roles
+
+        if roles.is_clinic_user(user):
+            return self.active().on_live_cases()
+        if roles.is_client(user):
+            return self.active().on_live_cases().filter(case__client__user=user)
+        return self.none()
 
 
 class Case(Versioned, Archivable, PublicIdMixin, Timestamped):

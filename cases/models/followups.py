@@ -11,26 +11,22 @@ from simple_history.models import HistoricalRecords
 
 from cases.choices import FollowUpKind, FollowUpStatus, Healing
 from smpclinic.concurrency import SubmittedOnce, Versioned
-from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
+from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
-from .cases import SATISFACTION_VALIDATORS, AdverseEventKind, Case
+from .cases import SATISFACTION_VALIDATORS, AdverseEventKind, Case, CaseRecordQuerySet
 from .sessions import CorrectionSession, LaserSession
 
 # What "due soon" means everywhere: today and the 7 days after.
 DUE_SOON_DAYS = 7
 
 
-class FollowUpQuerySet(ArchivableQuerySet):
+class FollowUpQuerySet(CaseRecordQuerySet):
     def open(self) -> Self:
         return self.filter(status=FollowUpStatus.SCHEDULED)
 
     def overdue(self, today: datetime.date | None = None) -> Self:
         today = today or timezone.localdate()
         return self.active().open().filter(due_on__lt=today)
-
-    def on_live_cases(self) -> Self:
-        """Follow-ups whose case and client are not archived."""
-        return self.filter(case__archived_at__isnull=True, case__client__archived_at__isnull=True)
 
     def due_soon(self, today: datetime.date | None = None) -> Self:
         """ "Due in the next DUE_SOON_DAYS days": the review queue and the managers' summary."""
@@ -48,15 +44,6 @@ class FollowUpQuerySet(ArchivableQuerySet):
     def for_review(self) -> Self:
         """What a row of the managers' review queue shows: case, client, people, any reschedule."""
         return self.select_related("case__client", "assignee", "completed_by", "reviewed_by", "rescheduled_as")
-
-    def visible_to(self, user) -> Self:
-        from smpclinic import roles
-
-        if roles.is_clinic_user(user):
-            return self.active()
-        if roles.is_client(user):
-            return self.active().filter(case__in=Case.objects.visible_to(user))
-        return self.none()
 
 
 class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):

@@ -12,9 +12,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases.choices import PhotoAngle, PhotoKind, Zone
-from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
+from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
-from .cases import Case, Issue
+from .cases import Case, CaseRecordQuerySet, Issue
 from .followups import FollowUp
 from .sessions import CorrectionSession, LaserSession
 
@@ -25,16 +25,13 @@ def photo_upload_path(instance: Photo, filename: str) -> str:
     return f"photos/{instance.case.public_id}/{uuid.uuid4().hex}{suffix}"
 
 
-class PhotoQuerySet(ArchivableQuerySet):
+class PhotoQuerySet(CaseRecordQuerySet):
     def visible_to(self, user) -> Self:
-        """Clinic users: any active photo; a client: shared photos of their own cases."""
+        """Clinic users: any active photo of a live case; a client: shared photos of their own."""
         from smpclinic import roles
 
-        if roles.is_clinic_user(user):
-            return self.active()
-        if roles.is_client(user):
-            return self.active().filter(shared_with_client=True, case__in=Case.objects.visible_to(user))
-        return self.none()
+        visible = super().visible_to(user)
+        return visible.filter(shared_with_client=True) if roles.is_client(user) else visible
 
     def of_case(self, case: Case) -> Self:
         return self.active().filter(case=case)

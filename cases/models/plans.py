@@ -11,9 +11,9 @@ from simple_history.models import HistoricalRecords
 from cases import kirby_desai as kd
 from cases.choices import PlanStatus, PlanStepKind, StepStatus
 from smpclinic.concurrency import Versioned
-from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
+from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
-from .cases import Case, CorrectionOption, ZoneLookup
+from .cases import Case, CaseRecordQuerySet, CorrectionOption, ZoneLookup
 
 KD_FIELDS = ("kd_skin_type", "kd_location", "kd_colour", "kd_ink_amount", "kd_scarring", "kd_layering")
 
@@ -22,7 +22,7 @@ def _in(field: str, choices: type[models.IntegerChoices]) -> Q:
     return Q(**{f"{field}__in": choices.values})
 
 
-class TreatmentPlanQuerySet(ArchivableQuerySet):
+class TreatmentPlanQuerySet(CaseRecordQuerySet):
     def approved(self) -> Self:
         return self.filter(approved_at__isnull=False)
 
@@ -50,16 +50,10 @@ class TreatmentPlanQuerySet(ArchivableQuerySet):
         """Clinic users see every plan; a client only approved plans of their own cases."""
         from smpclinic import roles
 
-        if roles.is_clinic_user(user):
-            return self.active()
+        visible = super().visible_to(user)
         if roles.is_client(user):
-            return (
-                self.active()
-                .approved()
-                .filter(case__in=Case.objects.visible_to(user))
-                .exclude(status=PlanStatus.CANCELLED)
-            )
-        return self.none()
+            return visible.approved().exclude(status=PlanStatus.CANCELLED)
+        return visible
 
 
 class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):

@@ -23,9 +23,9 @@ from cases.choices import (
     SessionStatus,
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
-from smpclinic.models import Archivable, ArchivableQuerySet, PublicIdMixin, Timestamped
+from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
-from .cases import AdverseEventKind, Case, ZoneLookup
+from .cases import AdverseEventKind, Case, CaseRecordQuerySet, ZoneLookup
 from .plans import PlanStep
 
 # Physical sanity limits (DOMAIN.md, "Validation ranges"): errors outside them.
@@ -93,21 +93,12 @@ class LaserDevice(Archivable, PublicIdMixin, Timestamped):
         return self.name
 
 
-class SessionQuerySet(ArchivableQuerySet):
+class SessionQuerySet(CaseRecordQuerySet):
     def completed(self) -> Self:
         return self.filter(status=SessionStatus.COMPLETED)
 
     def scheduled(self) -> Self:
         return self.filter(status=SessionStatus.SCHEDULED)
-
-    def visible_to(self, user) -> Self:
-        from smpclinic import roles
-
-        if roles.is_clinic_user(user):
-            return self.active()
-        if roles.is_client(user):
-            return self.active().filter(case__in=Case.objects.visible_to(user))
-        return self.none()
 
     def not_cancelled(self) -> Self:
         return self.exclude(status=SessionStatus.CANCELLED)

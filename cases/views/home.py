@@ -33,15 +33,10 @@ def _scheduled_sessions(user, start: datetime.date, end: datetime.date) -> tuple
     from the first HOME_LIST_LIMIT of each list, so the merge is exact.
     """
     last = end - datetime.timedelta(days=1)
-    window = {
-        "case__archived_at__isnull": True,
-        "case__client__archived_at__isnull": True,
-    }
     laser = (
         LaserSession.objects.visible_to(user)
         .scheduled()
         .on_days(start, last)
-        .filter(**window)
         .select_related("case__client", "technician")
         .prefetch_related("zones")
         .order_by("scheduled_at", "pk")[: HOME_LIST_LIMIT + 1]
@@ -50,7 +45,6 @@ def _scheduled_sessions(user, start: datetime.date, end: datetime.date) -> tuple
         CorrectionSession.objects.visible_to(user)
         .scheduled()
         .on_days(start, last)
-        .filter(**window)
         .select_related("case__client", "artist")
         .prefetch_related("zones")
         .order_by("scheduled_at", "pk")[: HOME_LIST_LIMIT + 1]
@@ -73,8 +67,6 @@ def _my_follow_ups(user, today: datetime.date) -> tuple[list, bool]:
         .filter(
             assignee=user,
             due_on__lte=today + datetime.timedelta(days=WEEK_DAYS),
-            case__archived_at__isnull=True,
-            case__client__archived_at__isnull=True,
         )
         .select_related("case__client")
         .order_by("due_on", "pk")[: HOME_LIST_LIMIT + 1]
@@ -90,7 +82,7 @@ def _my_cases(user) -> dict | None:
         artist = user.artist
     except ObjectDoesNotExist:
         return None
-    led = Case.objects.visible_to(user).filter(lead_artist=artist, client__archived_at__isnull=True)
+    led = Case.objects.visible_to(user).filter(lead_artist=artist)
     counts = dict(led.order_by().values_list("status").annotate(n=Count("pk")))
     open_cases = list(led.open().for_list().order_by("-updated_at")[: HOME_LIST_LIMIT + 1])
     order = {status: index for index, status in enumerate(CaseStatus.values)}
@@ -124,12 +116,7 @@ def staff_home(request):
     tomorrow = today + datetime.timedelta(days=1)
     sessions, sessions_cut = _scheduled_sessions(request.user, today, tomorrow + datetime.timedelta(days=WEEK_DAYS))
     follow_ups, follow_ups_cut = _my_follow_ups(request.user, today)
-    recent_cases = (
-        Case.objects.visible_to(request.user)
-        .filter(client__archived_at__isnull=True)
-        .for_list()
-        .order_by("-updated_at", "-pk")[:RECENT_CASES]
-    )
+    recent_cases = Case.objects.visible_to(request.user).for_list().order_by("-updated_at", "-pk")[:RECENT_CASES]
     context = {
         "today": today,
         "week_end": today + datetime.timedelta(days=WEEK_DAYS),
