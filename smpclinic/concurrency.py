@@ -5,8 +5,8 @@ Optimistic locking
     Every record staff edit through a form carries `lock_version` (the `Versioned` base).
     A form remembers the version it was opened on; saving a row whose stored version has
     moved on raises `StaleEdit`, so a form opened before someone else's save cannot undo
-    that save. The check is in the UPDATE itself (`... WHERE lock_version = <expected>`),
-    so it holds between processes and threads, not only within one request.
+    that save. The check is an UPDATE of the version itself (`... WHERE lock_version =
+    <expected>`), so it holds between processes and threads, not only within a request.
     `StaleEdit.changes` says, field by field, what the other person changed (read from the
     record's history) and `smpclinic.forms.add_service_errors` puts their values into the
     form, keeping the user's own edits, so saving again loses neither.
@@ -55,7 +55,7 @@ class StaleEdit(ValidationError):
 
     def _describe(self) -> str:
         what = self.instance._meta.verbose_name
-        who = f"{self.changed_by}" if self.changed_by else "Someone else"
+        who = (self.changed_by.get_full_name() or self.changed_by.username) if self.changed_by else "Someone else"
         when = f" at {timezone.localtime(self.changed_at):%H:%M on %d %b %Y}" if self.changed_at else ""
         if self.changes:
             listed = "; ".join(f"{c.label}: {c.before_text} → {c.after_text}" for c in self.changes)
@@ -157,28 +157,29 @@ class Versioned(models.Model):
             super().save(*args, **kwargs)
             return
         expected = self.lock_version
+        # Claim the next version only if the stored row is still the one this copy was
+        # read as. Checked before the save itself, so a refusal leaves the surrounding
+        # transaction usable (Django marks it for rollback on an error inside save()).
+        claimed = (
+            type(self)
+            ._base_manager.using(kwargs.get("using") or self._state.db)
+            .filter(pk=self.pk, lock_version=expected)
+            .update(lock_version=expected + 1)
+        )
+        if not claimed:
+            if type(self)._base_manager.filter(pk=self.pk).exists():
+                raise StaleEdit(self, expected)
+            super().save(*args, **kwargs)  # not stored (yet): Django decides, as for any model
+            return
+        self.lock_version = expected + 1
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "lock_version"}
-        self.lock_version = expected + 1
-        self._expected_lock_version = expected
         try:
             super().save(*args, **kwargs)
         except BaseException:
             self.lock_version = expected
             raise
-        finally:
-            del self._expected_lock_version
-
-    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
-        expected = getattr(self, "_expected_lock_version", None)
-        if expected is None or not values:
-            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
-        if base_qs.filter(pk=pk_val, lock_version=expected)._update(values) > 0:
-            return True
-        if base_qs.filter(pk=pk_val).exists():
-            raise StaleEdit(self, expected)
-        return False
 
 
 def lock_for_edit(record: M) -> M:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
@@ -18,6 +19,15 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (local time, to the minute) in the form it expects."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
 def add_service_errors(form: BaseForm, error: ValidationError, *, elsewhere: str | None = None) -> None:
@@ -38,7 +48,25 @@ def add_service_errors(form: BaseForm, error: ValidationError, *, elsewhere: str
         form.add_error(elsewhere, error)
 
 
-class VersionedFormMixin:
+class RendersHiddenFields:
+    """Crispy layouts render only the fields they name; the hidden fields these mixins
+    add must reach the page whatever the layout, so any helper a form sets renders them."""
+
+    @property
+    def helper(self) -> FormHelper:
+        helper = self.__dict__.get("_helper")
+        if helper is None:
+            helper = self.__dict__["_helper"] = FormHelper()
+            helper.render_hidden_fields = True
+        return helper
+
+    @helper.setter
+    def helper(self, value: FormHelper) -> None:
+        value.render_hidden_fields = True
+        self.__dict__["_helper"] = value
+
+
+class VersionedFormMixin(RendersHiddenFields):
     """For a ModelForm of a `Versioned` record: a hidden field carries the version the
     form was opened on, and validation hands it to the instance, so the service that
     saves it refuses a stale copy (smpclinic.concurrency)."""
@@ -46,16 +74,20 @@ class VersionedFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         instance = getattr(self, "instance", None)
+        editing = instance is not None and instance.pk is not None
+        # Required when editing: a page that forgot to send it would save blind.
         self.fields["lock_version"] = forms.IntegerField(
             widget=forms.HiddenInput,
-            required=False,
+            required=editing,
             min_value=1,
-            initial=instance.lock_version if instance is not None and instance.pk else None,
+            initial=instance.lock_version if editing else None,
+            error_messages={"required": "This form is out of date: open the record again to edit it."},
         )
 
     def _post_clean(self):
         super()._post_clean()
-        version = self.cleaned_data.get("lock_version")
+        # Out of cleaned_data, so views can keep passing it whole to a service.
+        version = self.cleaned_data.pop("lock_version", None)
         if version and self.instance.pk:
             self.instance.lock_version = version
 
@@ -72,7 +104,7 @@ def version_field(record) -> forms.IntegerField:
     return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, initial=record.lock_version)
 
 
-class SubmitOnceFormMixin:
+class SubmitOnceFormMixin(RendersHiddenFields):
     """A create form with a random token: a second submit of the same page is answered
     with the record the first one made (smpclinic.concurrency.create_once)."""
 
@@ -80,9 +112,12 @@ class SubmitOnceFormMixin:
         super().__init__(*args, **kwargs)
         self.fields["submission_token"] = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=new_token)
 
-    @property
-    def submission_token(self):
-        return self.cleaned_data.get("submission_token") if hasattr(self, "cleaned_data") else None
+    submission_token = None
+
+    def _post_clean(self):
+        super()._post_clean()
+        # Out of cleaned_data, so views can keep passing it whole to a service.
+        self.submission_token = self.cleaned_data.pop("submission_token", None)
 
 
 def _as_data(field: forms.Field, value: Any) -> list[str] | None:

@@ -10,14 +10,7 @@ from artists.models import Artist, Studio
 from cases.choices import CaseStatus, Outcome
 from cases.models import Case, Consultation, Issue, RegretReason
 from cases.services.cases import CASE_EDITABLE_FIELDS, issue_date_errors
-from smpclinic.forms import DateInput
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+from smpclinic.forms import DateInput, DateTimeInput, SubmitOnceFormMixin, VersionedFormMixin
 
 
 def _active_or_current(queryset, current_id):
@@ -25,7 +18,7 @@ def _active_or_current(queryset, current_id):
     return queryset.filter(Q(archived_at__isnull=True) | Q(pk=current_id))
 
 
-class CaseForm(forms.ModelForm):
+class CaseForm(VersionedFormMixin, forms.ModelForm):
     """Open or edit a case; its status changes only through CaseStatusForm."""
 
     class Meta:
@@ -111,7 +104,7 @@ class CaseStatusForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
-class ConsultationForm(forms.ModelForm):
+class ConsultationForm(VersionedFormMixin, SubmitOnceFormMixin, forms.ModelForm):
     class Meta:
         model = Consultation
         fields = ["held_at", "kind", "concerns", "findings", "recommendations", "internal_notes"]
@@ -125,7 +118,7 @@ class ConsultationForm(forms.ModelForm):
         labels = {"held_at": "Held at", "internal_notes": "Internal notes (staff only)"}
 
 
-class IssueForm(forms.ModelForm):
+class IssueForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Issue
         fields = ["kind", "zone", "severity", "description", "identified_on", "resolved_on"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
@@ -13,15 +11,12 @@ from artists.models import Artist
 from cases.choices import CaseStatus, Fitzpatrick
 from cases.models import Client, ConsentText
 from cases.services.clients import CONTRAINDICATION_FIELDS, EDITABLE_FIELD_ORDER, EDITABLE_FIELDS
-from smpclinic.forms import DateInput
-
-EARLIEST_DOB = datetime.date(1900, 1, 1)
-
+from smpclinic.forms import DateInput, VersionedFormMixin
 
 CONTRAINDICATION_DATES = ("isotretinoin_last_dose", "immunosuppression_last")
 
 
-class ClientForm(forms.ModelForm):
+class ClientForm(VersionedFormMixin, forms.ModelForm):
     """The client record; `save_anyway` is shown only next to a possible-duplicate warning."""
 
     save_anyway = forms.BooleanField(
@@ -88,14 +83,6 @@ class ClientForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
-
-    def clean_date_of_birth(self) -> datetime.date:
-        dob = self.cleaned_data["date_of_birth"]
-        if dob > timezone.localdate():
-            raise forms.ValidationError("Date of birth cannot be in the future.")
-        if dob < EARLIEST_DOB:
-            raise forms.ValidationError("Date of birth must be after 1900.")
-        return dob
 
     def client_fields(self) -> dict:
         """The cleaned values, as keyword arguments for client_create / client_update."""

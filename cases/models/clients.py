@@ -30,6 +30,10 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
     raise AssertionError("unreachable")
 
 
+# A date of birth before this is a typing mistake, not a client.
+EARLIEST_DOB = datetime.date(1900, 1, 1)
+
+
 @dataclass(frozen=True)
 class Contraindication:
     code: str
@@ -212,6 +216,8 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
         today = timezone.localdate()
         if self.date_of_birth and self.date_of_birth > today:
             raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+        if self.date_of_birth and self.date_of_birth < EARLIEST_DOB:
+            raise ValidationError({"date_of_birth": "Date of birth must be after 1900."})
         for field in ("isotretinoin_last_dose", "immunosuppression_last"):
             value = getattr(self, field)
             if value and value > today:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases.choices import CaseStatus, Outcome, PlanStatus
 from cases.models import Case, Client, Consultation, Issue, ReferenceCounter, RegretReason
+from smpclinic.concurrency import lock_for_edit
 
 
 def next_reference(*, year: int) -> str:
@@ -90,7 +91,7 @@ def case_update(*, case: Case, by: User, regret_reasons: Iterable[RegretReason] 
     Realistic expectations (DOMAIN.md): whoever records or changes the discussion is
     named as the person who held it; clearing the date clears the name.
     """
-    current = Case.objects.select_for_update().get(pk=case.pk)
+    current = lock_for_edit(case)
     before = (current.expectations_discussed_on, current.expectations_agreed)
     _set_fields(current, fields, CASE_EDITABLE_FIELDS)
     if current.expectations_discussed_on is None:
@@ -215,16 +216,18 @@ ISSUE_FIELDS = ("kind", "zone", "severity", "description", "identified_on", "res
 
 
 @transaction.atomic
-def consultation_create(*, case: Case, staff: User, **fields) -> Consultation:
-    """Log a consultation held by `staff` (the person recording it)."""
-    consultation = Consultation(case=case, staff=staff)
+def consultation_create(*, case: Case, staff: User, submission_token=None, **fields) -> Consultation:
+    """Log a consultation held by `staff` (the person recording it); `submission_token`
+    is the create form's, so a second submit of the same form finds this record."""
+    consultation = Consultation(case=case, staff=staff, submission_token=submission_token)
     _set_fields(consultation, fields, CONSULTATION_FIELDS)
     return _save_by(consultation, staff)
 
 
 @transaction.atomic
 def consultation_update(*, consultation: Consultation, by: User, **fields) -> Consultation:
-    """Correct a consultation's record; who held it does not change."""
+    """Correct a consultation's record; who held it does not change. Refused if the
+    record changed since `consultation` was read (its lock_version)."""
     _set_fields(consultation, fields, CONSULTATION_FIELDS)
     return _save_by(consultation, by)
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Client, Consent, ConsentText
+from smpclinic.concurrency import lock_for_edit
 
 # What identifies a person for the duplicate check; changing one of these on edit checks again.
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "email")
@@ -129,7 +130,7 @@ def client_update(*, client: Client, allow_duplicate: bool = False, **fields) ->
     """Change a client's details; the duplicate check runs again only when the name,
     date of birth or e-mail changed (a confirmed duplicate is not asked about on every edit)."""
     _check_fields(fields)
-    stored = Client.objects.select_for_update().get(pk=client.pk)
+    stored = lock_for_edit(client)
     if stored.is_archived:
         raise ValidationError("This client is archived; archived records cannot be changed.")
     identity_changed = any(field in fields and fields[field] != getattr(stored, field) for field in IDENTITY_FIELDS)

@@ -21,6 +21,7 @@ from cases.choices import CaseStatus, PlanStatus, SessionStatus, StepStatus, Zon
 from cases.forms.cases import CaseForm, CaseStatusForm, ConsultationForm, IssueForm
 from cases.models import Case, Consultation, CorrectionSession, FollowUp, Issue, LaserSession, TreatmentPlan
 from cases.services import cases as services
+from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import staff_required
@@ -387,11 +388,17 @@ def consultation_create(request, case_id):
     form = ConsultationForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            services.consultation_create(case=case, staff=request.user, **form.cleaned_data)
+            _, created = create_once(
+                Consultation,
+                form.submission_token,
+                lambda: services.consultation_create(
+                    case=case, staff=request.user, submission_token=form.submission_token, **form.cleaned_data
+                ),
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Consultation recorded.")
+            messages.success(request, "Consultation recorded." if created else "This consultation was already saved.")
             return redirect(_workspace_url(case, "consultations"))
     return render(request, "cases/case/consultation_form.html", {"form": form, "case": case, "consultation": None})
 
