@@ -372,7 +372,7 @@ def case_status(request, case_id):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Case {case.reference} is now {case.get_status_display().lower()}.")
+            messages.success(request, f"Case {case.reference} moved to {case.get_status_display()}.")
             return redirect(_workspace_url(case))
     context = {"case": case, "form": form, "to": to, "to_label": CaseStatus(to).label}
     return render(request, "cases/case/status.html", context)
