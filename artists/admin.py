@@ -1,10 +1,21 @@
+"""Admin for studios, artists and certifications: reference data, editable where no rule hangs on it.
+
+A certification's artist, kind and dates decide whether a technician may record laser
+work on a day (a valid laser-safety certification on the day of the session). They are
+set by the team page's add and renew, which check them (managers only, clinic artists
+only, not issued in the future, expiring after issued), and never rewritten afterwards:
+a renewal is a new certification, so sessions done under the old one stay valid. Here a
+certification's issuer, number and notes can be corrected, and it can be archived with
+a reason; it cannot be added or have its validity changed.
+"""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.utils import timezone
 
 from artists.models import Artist, Certification, Specialisation, Studio
-from smpclinic.admin import ArchivableAdminMixin, ClinicalAdmin, ClinicalInline, LookupAdmin
+from smpclinic.admin import ArchivableAdminMixin, ClinicalAdmin, LookupAdmin, ReadOnlyInline
 
 admin.site.register(Specialisation, LookupAdmin)
 
@@ -16,7 +27,7 @@ class StudioAdmin(ArchivableAdminMixin, ClinicalAdmin):
     search_fields = ["name", "city"]
 
 
-class CertificationInline(ClinicalInline):
+class CertificationInline(ReadOnlyInline):
     model = Certification
     fields = ["kind", "issuer", "number", "issued_on", "expires_on"]
 
@@ -70,8 +81,16 @@ class CertificationAdmin(ArchivableAdminMixin, ClinicalAdmin):
     list_filter = [ValidityFilter, "kind"]
     list_select_related = ["artist"]
     search_fields = ["artist__last_name", "artist__first_name", "issuer", "number"]
-    autocomplete_fields = ["artist"]
     date_hierarchy = "issued_on"
+    fieldsets = [(None, {"fields": ["artist", "kind", "issuer", "number", "issued_on", "expires_on", "notes"]})]
+    # What the laser-certification rule reads (see the module docstring).
+    validity_fields = ("artist", "kind", "issued_on", "expires_on")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # added and renewed on the team page, which checks the dates
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.validity_fields, *super().get_readonly_fields(request, obj))
 
     @admin.display(boolean=True, description="valid today")
     def valid_today(self, obj: Certification) -> bool:

@@ -1,12 +1,45 @@
-"""Admin for clinical records: archived, never deleted; history on every change."""
+"""Admin for the clinic's records: what may be written here, and what is only shown.
+
+Clinical records are read-only in the admin, for every user, superusers included: view,
+history, search, filters and, for archivable ones, the "Archive selected" action (who,
+when and a typed reason are recorded). Each has rules and an audit that live in the staff
+pages' services, which the admin's plain model save would skip:
+
+- clients: the duplicate check, the contraindications behind the laser block, edits
+  that cannot undo someone else's (client_update and the client page's locking);
+- cases: status moves only along its journey, treatment only on an agreed plan
+  (case_change_status); references come from the locked counter (case_open);
+- consultations and issues: who held a consultation stays, an issue's dates have happened
+  and come in order, edits cannot undo someone else's (consultation_update, issue_update);
+- treatment plans and their steps: submission, manager approval, client acceptance,
+  revision, and step status and target dates derived from the sessions (plan services);
+- laser and correction sessions: consent, the technician's certification on the day,
+  the interval between sessions on a zone, contraindications, overrides with a reason,
+  no completion in the future (laser_session_save, correction_session_save);
+- follow-ups: completion, rescheduling and manager review (follow-up services);
+- photos: the upload pipeline (verified image, upright, metadata stripped, its date);
+- consents: the signature is evidence, signed through consent_sign; a withdrawal the
+  client gave the clinic is recorded with the "Record withdrawal" action, which calls
+  consent_withdraw, the service the portal uses;
+- rule overrides, portal invitations, sent reminders and the reference counter: logs
+  their services write.
+
+Nothing is ever deleted here: no delete permission, no bulk delete action, and no
+restore from history (a restore would save an old row past the same rules).
+
+Reference data with no clinical rule stays editable: the order of lookups (zones,
+reasons, options, adverse events), consent texts (their words fixed once a client
+signed them), laser devices (their laser type and wavelengths fixed once a session
+was recorded with them: those sessions' laser type must match their device), clinic
+settings, studios and artists. Certifications: see artists/admin.py.
+"""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from cases.choices import PlanStatus
 from cases.models import (
     AdverseEventKind,
     Case,
@@ -32,15 +65,19 @@ from cases.models import (
 )
 from cases.models.plans import KD_FIELDS
 from cases.models.sessions import LASER_PARAMETERS
-from cases.services import next_reference
 from cases.services.clients import CONTRAINDICATION_FIELDS
+from cases.services.consents import consent_withdraw
+from cases.services.plans import plan_steps_follow_sessions
 from smpclinic.admin import (
     ArchivableAdminMixin,
     ClinicalAdmin,
     ClinicalAdminMixin,
-    ClinicalInline,
+    ClinicalRecordAdmin,
     LookupAdmin,
+    ReadOnlyAdminMixin,
     ReadOnlyInline,
+    ReasonActionForm,
+    typed_reason,
 )
 
 for lookup in (ZoneLookup, RegretReason, CorrectionOption, AdverseEventKind):
@@ -51,19 +88,10 @@ CASE_SEARCH = ["=case__reference", "^case__client__last_name", "^case__client__f
 
 
 @admin.register(ReferenceCounter)
-class ReferenceCounterAdmin(admin.ModelAdmin):
+class ReferenceCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Written only by next_reference() under a row lock; an edit here could reuse a reference."""
 
     list_display = ["year", "last_number"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ClientColumnMixin:
@@ -90,7 +118,7 @@ class ConsentOfClientInline(ReadOnlyInline):
 
 
 @admin.register(Client)
-class ClientAdmin(ArchivableAdminMixin, ClinicalAdmin):
+class ClientAdmin(ArchivableAdminMixin, ClinicalRecordAdmin):
     list_display = [
         "name",
         "date_of_birth",
@@ -113,7 +141,6 @@ class ClientAdmin(ArchivableAdminMixin, ClinicalAdmin):
     # Indexed columns only, matched from the start: with 100,000 clients a "contains"
     # search over every text column reads the whole table. Case references: see below.
     search_fields = ["^last_name", "^first_name", "^email"]
-    autocomplete_fields = ["user"]
     inlines = [CaseOfClientInline, ConsentOfClientInline]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "preferred_name", "date_of_birth"]}),
@@ -150,15 +177,14 @@ class ClientAdmin(ArchivableAdminMixin, ClinicalAdmin):
 # Cases and what hangs off them
 
 
-class IssueInline(ClinicalInline):
+class IssueInline(ReadOnlyInline):
     model = Issue
     fields = ["kind", "zone", "severity", "identified_on", "resolved_on"]
 
 
-class ConsultationInline(ClinicalInline):
+class ConsultationInline(ReadOnlyInline):
     model = Consultation
     fields = ["held_at", "kind", "staff"]
-    autocomplete_fields = ["staff"]
     select_related = ("staff",)
 
 
@@ -180,25 +206,20 @@ class CorrectionSessionInline(ReadOnlyInline):
     select_related = ("artist",)
 
 
-class FollowUpInline(ClinicalInline):
+class FollowUpInline(ReadOnlyInline):
     model = FollowUp
-    # status and completed_on together, so "completed needs a date" is checked in the form.
     fields = ["due_on", "kind", "assignee", "status", "completed_on", "reviewed_at"]
-    readonly_fields = ["reviewed_at"]
-    autocomplete_fields = ["assignee"]
     select_related = ("assignee",)
 
 
 @admin.register(Case)
-class CaseAdmin(ArchivableAdminMixin, ClinicalAdmin):
+class CaseAdmin(ArchivableAdminMixin, ClinicalRecordAdmin):
     list_display = ["reference", "client", "status", "opened_on", "lead_artist", "closed_on", "outcome"]
     # No date_hierarchy: its DISTINCT over every case's date costs more than the rest of the page
     # together with 100,000 cases; the date filter's choices are fixed and cost no query.
     list_filter = ["status", "opened_on", "outcome", "lead_artist", "regret_reasons"]
     list_select_related = ["client", "lead_artist"]
     search_fields = ["^client__last_name", "^client__first_name"]
-    autocomplete_fields = ["client", "lead_artist", "original_studio", "original_artist", "expectations_discussed_by"]
-    readonly_fields = ["reference"]
     inlines = [
         IssueInline,
         ConsultationInline,
@@ -237,117 +258,77 @@ class CaseAdmin(ArchivableAdminMixin, ClinicalAdmin):
             results |= queryset.filter(reference=search_term.strip().upper())
         return results, may_have_duplicates
 
-    def save_model(self, request, obj: Case, form, change: bool) -> None:
-        if not change:
-            # As case_open() does: the next number of the opening year, from the locked counter.
-            obj.reference = next_reference(year=obj.opened_on.year)
-        super().save_model(request, obj, form, change)
-
 
 @admin.register(Consultation)
-class ConsultationAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin):
+class ConsultationAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
     list_display = ["held_at", "kind", "case", "client", "staff"]
     list_filter = ["kind"]
     list_select_related = ["case__client", "staff"]
     search_fields = CASE_SEARCH
-    autocomplete_fields = ["case", "staff"]
     date_hierarchy = "held_at"
 
 
 @admin.register(Issue)
-class IssueAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin):
+class IssueAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
     list_display = ["__str__", "case", "client", "severity", "identified_on", "resolved_on"]
     list_filter = ["kind", "zone", "severity", ("resolved_on", admin.EmptyFieldListFilter)]
     list_select_related = ["case__client"]
     search_fields = CASE_SEARCH
-    autocomplete_fields = ["case"]
 
 
 # Treatment plans
 
 
-class PlanStepInline(ClinicalInline):
+class PlanStepInline(ReadOnlyInline):
     model = PlanStep
     fields = ["order", "kind", "description", "zones", "interval_weeks", "target_date", "status"]
+    prefetch_related = ("zones",)
 
-
-class TreatmentPlanAdminForm(forms.ModelForm):
-    """Checks the plan constraints that involve fields this form cannot show.
-
-    Django skips a check constraint when a field it names is not in the form; the
-    database would then refuse the row with an error page instead of a message.
-    """
-
-    def clean(self):
-        cleaned = super().clean()
-        given = [cleaned.get(name) is not None for name in KD_FIELDS]
-        if any(given) and not all(given):
-            raise ValidationError("Give all six Kirby–Desai sub-scores, or none.")
-        if cleaned.get("status") in PlanStatus.agreed() and not (
-            self.instance.approved_at and self.instance.accepted_at
-        ):
-            self.add_error("status", "A plan is accepted only after manager approval and client acceptance.")
-        return cleaned
-
-
-# Set only by plan_accept (in the clinic or the portal); shown, never edited here.
-ACCEPTANCE_FIELDS = [
-    "accepted_at",
-    "accepted_name",
-    "accepted_by",
-    "accepted_in_clinic",
-    "accepted_ip",
-    "accepted_user_agent",
-]
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(*self.prefetch_related)
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin):
-    form = TreatmentPlanAdminForm
+class TreatmentPlanAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
     list_display = ["__str__", "client", "status", "kd_total", "price_estimate", "approved_at", "accepted_at"]
     list_filter = ["status", "options"]
     list_select_related = ["case__client"]
     search_fields = CASE_SEARCH
-    readonly_fields = [
-        "case",
-        "version",
-        "previous_version",
-        "kd_total",
-        "submitted_at",
-        "submitted_by",
-        "approved_at",
-        "approved_by",
-        "review_note",
-        *ACCEPTANCE_FIELDS,
-    ]
     inlines = [PlanStepInline]
     fieldsets = [
-        (None, {"fields": ["case", "version", "previous_version", "status", "options", "price_estimate"]}),
-        ("For the client", {"fields": ["summary", "aftercare"]}),
-        ("Kirby–Desai estimate", {"fields": [*KD_FIELDS, "kd_total"]}),
+        (None, {"fields": ["case", "version", "previous_version", "revision_reason", "status", "options"]}),
+        ("For the client", {"fields": ["summary", "aftercare", "price_estimate"]}),
+        ("Estimates", {"fields": [*KD_FIELDS, "kd_total", "clinician_estimate_sessions"]}),
         ("Manager approval", {"fields": ["submitted_at", "submitted_by", "approved_at", "approved_by", "review_note"]}),
-        ("Client acceptance", {"fields": ACCEPTANCE_FIELDS}),
+        (
+            "Client acceptance",
+            {
+                "fields": [
+                    "accepted_at",
+                    "accepted_name",
+                    "accepted_by",
+                    "accepted_in_clinic",
+                    "accepted_ip",
+                    "accepted_user_agent",
+                ]
+            },
+        ),
         ("Internal", {"fields": ["internal_notes"]}),
     ]
 
-    def has_add_permission(self, request) -> bool:
-        # Versions, revisions and approval are kept consistent by the plan workflow in the app.
-        return False
-
 
 @admin.register(PlanStep)
-class PlanStepAdmin(ClinicalAdmin):
+class PlanStepAdmin(ClinicalRecordAdmin):
     list_display = ["__str__", "plan", "target_date", "interval_weeks", "status"]
     list_filter = ["kind", "status"]
     list_select_related = ["plan__case"]
     search_fields = ["=plan__case__reference", "description"]
-    autocomplete_fields = ["plan"]
 
 
 # Sessions
 
 
-class SessionAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin):
+class SessionAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
     """What laser and correction session admins share."""
 
     list_filter = ["status"]
@@ -359,12 +340,26 @@ class SessionAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin):
         {"fields": ["pain_score", "aftercare_given", "aftercare_notes", "notes_for_client", "internal_notes"]},
     )
 
+    def after_archive(self, records: list) -> None:
+        # A plan step is done by its non-archived completed sessions: an archived one no longer counts.
+        plan_steps_follow_sessions(step_ids=[session.plan_step_id for session in records])
+
 
 @admin.register(LaserDevice)
 class LaserDeviceAdmin(ArchivableAdminMixin, ClinicalAdmin):
+    """Reference data. Its laser type and wavelengths are fixed once a session was recorded
+    with the device: a recorded session's laser type and wavelength must match its device,
+    so a device that changes is a new device (archive the old one with a reason)."""
+
     list_display = ["name", "laser_type", "manufacturer", "model_name", "serial_number", "last_serviced_on"]
     list_filter = ["laser_type"]
     search_fields = ["name", "manufacturer", "serial_number"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.sessions.exists():
+            readonly = (*readonly, "laser_type", "wavelengths")
+        return readonly
 
 
 @admin.register(LaserSession)
@@ -381,7 +376,6 @@ class LaserSessionAdmin(SessionAdmin):
     ]
     list_filter = [*SessionAdmin.list_filter, "laser_type", "test_spot", "device", "adverse_events"]
     list_select_related = ["case__client", "technician", "device"]
-    autocomplete_fields = ["case", "plan_step", "technician", "device"]
     fieldsets = [
         (None, {"fields": [*SessionAdmin.session_fields, "technician", "device"]}),
         (
@@ -401,7 +395,6 @@ class CorrectionSessionAdmin(SessionAdmin):
     list_display = ["scheduled_at", "kind", "case", "client", "artist", "status"]
     list_filter = [*SessionAdmin.list_filter, "kind"]
     list_select_related = ["case__client", "artist"]
-    autocomplete_fields = ["case", "plan_step", "artist"]
     fieldsets = [
         (None, {"fields": [*SessionAdmin.session_fields, "kind", "artist"]}),
         ("Work", {"fields": ["pigment", "needle", "saline_solution", "duration_minutes"]}),
@@ -410,7 +403,7 @@ class CorrectionSessionAdmin(SessionAdmin):
 
 
 @admin.register(RuleOverride)
-class RuleOverrideAdmin(ClinicalAdminMixin, admin.ModelAdmin):
+class RuleOverrideAdmin(ReadOnlyAdminMixin, ClinicalAdminMixin, admin.ModelAdmin):
     """An audit record of a safety warning someone overrode: read, never changed."""
 
     list_display = ["created_at", "rule", "case", "overridden_by", "laser_session", "correction_session"]
@@ -419,41 +412,29 @@ class RuleOverrideAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     search_fields = ["=case__reference"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 # Follow-ups and photos
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin):
+class FollowUpAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
     list_display = ["due_on", "kind", "case", "client", "assignee", "status", "healing", "reviewed_at"]
     list_filter = ["status", "kind", "healing", ("reviewed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["case__client", "assignee"]
     search_fields = CASE_SEARCH
-    autocomplete_fields = ["case", "laser_session", "correction_session", "assignee", "completed_by"]
     readonly_fields = ["rescheduled_from", "reviewed_at", "reviewed_by", "review_note"]
     date_hierarchy = "due_on"
 
 
 @admin.register(Photo)
-class PhotoAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalAdmin):
+class PhotoAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
     list_display = ["taken_on", "kind", "angle", "zone", "case", "client", "shared_with_client"]
     list_filter = ["kind", "angle", "zone", "shared_with_client"]
     list_select_related = ["case__client"]
     search_fields = CASE_SEARCH
-    autocomplete_fields = ["issue", "laser_session", "correction_session", "follow_up"]
     # The file itself is not linked: photos are private and MEDIA_URL is never served.
     readonly_fields = ["case", "width", "height", "byte_size", "sha256", "uploaded_by"]
     date_hierarchy = "taken_on"
-
-    def has_add_permission(self, request) -> bool:
-        # Uploads go through the app's pipeline, which verifies the image and strips its metadata.
-        return False
 
 
 # Consents
@@ -473,54 +454,50 @@ class ConsentTextAdmin(ClinicalAdmin):
         return readonly
 
 
-class ConsentAdminForm(forms.ModelForm):
-    def clean(self):
-        cleaned = super().clean()
-        # signed_at is read-only once signed, so Django does not check this constraint itself.
-        signed_at = cleaned.get("signed_at", self.instance.signed_at)
-        withdrawn_at = cleaned.get("withdrawn_at")
-        if withdrawn_at and signed_at and withdrawn_at < signed_at:
-            self.add_error("withdrawn_at", "A consent cannot be withdrawn before it was signed.")
-        return cleaned
+class WithdrawalActionForm(ReasonActionForm):
+    reason = forms.CharField(label="Reason, if the client gave one:", required=False)
 
 
 @admin.register(Consent)
-class ConsentAdmin(ClinicalAdmin):
-    form = ConsentAdminForm
+class ConsentAdmin(ClinicalRecordAdmin):
+    """Signed consents are evidence: shown, never edited. A withdrawal the client gave the
+    clinic is recorded with the "Record withdrawal" action, through consent_withdraw."""
+
     list_display = ["signed_name", "client", "text", "signed_at", "signed_in_clinic", "withdrawn_at"]
     list_filter = ["text__kind", "signed_in_clinic", ("withdrawn_at", admin.EmptyFieldListFilter)]
     list_select_related = ["client", "text"]
     search_fields = ["^client__last_name", "^client__first_name", "^signed_name"]
-    autocomplete_fields = ["client", "text", "witnessed_by"]
     date_hierarchy = "signed_at"
-    signature_fields = [
-        "client",
-        "text",
-        "signed_name",
-        "signed_at",
-        "signed_ip",
-        "signed_user_agent",
-        "signed_in_clinic",
-        "witnessed_by",
-    ]
+    actions = ["record_withdrawal"]
+    action_form = WithdrawalActionForm
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        if obj is not None:
-            # The signature is evidence; only a withdrawal is recorded afterwards.
-            readonly = (*readonly, *self.signature_fields)
-        return readonly
+    def has_withdraw_permission(self, request) -> bool:
+        return request.user.has_perm("cases.change_consent")
+
+    @admin.action(description="Record withdrawal of selected consents", permissions=["withdraw"])
+    def record_withdrawal(self, request, queryset):
+        withdrawn = 0
+        # Each through the service (its own transaction); one it refuses (already withdrawn)
+        # is reported and does not stop the others.
+        for consent in queryset.select_related("client", "text").order_by("pk"):
+            try:
+                consent_withdraw(consent=consent, by=request.user, reason=typed_reason(request))
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{consent.client}, {consent.text}: {' '.join(error.messages)}", messages.ERROR
+                )
+            else:
+                withdrawn += 1
+        if withdrawn:
+            noun = "consent" if withdrawn == 1 else "consents"
+            self.message_user(request, f"Recorded the withdrawal of {withdrawn} {noun}.", messages.SUCCESS)
 
 
 # Portal invitations and reminders: logs written by their services, read here.
 
 
-class ReadOnlyLogAdmin(ClinicalAdminMixin, admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyLogAdmin(ReadOnlyAdminMixin, ClinicalAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(PortalInvitation)

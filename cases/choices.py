@@ -165,6 +165,16 @@ class Healing(models.TextChoices):
     COMPLICATION = "complication", "Complication"
 
 
+class Satisfaction(models.IntegerChoices):
+    """The client's satisfaction, 1 to 5: asked at follow-ups and when a case is closed."""
+
+    VERY_DISSATISFIED = 1, "1 – very dissatisfied"
+    DISSATISFIED = 2, "2 – dissatisfied"
+    NEUTRAL = 3, "3 – neutral"
+    SATISFIED = 4, "4 – satisfied"
+    VERY_SATISFIED = 5, "5 – very satisfied"
+
+
 class ConsultationKind(models.TextChoices):
     INITIAL = "initial", "Initial"
     REVIEW = "review", "Review"

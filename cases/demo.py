@@ -501,7 +501,7 @@ USER_AGENTS = (
 
 # --------------------------------------------------------------------------------------
 # Treatment shapes. A plan type decides the steps, the correction options and which
-# issues it suits. Intervals follow DOMAIN.md: laser ≥ 6 weeks on a zone, saline 4–8
+# issues it suits. Intervals follow docs/domain.md#laser-intervals: laser ≥ 6 weeks on a zone, saline 4–8
 # weeks, SMP sessions 1–2 weeks apart, healing confirmed before redesign.
 # --------------------------------------------------------------------------------------
 
@@ -596,7 +596,12 @@ SESSION_STATUS = {
     "done": SessionStatus.COMPLETED,
     "booked": SessionStatus.SCHEDULED,
     "cancelled": SessionStatus.CANCELLED,
+    "missed": SessionStatus.NOT_ATTENDED,
 }
+# A client who missed a booked laser session: it was booked this many days after the
+# session before (over the 6 weeks between sessions on a zone), and booked again this many
+# days from today.
+MISSED_AFTER, REBOOKED_IN = 43, 7
 COMPLICATIONS = [a for a in AdverseEventChoice.values if a not in AdverseEventChoice.expected()]
 HEALING_NOTES = {
     Healing.AS_EXPECTED: "Healed well; no crusts left.",
@@ -661,6 +666,8 @@ FORCED: tuple[dict, ...] = (
     # Post-laser checks due in the last few weeks: the follow-up review queue.
     {"status": CS.IN_TREATMENT, "plan": "laser_only", "n_laser": 3, "done": 1, "last_done": -30},
     {"status": CS.IN_TREATMENT, "plan": "laser_smp", "n_laser": 3, "done": 2, "last_done": -35},
+    # Did not come to the second laser session two weeks ago; booked again for next week.
+    {"status": CS.IN_TREATMENT, "plan": "laser_only", "n_laser": 3, "done": 1, "last_done": -60, "no_show": True},
 )
 
 
@@ -1226,7 +1233,7 @@ class Generator:
         return self.clinic.users[key]
 
     def technician(self, day: int, rng: random.Random) -> str:
-        """A technician whose laser-safety certification is valid on the day (DOMAIN.md)."""
+        """A technician whose laser-safety certification is valid on the day (docs/domain.md#safety-rules)."""
         valid = [
             (key, weight)
             for key, weight in TECHNICIAN_WEIGHTS.items()
@@ -1401,7 +1408,7 @@ class Generator:
         follow_ups: list[FollowUp] = []
 
         # Pre-laser evaluation and laser consent (every case with laser work has one),
-        # then the optional test spot with its re-check 1–2 weeks later (DOMAIN.md).
+        # then the optional test spot with its re-check 1–2 weeks later (docs/domain.md#side-effects).
         if sk.prelaser_day is not None:
             tech = self.technician(sk.prelaser_day, rng)
             self._consultation(rows, rng, ctx, sk.prelaser_day, ConsultationKind.PRE_LASER, self.user(tech))
@@ -1426,13 +1433,22 @@ class Generator:
             laser_done = 1 if sk.test_spot_day is not None else 0
             laser_total = laser_done + sum(1 for s in sk.steps if s.session == "laser")
             signed_smp = False
+            last_laser_day = None
             for order, step in enumerate(sk.steps, start=1):
                 plan_step = self._plan_step(rows, ctx, plan, step, order, smp_kind)
                 has_session = step.session is not None and step.state in ("done", "booked", "cancelled")
                 if has_session and step.session == "laser":
-                    session = self._laser_session(
-                        rows, rng, ctx, plan_step, step.day, step.state, laser_done, laser_total
-                    )
+                    day = step.day
+                    if step.state == "booked" and sk.forced.get("no_show") and last_laser_day is not None:
+                        missed_day = last_laser_day + MISSED_AFTER
+                        if missed_day >= 0:
+                            raise AssertionError(f"a missed session {missed_day} days from today")
+                        laser_sessions.append(
+                            self._laser_session(rows, rng, ctx, plan_step, missed_day, "missed", 0, laser_total)
+                        )
+                        day = max(day, REBOOKED_IN)
+                    session = self._laser_session(rows, rng, ctx, plan_step, day, step.state, laser_done, laser_total)
+                    last_laser_day = day
                     laser_sessions.append(session)
                     if step.state == "done":
                         laser_done += 1
@@ -1654,6 +1670,8 @@ class Generator:
             adverse = self._laser_parameters(session, rng, ctx, index, total, test_spot)
         elif status == SessionStatus.CANCELLED:
             session.internal_notes = "Cancelled by the client."
+        elif status == SessionStatus.NOT_ATTENDED:
+            session.internal_notes = "Did not attend and did not call; booked again."
         else:
             session.notes_for_client = "Please arrive 10 minutes early; no tanning or sun on the scalp before."
         ctx.adverse_of[id(session)] = adverse
@@ -1662,13 +1680,14 @@ class Generator:
         return session
 
     def _laser_parameters(self, session, rng, ctx, index, total, test_spot) -> list[str]:
-        """Parameters inside DOMAIN.md's ranges; fluence and clearance rise over the sessions.
+        """Parameters inside the physical limits (docs/domain.md#laser-parameters); fluence
+        and clearance rise over the sessions.
 
         Returns the adverse events of the session.
         """
         if ctx.laser is None:  # the case's protocol: start fluence, rise per session, limits
             kind = session.laser_type
-            if kind == LaserType.QS_ND_YAG:  # 5–10 J/cm² at 1064 (DOMAIN.md), kept to 4–8 here
+            if kind == LaserType.QS_ND_YAG:  # 5–10 J/cm² at 1064 (docs/domain.md#lasers), kept to 4–8 here
                 ctx.laser = (rng.uniform(4.0, 5.5), rng.uniform(0.3, 0.8), 8.0, (2, 4), (1, 5), 6)
             elif kind == LaserType.PICO_ALEXANDRITE:
                 ctx.laser = (rng.uniform(2.0, 2.8), rng.uniform(0.2, 0.5), 4.0, (2.5, 4), (1, 5), 750)

@@ -27,6 +27,7 @@ from cases.choices import (
     FollowUpStatus,
     IssueKind,
     PlanStatus,
+    Satisfaction,
     SessionStatus,
     Zone,
 )
@@ -599,9 +600,7 @@ def satisfaction_report(period: Period) -> list[Table]:
         .annotate(closed=Count("id"), answered=Count("satisfaction"), mean=Avg("satisfaction"))
         .order_by("month")
     }
-    labels = {1: "1 – very dissatisfied", 2: "2 – dissatisfied", 3: "3 – neutral", 4: "4 – satisfied"}
-    labels[5] = "5 – very satisfied"
-    distribution = [[labels[s], scores.get(s, 0), _share(scores.get(s, 0), answered)] for s in range(1, 6)]
+    distribution = [[s.label, scores.get(s.value, 0), _share(scores.get(s.value, 0), answered)] for s in Satisfaction]
     distribution.append(["Not recorded", unrecorded, None])
     empty = {"closed": 0, "answered": 0, "mean": None}
     return [

@@ -1,10 +1,13 @@
-"""The clinical safety rules for laser and correction sessions (DOMAIN.md), in one place.
+"""The clinical safety rules for laser and correction sessions, in one place
+(docs/domain.md#safety-rules).
 
 `laser_session_findings()` / `correction_session_findings()` evaluate every rule for a
 proposed session and return findings; forms show them, and the session services refuse
 the save (`resolve()`) for anything that is neither a plain warning nor overridden.
+`overrides_called_for()` decides which overrides a save needs and who may give them: the
+form shows its answer as override rows, `resolve()` judges the save by it.
 
-Rules (DOMAIN.md, "Rules the software enforces" and "Contraindications"):
+Rules:
 
 1. a laser session needs a signed laser-treatment consent of the client (no override);
 2. its technician needs a laser-safety certification valid on the session day (no override);
@@ -13,7 +16,10 @@ Rules (DOMAIN.md, "Rules the software enforces" and "Contraindications"):
    the saline interval. Staff may override with a reason;
 4. Fitzpatrick IV–VI with a wavelength other than 1064 nm needs an override with a reason;
 5. isotretinoin within the washout window and active infection block laser treatment
-   unless a manager overrides with a reason; other contraindications are warnings.
+   unless a manager overrides with a reason; other contraindications are warnings;
+6. laser work on a case without an agreed plan (approved and accepted) is a warning.
+
+A session that did not take place (cancelled, not attended) is judged by none of them.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from cases.choices import (
     OverrideRule,
     SessionStatus,
 )
-from cases.models import Case, Consent, CorrectionSession, LaserSession
+from cases.models import Case, Consent, CorrectionSession, LaserSession, RuleOverride
 from smpclinic import roles
 from smpclinic.models import ClinicSettings
 
@@ -165,7 +171,8 @@ def zone_interval_finding(
 
 
 def dark_skin_finding(*, case: Case, wavelength_nm: int | None) -> Finding | None:
-    """Rule 4: Fitzpatrick IV–VI with a wavelength other than 1064 nm (DOMAIN.md)."""
+    """Rule 4: Fitzpatrick IV–VI with a wavelength other than 1064 nm, which carry more risk
+    of pigment change and scarring (docs/domain.md#safety-rules)."""
     skin = case.client.fitzpatrick_type
     if wavelength_nm is None or wavelength_nm == DARK_SKIN_WAVELENGTH or skin not in Fitzpatrick.darker():
         return None
@@ -194,6 +201,17 @@ def contraindication_findings(*, case: Case, day: datetime.date, clinic: ClinicS
     ]
 
 
+NO_AGREED_PLAN = "This case has no agreed treatment plan: laser work is normally done under an approved, accepted plan."
+
+
+def agreed_plan_finding(*, case: Case) -> Finding | None:
+    """Rule 6: laser work is normally done under a plan a manager approved and the client
+    accepted; without one, booking or recording a session is allowed with a warning."""
+    if case.plans.agreed().exists():
+        return None
+    return Finding("no_agreed_plan", NO_AGREED_PLAN, Severity.WARNING)
+
+
 # --- evaluating a proposed session ------------------------------------------------------
 
 
@@ -208,8 +226,9 @@ def laser_session_findings(
     exclude_id: int | None = None,
     clinic: ClinicSettings | None = None,
 ) -> list[Finding]:
-    """Every laser rule for a proposed session (booked or completed); none for a cancelled one."""
-    if status == SessionStatus.CANCELLED:
+    """Every laser rule for a proposed session (booked or completed); none for one that did
+    not take place (cancelled, not attended)."""
+    if status in SessionStatus.freeing():
         return []
     clinic = clinic or ClinicSettings.load()
     day = timezone.localdate(scheduled_at)
@@ -226,6 +245,7 @@ def laser_session_findings(
             exclude_id=exclude_id,
         ),
         dark_skin_finding(case=case, wavelength_nm=wavelength_nm),
+        agreed_plan_finding(case=case),
     ]
     return [f for f in found if f] + contraindication_findings(case=case, day=day, clinic=clinic)
 
@@ -241,7 +261,7 @@ def correction_session_findings(
     clinic: ClinicSettings | None = None,
 ) -> list[Finding]:
     """The saline-removal interval (rule 3); other correction work has no rule here."""
-    if status == SessionStatus.CANCELLED or kind != CorrectionKind.SALINE_REMOVAL:
+    if status in SessionStatus.freeing() or kind != CorrectionKind.SALINE_REMOVAL:
         return []
     clinic = clinic or ClinicSettings.load()
     finding = zone_interval_finding(
@@ -283,22 +303,73 @@ def checks_apply(*, session: LaserSession | CorrectionSession, zones: Iterable) 
     return set(session.zones.values_list("pk", flat=True)) != _ids(zones)
 
 
-def override_message(findings: Iterable[Finding], rule: str) -> str:
-    """The message stored with an override: the findings of that rule, as shown."""
-    return " ".join(f.message for f in findings if f.rule == rule)
+def recorded_overrides(overrides: Iterable[RuleOverride]) -> dict[str, set[str]]:
+    """{rule: messages} of the overrides already recorded on a session."""
+    recorded: dict[str, set[str]] = {}
+    for override in overrides:
+        recorded.setdefault(override.rule, set()).add(override.message)
+    return recorded
 
 
-def rules_needing_override(findings: Iterable[Finding]) -> list[str]:
-    """The override rules the findings call for, in the order they were found."""
-    rules: list[str] = []
-    for finding in findings:
-        if finding.rule and finding.blocks and finding.rule not in rules:
-            rules.append(finding.rule)
-    return rules
+@dataclass(frozen=True)
+class OverrideCall:
+    """An override a save needs: the rule, the findings it covers, and whether `by` may give it."""
+
+    rule: str
+    message: str  # the rule's findings as shown, stored with the override
+    manager_only: bool  # a blocking contraindication
+    allowed: bool  # the person saving may override it
+    reason: str  # the reason given, stripped ("" for none)
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the save is refused for this rule; None when the override counts."""
+        if self.manager_only and not self.allowed:
+            return (
+                f"{self.message} This contraindication blocks laser treatment: only a manager can override it, "
+                "with a reason."
+            )
+        if not self.reason:
+            if self.manager_only:
+                return (
+                    f"{self.message} This contraindication blocks laser treatment: tick the override and give a "
+                    "reason to go ahead."
+                )
+            return f"{self.message} Tick the override and give a reason to go ahead."
+        return None
 
 
-def manager_only(findings: Iterable[Finding], rule: str) -> bool:
-    return any(f.rule == rule and f.severity == Severity.NEEDS_MANAGER_OVERRIDE for f in findings)
+def overrides_called_for(
+    findings: Iterable[Finding],
+    *,
+    by,
+    overrides: Mapping[str, str] | None = None,
+    recorded: Mapping[str, set[str]] | None = None,
+) -> list[OverrideCall]:
+    """The overrides the findings call for, in the order found.
+
+    A rule already overridden on this session with the same message (an earlier save)
+    needs no second override. Any clinic user may override a rule; a blocking
+    contraindication only a manager. `overrides` ({rule: reason}) are the ones given.
+    """
+    findings = list(findings)
+    overrides, recorded = overrides or {}, recorded or {}
+    calls: list[OverrideCall] = []
+    for rule in dict.fromkeys(f.rule for f in findings if f.rule and f.blocks):
+        message = " ".join(f.message for f in findings if f.rule == rule)
+        if message in recorded.get(rule, set()):
+            continue
+        manager_only = any(f.rule == rule and f.severity == Severity.NEEDS_MANAGER_OVERRIDE for f in findings)
+        calls.append(
+            OverrideCall(
+                rule=rule,
+                message=message,
+                manager_only=manager_only,
+                allowed=roles.is_manager(by) or not manager_only,
+                reason=(overrides.get(rule) or "").strip(),
+            )
+        )
+    return calls
 
 
 def resolve(
@@ -310,34 +381,15 @@ def resolve(
 ) -> tuple[list[str], dict[str, str]]:
     """Split the findings into what refuses the save and the overrides to record.
 
-    Returns (error messages, {rule: message} to store as RuleOverride rows). An override
-    counts when it has a non-blank reason and, for a blocking contraindication, is given
-    by a manager. A rule already overridden on this session with the same message (an
-    earlier save) needs no second override.
+    Returns (error messages, {rule: message} to store as RuleOverride rows): the errors
+    that allow no override, then each override called for (`overrides_called_for`) that
+    is missing its reason or was given by someone who may not.
     """
-    recorded = recorded or {}
     errors = [f.message for f in findings if f.severity == Severity.ERROR]
     to_record: dict[str, str] = {}
-    for rule in rules_needing_override(findings):
-        message = override_message(findings, rule)
-        if message in recorded.get(rule, set()):
-            continue
-        reason = (overrides.get(rule) or "").strip()
-        if manager_only(findings, rule):
-            if not roles.is_manager(by):
-                errors.append(
-                    f"{message} This contraindication blocks laser treatment: only a manager can override it, "
-                    "with a reason."
-                )
-            elif not reason:
-                errors.append(
-                    f"{message} This contraindication blocks laser treatment: tick the override and give a reason "
-                    "to go ahead."
-                )
-            else:
-                to_record[rule] = message
-        elif not reason:
-            errors.append(f"{message} Tick the override and give a reason to go ahead.")
+    for call in overrides_called_for(findings, by=by, overrides=overrides, recorded=recorded):
+        if call.refusal:
+            errors.append(call.refusal)
         else:
-            to_record[rule] = message
+            to_record[call.rule] = call.message
     return errors, to_record

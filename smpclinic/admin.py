@@ -1,9 +1,16 @@
-"""What every clinical admin shares (archive, never delete; history; audit fields), and the settings record."""
+"""What every clinical admin shares (archive, never delete; history; audit fields), and the settings record.
+
+Clinical records are read-only here, for superusers too (`ReadOnlyAdminMixin`): their rules
+and their audit live in the staff pages' services. See the top of cases/admin.py for which
+models are read-only and why.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -44,13 +51,26 @@ class ArchivedListFilter(admin.SimpleListFilter):
         return queryset.filter(archived_at__isnull=self.value() != "yes")
 
 
+class ReasonActionForm(helpers.ActionForm):
+    """The changelist's action bar with a box for the reason the action records."""
+
+    reason = forms.CharField(label="Reason:", required=False, max_length=500)
+
+
+def typed_reason(request) -> str:
+    """The reason typed next to the action, stripped."""
+    return request.POST.get("reason", "").strip()
+
+
 class ArchivableAdminMixin:
-    """Archive instead of delete: an "Archive selected" action and an "Archived" filter.
+    """Archive instead of delete: an "Archive selected" action (who, when and the reason typed
+    next to it are recorded) and an "Archived" filter.
 
     Put it before ClinicalAdmin (or any ModelAdmin) for a model built on Archivable.
     """
 
     actions = ["archive_selected"]
+    action_form = ReasonActionForm
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -61,14 +81,32 @@ class ArchivableAdminMixin:
     def get_list_filter(self, request):
         return (ArchivedListFilter, *super().get_list_filter(request))
 
+    def after_archive(self, records: list) -> None:
+        """What follows from archiving `records`, in the same transaction (nothing by default)."""
+
     @admin.action(description="Archive selected %(verbose_name_plural)s", permissions=["archive"])
     def archive_selected(self, request, queryset):
-        reason = f"Archived in admin by {request.user.get_username()}"
+        reason = typed_reason(request)
+        limit = self.model._meta.get_field("archive_reason").max_length
+        if not reason or len(reason) > limit:
+            problem = (
+                "type the reason in the box next to the action"
+                if not reason
+                else f"keep the reason under {limit} characters"
+            )
+            self.message_user(request, f"Nothing was archived: {problem}.", messages.ERROR)
+            return
         with transaction.atomic():
-            # One save per record rather than one UPDATE, so each archiving enters its history.
-            records = list(queryset.filter(archived_at__isnull=True))
+            # The selected rows locked and read again (no list joins), then one save per
+            # record rather than one UPDATE, so each archiving enters its history.
+            records = list(
+                self.model._default_manager.select_for_update()
+                .filter(pk__in=queryset.values("pk"), archived_at__isnull=True)
+                .order_by("pk")
+            )
             for record in records:
                 record.archive(by=request.user, reason=reason)
+            self.after_archive(records)
         opts = self.model._meta
         name = opts.verbose_name if len(records) == 1 else opts.verbose_name_plural
         self.message_user(request, f"Archived {len(records)} {name}.", messages.SUCCESS)
@@ -108,7 +146,55 @@ class ClinicalAdminMixin(LookupCheckboxesMixin):
 
 
 class ClinicalAdmin(ClinicalAdminMixin, SimpleHistoryAdmin):
-    """Base for clinical models with `history`; Archivable ones put ArchivableAdminMixin before it."""
+    """Base for models with `history`; Archivable ones put ArchivableAdminMixin before it.
+
+    Old versions are shown, never restored: a restore saves the whole old row past the
+    change form, its read-only fields and the services' rules.
+    """
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyAdminMixin:
+    """A record whose writes have rules and an audit of their own (in the staff pages'
+    services): shown with its history, searchable and filterable, never added, changed or
+    deleted here, whoever is logged in (a superuser too). Archiving, where the model has
+    it, stays (ArchivableAdminMixin).
+    """
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every field shown is read-only, whatever else asks for a form (the history pages):
+        # the record's own fields in model order, then the declared ones and the audit trail.
+        declared = tuple(super().get_readonly_fields(request, obj))
+        left_out = {*(self.get_exclude(request, obj) or ()), *record_fields(self.model)}
+        names = [
+            field.name
+            for field in self.model._meta.get_fields()
+            if (field.concrete or field.many_to_many)
+            and not field.auto_created
+            and (field.editable or field.name in declared)
+            and field.name not in left_out
+        ]
+        return tuple(dict.fromkeys([*names, *declared]))
+
+
+class ClinicalRecordAdmin(ReadOnlyAdminMixin, ClinicalAdmin):
+    """A clinical record with history: read-only here (see ReadOnlyAdminMixin)."""
 
 
 class ClinicalInline(LookupCheckboxesMixin, admin.TabularInline):
@@ -129,7 +215,7 @@ class ClinicalInline(LookupCheckboxesMixin, admin.TabularInline):
 
 
 class ReadOnlyInline(ClinicalInline):
-    """Records with a workflow of their own (approval, safety checks) are changed on their own page."""
+    """Records with rules of their own (approval, safety checks, validity) are shown, not changed, here."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -181,6 +267,8 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
                     "isotretinoin_washout_months",
                     "reminder_lead_days",
                     "idle_logout_minutes",
+                    "laser_check_days",
+                    "correction_check_days",
                 ]
             },
         ),

@@ -204,6 +204,12 @@ class SubmittedOnce(models.Model):
     class Meta:
         abstract = True
 
+    def validate_unique(self, exclude=None) -> None:
+        # The unique index decides between parallel submits (create_once answers the
+        # loser with the winner's record); a check before the INSERT would instead turn
+        # the loser into a form error about a field nobody sees.
+        super().validate_unique(exclude={*(exclude or ()), "submission_token"})
+
 
 def new_token() -> str:
     return str(uuid.uuid4())

@@ -1,4 +1,5 @@
 from smpclinic import roles
+from smpclinic.models import ClinicSettings
 
 
 def user_roles(request):
@@ -8,3 +9,9 @@ def user_roles(request):
         "is_manager": roles.is_manager(user),
         "is_client": roles.is_client(user),
     }
+
+
+def clinic(request):
+    """The clinic's own name for the header and page titles (Clinic settings), read from
+    the cached settings every request already loads, so no query of its own."""
+    return {"clinic_name": ClinicSettings.cached().name}

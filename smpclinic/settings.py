@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "smpclinic.context_processors.user_roles",
+                "smpclinic.context_processors.clinic",
             ],
             "builtins": ["smpclinic.templatetags.clinic"],
         },

@@ -21,6 +21,7 @@ from tests.url_roles import reports as report_urls
 # URL name → (role it needs, HTTP method to try)
 ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "login": (PUBLIC, "get"),
+    "favicon": (PUBLIC, "get"),
     "logout": (LOGGED_IN, "post"),  # checked separately below
     "password_change": (LOGGED_IN, "get"),
     "password_change_done": (LOGGED_IN, "get"),
@@ -46,6 +47,7 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "cases:plan_submit": (STAFF, "post"),
     "cases:plan_review": (MANAGER, "get"),
     "cases:plan_revise": (STAFF, "post"),
+    "cases:plan_discard": (STAFF, "get"),
     "cases:plan_accept": (STAFF, "get"),
     "cases:laser_session_create": (STAFF, "get"),
     "cases:laser_session_edit": (STAFF, "get"),

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from artists.models import Artist, Studio
-from cases.choices import CaseStatus, Outcome
+from cases.choices import CaseStatus, Outcome, Satisfaction
 from cases.models import Case, Consultation, Issue, RegretReason
 from cases.services.cases import CASE_EDITABLE_FIELDS, issue_date_errors
 from smpclinic.forms import DateInput, DateTimeInput, SubmitOnceFormMixin, VersionedFormMixin
@@ -67,15 +67,6 @@ class CaseForm(VersionedFormMixin, forms.ModelForm):
         return data
 
 
-SATISFACTION_CHOICES = [
-    (1, "1 – very dissatisfied"),
-    (2, "2 – dissatisfied"),
-    (3, "3 – neutral"),
-    (4, "4 – satisfied"),
-    (5, "5 – very satisfied"),
-]
-
-
 class CaseStatusForm(forms.Form):
     """What a status change asks for: closing needs an outcome and satisfaction,
     withdrawing a reason; the other moves need nothing but the click."""
@@ -87,7 +78,7 @@ class CaseStatusForm(forms.Form):
             self.fields["outcome"] = forms.ChoiceField(choices=[("", "---------"), *Outcome.choices])
             self.fields["satisfaction"] = forms.TypedChoiceField(
                 label="Client's satisfaction",
-                choices=SATISFACTION_CHOICES,
+                choices=Satisfaction.choices,
                 coerce=int,
                 widget=forms.RadioSelect,
             )

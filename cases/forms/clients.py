@@ -11,7 +11,7 @@ from artists.models import Artist
 from cases.choices import CaseStatus, Fitzpatrick
 from cases.models import Client, ConsentText
 from cases.services.clients import CONTRAINDICATION_FIELDS, EDITABLE_FIELD_ORDER, EDITABLE_FIELDS
-from smpclinic.forms import DateInput, VersionedFormMixin
+from smpclinic.forms import DateInput, SubmitOnceFormMixin, VersionedFormMixin
 
 CONTRAINDICATION_DATES = ("isotretinoin_last_dose", "immunosuppression_last")
 
@@ -142,7 +142,10 @@ class ClientFilterForm(forms.Form):
         return clients
 
 
-class ConsentRecordForm(forms.Form):
+class ConsentRecordForm(SubmitOnceFormMixin, forms.Form):
+    """A consent the client signed in the clinic; the rules (current version, the typed
+    name, one signature in force) are `cases.services.consents.consent_sign`'s."""
+
     text = forms.ModelChoiceField(
         label="Consent form",
         queryset=ConsentText.objects.none(),
@@ -150,7 +153,9 @@ class ConsentRecordForm(forms.Form):
         help_text="Only the current version of each consent can be signed.",
     )
     signed_name = forms.CharField(
-        label="Client's typed name", max_length=200, help_text="The client types their full name to sign."
+        label="Client's typed name",
+        max_length=200,
+        help_text="The client types their first and last name, as in their record, to sign.",
     )
     signed_in_clinic = forms.BooleanField(
         label="The client signed this in the clinic, in my presence",
@@ -161,9 +166,3 @@ class ConsentRecordForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["text"].queryset = ConsentText.objects.current().order_by("kind")
-
-    def clean_signed_name(self) -> str:
-        name = " ".join(self.cleaned_data["signed_name"].split())
-        if not name:
-            raise forms.ValidationError("The client must type their name to sign.")
-        return name

@@ -9,22 +9,16 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.choices import FollowUpKind, Healing
+from cases.choices import FollowUpKind, Healing, Satisfaction
 from cases.models import AdverseEventKind, Case, CorrectionSession, FollowUp, LaserSession
 from smpclinic import roles
-from smpclinic.forms import DateInput
+from smpclinic.forms import DateInput, SubmitOnceFormMixin, expected_version, version_field
+from smpclinic.models import ClinicSettings
 
-# DOMAIN.md: after laser, a healing check at 1–2 weeks.
+# After laser, a healing check at 1–2 weeks: the form suggests the clinic's post-laser
+# check period (Clinic settings), or two weeks when the clinic books none automatically.
 HEALING_CHECK_AFTER_DAYS = 14
 LASER_PREFIX, CORRECTION_PREFIX = "laser-", "correction-"
-SATISFACTION_CHOICES = [
-    ("", "—"),
-    (1, "1 – very dissatisfied"),
-    (2, "2 – dissatisfied"),
-    (3, "3 – neutral"),
-    (4, "4 – satisfied"),
-    (5, "5 – very satisfied"),
-]
 
 
 def clinic_users():
@@ -48,7 +42,9 @@ def session_key(session: LaserSession | CorrectionSession) -> str:
     return f"{prefix}{session.public_id}"
 
 
-class FollowUpForm(forms.ModelForm):
+class FollowUpForm(SubmitOnceFormMixin, forms.ModelForm):
+    """Schedule a follow-up; the due date's rules are the service's (services.followups)."""
+
     session = forms.ChoiceField(label="About session", required=False)
     assignee = AssigneeField(queryset=clinic_users(), required=False, empty_label="— nobody yet —", label="Assigned to")
 
@@ -72,12 +68,6 @@ class FollowUpForm(forms.ModelForm):
             choices.append(("Correction sessions", [(session_key(s), str(s)) for s in correction]))
         self.fields["session"].choices = choices
 
-    def clean_due_on(self) -> datetime.date:
-        due_on = self.cleaned_data["due_on"]
-        if due_on < timezone.localdate():
-            raise forms.ValidationError("The due date cannot be in the past.")
-        return due_on
-
     def linked_sessions(self) -> dict:
         """{"laser_session": …, "correction_session": …} for the chosen session (offered
         choices are this case's sessions only, so nothing else validates)."""
@@ -91,7 +81,8 @@ class FollowUpForm(forms.ModelForm):
 def followup_initial(user, session_key_value: str = "") -> dict:
     initial = {
         "kind": FollowUpKind.HEALING_CHECK,
-        "due_on": timezone.localdate() + datetime.timedelta(days=HEALING_CHECK_AFTER_DAYS),
+        "due_on": timezone.localdate()
+        + datetime.timedelta(days=ClinicSettings.cached().laser_check_days or HEALING_CHECK_AFTER_DAYS),
         "assignee": user,
     }
     if session_key_value:
@@ -100,6 +91,9 @@ def followup_initial(user, session_key_value: str = "") -> dict:
 
 
 class FollowUpCompleteForm(forms.Form):
+    """Record a follow-up as done. Its date rules are the service's; the hidden version
+    makes a form opened before someone else's change refuse to save over it."""
+
     completed_on = forms.DateField(label="Seen on", widget=DateInput())
     healing = forms.ChoiceField(choices=[("", "—"), *Healing.choices])
     side_effects = forms.ModelMultipleChoiceField(
@@ -109,14 +103,36 @@ class FollowUpCompleteForm(forms.Form):
         label="Side effects",
     )
     satisfaction = forms.TypedChoiceField(
-        choices=SATISFACTION_CHOICES, coerce=int, empty_value=None, required=False, label="Satisfaction (1–5)"
+        choices=[("", "—"), *Satisfaction.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Satisfaction (1–5)",
     )
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Internal: never shown to the client."
     )
 
-    def clean_completed_on(self) -> datetime.date:
-        completed_on = self.cleaned_data["completed_on"]
-        if completed_on > timezone.localdate():
-            raise forms.ValidationError("A follow-up cannot be completed in the future.")
-        return completed_on
+    def __init__(self, *args, followup: FollowUp, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.followup = followup
+        self.fields["lock_version"] = version_field(followup)
+
+    def outcome(self) -> dict:
+        """The service's arguments; the follow-up gets the version the form was opened on."""
+        expected_version(self, self.followup)
+        return {name: value for name, value in self.cleaned_data.items() if name != "lock_version"}
+
+
+class FollowUpMissedForm(forms.Form):
+    """The one-click "missed" button: only the version the page was opened on."""
+
+    def __init__(self, *args, followup: FollowUp, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.followup = followup
+        self.fields["lock_version"] = version_field(followup)
+
+    def clean(self):
+        cleaned = super().clean()
+        expected_version(self, self.followup)
+        return cleaned

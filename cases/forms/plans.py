@@ -16,9 +16,9 @@ from cases.kirby_desai import FITZPATRICK_POINTS, LocationPoints
 from cases.models import Case, Client, CorrectionOption, PlanStep, TreatmentPlan, ZoneLookup
 from cases.models.plans import KD_FIELDS
 from cases.services.plans import PLAN_FIELDS
-from smpclinic.forms import DateInput
+from smpclinic.forms import DateInput, VersionedFormMixin, version_field
 
-# DOMAIN.md, "Aftercare and follow-ups": the clinic's starting text, edited per plan.
+# The clinic's starting aftercare text (docs/domain.md#aftercare), edited per plan.
 AFTERCARE_SMP = (
     "After SMP work: keep the scalp dry for about 4 days and avoid heavy sweating for about 5 days. "
     "No swimming, sauna or steam, and no sun on the scalp, for about 28 days; after that, "
@@ -31,8 +31,9 @@ AFTERCARE_LASER = (
 DEFAULT_AFTERCARE = f"{AFTERCARE_SMP}\n\n{AFTERCARE_LASER}"
 
 
-class PlanForm(forms.ModelForm):
-    """The plan's content and its Kirby–Desai sub-scores (all six or none)."""
+class PlanForm(VersionedFormMixin, forms.ModelForm):
+    """The plan's content, its Kirby–Desai sub-scores (all six or none) and the
+    clinician's own estimate of laser sessions."""
 
     class Meta:
         model = TreatmentPlan
@@ -47,6 +48,10 @@ class PlanForm(forms.ModelForm):
         help_texts = {
             "summary": "Plain language: what will be done and why. Shown to the client.",
             "options": "At least one is needed before the plan is submitted.",
+            "clinician_estimate_sessions": (
+                "Your own estimate (0–30). The client sees it beside the Kirby–Desai scale's estimate, "
+                "each labelled, so say here what your plan text says."
+            ),
         }
 
     def __init__(self, *args: Any, case: Case, currency: str = "", **kwargs: Any) -> None:
@@ -80,6 +85,7 @@ class PlanForm(forms.ModelForm):
                 Row(Column("kd_skin_type"), Column("kd_location"), Column("kd_colour")),
                 Row(Column("kd_ink_amount"), Column("kd_scarring"), Column("kd_layering")),
             ),
+            Fieldset("The clinician's estimate", "clinician_estimate_sessions"),
         )
 
     def clean(self) -> dict[str, Any]:
@@ -109,7 +115,7 @@ class PlanForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in PLAN_FIELDS}
 
 
-class StepForm(forms.ModelForm):
+class StepForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = PlanStep
         fields = ["order", "kind", "description", "zones", "interval_weeks", "target_date", "status"]
@@ -117,7 +123,11 @@ class StepForm(forms.ModelForm):
         help_texts = {
             "order": "Leave empty to put the step last.",
             "zones": "Pre-ticked: the zones of the case's unresolved issues.",
-            "target_date": "Leave empty to count the interval from the previous step's target date.",
+            "interval_weeks": "The target date is then counted from the previous step: from the day it was done, "
+            "or its target date until then.",
+            "target_date": "For a step without “weeks after the previous step” (or the first step); "
+            "a step with an interval gets its date from the previous step.",
+            "status": "Steps become done when a linked session is completed.",
         }
 
     def __init__(self, *args: Any, next_order: int, default_zones: list[ZoneLookup], **kwargs: Any) -> None:
@@ -145,6 +155,8 @@ class StepForm(forms.ModelForm):
 
 
 class ReviewForm(forms.Form):
+    """The manager's decision on the plan as the review page showed it (its version)."""
+
     APPROVE = "approve"
     SEND_BACK = "send_back"
 
@@ -156,6 +168,10 @@ class ReviewForm(forms.Form):
         help_text="Optional when approving; required when sending the plan back (say what must change).",
     )
 
+    def __init__(self, *args: Any, plan: TreatmentPlan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lock_version"] = version_field(plan)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("decision") == self.SEND_BACK and not data.get("note", "").strip():
@@ -163,31 +179,49 @@ class ReviewForm(forms.Form):
         return data
 
 
-def _normalised(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 class AcceptInClinicForm(forms.Form):
     name = forms.CharField(
         label="Client's full name, typed by the client",
         max_length=200,
-        help_text="Must match the name on the client's record (capital letters do not matter).",
+        help_text="First (or preferred) and last name as on the client's record; capitals, spacing and accents "
+        "do not matter.",
     )
     confirm = forms.BooleanField(
         label="The client has read the plan, the price estimate and the aftercare, and accepts the plan.",
     )
 
-    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, client: Client, plan: TreatmentPlan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.client = client
+        self.fields["lock_version"] = version_field(plan)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template's <form> has its own token
+        self.helper.render_hidden_fields = True
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if _normalised(name) != _normalised(self.client.full_name):
-            raise forms.ValidationError(
-                f"The name typed does not match the client's name on record ({self.client.full_name})."
-            )
-        return name
+
+class ReviseForm(forms.Form):
+    """Why a new version is made; shown on the new version's page."""
+
+    reason = forms.CharField(
+        label="Why revise the plan?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: the client asked for a softer hairline, or more laser sessions are needed. "
+        "Shown to staff on the new version's page, not to the client.",
+    )
+
+    def __init__(self, *args: Any, plan: TreatmentPlan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lock_version"] = version_field(plan)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its own token
+        self.helper.render_hidden_fields = True
+
+
+class PlanVersionForm(forms.Form):
+    """A confirmation (submit, discard) of the plan as the page showed it: its version only."""
+
+    def __init__(self, *args: Any, plan: TreatmentPlan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lock_version"] = version_field(plan)

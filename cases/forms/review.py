@@ -12,7 +12,7 @@ from cases.choices import CaseStatus, FollowUpKind
 from cases.forms.followups import clinic_users
 from cases.models import FollowUp
 from cases.services.followups import REVIEW_NOTE_MAX
-from smpclinic.forms import DateInput
+from smpclinic.forms import DateInput, expected_version, version_field
 
 # A missed follow-up is booked again a week later unless someone picks another day.
 RESCHEDULE_AFTER_DAYS = 7
@@ -57,12 +57,20 @@ class ReviewFilterForm(forms.Form):
         return followups
 
 
-class ReviewForm(forms.Form):
-    """Tick one or many follow-ups awaiting review and sign them off with one note.
+def version_key(followup: FollowUp) -> str:
+    """The name of the hidden input carrying the version of one row the page showed."""
+    return f"version-{followup.public_id}"
 
-    The choices are every follow-up the manager can see, not only those awaiting review,
-    so a row reviewed by someone else a moment ago gets the service's clear refusal
-    rather than a generic "not one of the available choices".
+
+class ReviewForm(forms.Form):
+    """Sign off follow-ups awaiting review: several ticked rows with one note (the bulk
+    form), or one row with an adverse finding and its own note (`single`, a form per row).
+
+    Which rows may be reviewed how is the service's rule; this form only parses. Each
+    row posts the version the page showed (`version-<id>`), so a row changed since is
+    refused rather than signed off unseen. The choices are every follow-up the manager
+    can see, not only those awaiting review, so a row reviewed by someone else a moment
+    ago gets the service's clear refusal rather than "not one of the available choices".
     """
 
     followups = forms.ModelMultipleChoiceField(
@@ -77,10 +85,25 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Applies to every ticked follow-up. Internal: never shown to the client.",
     )
+    single = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["followups"].queryset = FollowUp.objects.visible_to(user).on_live_cases()
+
+    def clean_followups(self) -> list[FollowUp]:
+        followups = list(self.cleaned_data["followups"])
+        for followup in followups:
+            try:
+                followup.lock_version = int(self.data.get(version_key(followup), followup.lock_version))
+            except ValueError:
+                raise forms.ValidationError("The page sent a broken version number: reload it.") from None
+        return followups
+
+    @property
+    def is_single(self) -> bool:
+        """A one-row review (a row with an adverse finding), rather than the bulk form."""
+        return self.is_bound and self.data.get("single") in ("True", "true", "1", "on")
 
     def selected(self) -> set[str]:
         """The public ids ticked in the submitted form, to tick them again when it is re-shown."""
@@ -92,11 +115,18 @@ def reschedule_initial() -> dict:
 
 
 class RescheduleForm(forms.Form):
+    """A new date for a missed follow-up; its rules are the service's. The hidden version
+    refuses a form opened before someone else changed the missed follow-up."""
+
     due_on = forms.DateField(label="New due date", widget=DateInput())
     next = forms.CharField(required=False, widget=forms.HiddenInput())
 
-    def clean_due_on(self) -> datetime.date:
-        due_on = self.cleaned_data["due_on"]
-        if due_on < timezone.localdate():
-            raise forms.ValidationError("The new due date cannot be in the past.")
-        return due_on
+    def __init__(self, *args, followup: FollowUp, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.followup = followup
+        self.fields["lock_version"] = version_field(followup)
+
+    def clean(self):
+        cleaned = super().clean()
+        expected_version(self, self.followup)
+        return cleaned

@@ -50,7 +50,7 @@ from cases.models.sessions import (
     SPOT_MAX,
     SPOT_MIN,
 )
-from smpclinic import roles
+from smpclinic.forms import DateTimeInput, SubmitOnceFormMixin, VersionedFormMixin
 
 OTHER = "other"
 LASER_SETTINGS = ("device", *LASER_PARAMETERS)
@@ -69,13 +69,6 @@ KIND_OF_STEP = {
 NON_LASER_STEPS = tuple(KIND_OF_STEP)
 
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
 def now_to_the_minute() -> datetime.datetime:
     return timezone.now().replace(second=0, microsecond=0)
 
@@ -89,7 +82,8 @@ def _col(name: str, width: int = 3) -> Div:
 
 
 def _helper(*fieldsets: Fieldset) -> FormHelper:
-    """Crispy layout for fields inside the page's own <form> (the template adds the tag and token)."""
+    """Crispy layout for fields inside the page's own <form> (the template adds the tag and
+    token); the hidden version and submission token follow (smpclinic.forms)."""
     helper = FormHelper()
     helper.form_tag = False
     helper.disable_csrf = True
@@ -153,24 +147,20 @@ class OverrideFieldsMixin:
         }
 
     def override_rows(self, findings: list[rules.Finding], user, recorded: dict[str, set[str]]) -> list[OverrideRow]:
-        rows = []
-        for rule in rules.rules_needing_override(findings):
-            message = rules.override_message(findings, rule)
-            if message in recorded.get(rule, set()):
-                continue  # overridden on an earlier save, for exactly this
-            manager_only = rules.manager_only(findings, rule)
-            rows.append(
-                OverrideRow(
-                    rule=rule,
-                    label=OverrideRule(rule).label,
-                    message=message,
-                    manager_only=manager_only,
-                    allowed=roles.is_manager(user) or not manager_only,
-                    tick=self[f"override_{rule}"],
-                    reason=self[f"override_{rule}_reason"],
-                )
+        """The overrides the rules call for on this save (`rules.overrides_called_for`, the
+        same answer the service judges by), each with its tick box and reason."""
+        return [
+            OverrideRow(
+                rule=call.rule,
+                label=OverrideRule(call.rule).label,
+                message=call.message,
+                manager_only=call.manager_only,
+                allowed=call.allowed,
+                tick=self[f"override_{call.rule}"],
+                reason=self[f"override_{call.rule}_reason"],
             )
-        return rows
+            for call in rules.overrides_called_for(findings, by=user, recorded=recorded)
+        ]
 
 
 def _technicians(current_id: int | None):
@@ -206,8 +196,34 @@ class PlanStepChoiceField(forms.ModelChoiceField):
         return _step_label(obj)
 
 
-class SessionFormBase(OverrideFieldsMixin, forms.ModelForm):
-    """What the two session forms share: case-bound choices, status, zones, overrides."""
+class DeviceSelect(forms.Select):
+    """The device choice, each option carrying its device's laser type, wavelengths and
+    pulse domain for static/js/laser_device.js, which fills those fields from it."""
+
+    def __init__(self, attrs=None, choices=()):
+        super().__init__({"data-laser-device": "", **(attrs or {})}, choices)
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        device = getattr(value, "instance", None)
+        if isinstance(device, LaserDevice):
+            try:
+                wavelengths = device.wavelength_list
+            except ValueError:
+                wavelengths = []
+            option["attrs"].update(
+                {
+                    "data-laser-type": device.laser_type,
+                    "data-wavelengths": ",".join(map(str, wavelengths)),
+                    "data-pulse-domain": device.pulse_domain,
+                }
+            )
+        return option
+
+
+class SessionFormBase(VersionedFormMixin, SubmitOnceFormMixin, OverrideFieldsMixin, forms.ModelForm):
+    """What the two session forms share: case-bound choices, status, zones, overrides; the
+    version an edit was opened on, and a new session's submission token."""
 
     step_kinds: tuple[str, ...] = ()
     # The physical ranges as browser hints; the server checks them again (model validators).
@@ -219,9 +235,13 @@ class SessionFormBase(OverrideFieldsMixin, forms.ModelForm):
         self.user = user
         statuses = [SessionStatus.SCHEDULED, SessionStatus.COMPLETED]
         if self.instance.pk:
-            statuses.append(SessionStatus.CANCELLED)  # cancelling is an edit of a booked session
+            # A booked session, edited: the client did not come, or it was called off.
+            # Completed and not attended only once its time has passed (the model says so).
+            statuses += [SessionStatus.NOT_ATTENDED, SessionStatus.CANCELLED]
+            del self.fields["submission_token"]  # a token makes a new session once; an edit has none
         self.fields["status"].choices = [(s.value, s.label) for s in statuses]
-        self.fields["scheduled_at"].widget = DateTimeLocalInput()
+        self.fields["status"].help_text = "Completed or not attended once the session's time has passed."
+        self.fields["scheduled_at"].widget = DateTimeInput()
         self.fields["scheduled_at"].show_hidden_initial = False  # the model default is callable
         for name, attrs in self.range_hints.items():
             self.fields[name].widget.attrs.update(attrs)
@@ -319,9 +339,11 @@ class LaserSessionForm(SessionFormBase):
         super().__init__(*args, **kwargs)
         self.fields["technician"].queryset = _technicians(self.instance.technician_id)
         self.fields["technician"].help_text = "Needs a laser safety certification valid on the session day."
+        self.fields["device"].widget = DeviceSelect()
         self.fields["device"].queryset = LaserDevice.objects.filter(
             Q(archived_at__isnull=True) | Q(pk=self.instance.device_id)
         )
+        self.fields["device"].help_text = "The laser type and wavelength must be ones this device has."
         self.fields["adverse_events"].widget = forms.CheckboxSelectMultiple()
         self.fields["adverse_events"].queryset = AdverseEventKind.objects.all()
         self.fields["adverse_events"].help_text = ""
@@ -477,8 +499,11 @@ class CorrectionSessionForm(SessionFormBase):
 
 
 def previous_laser_session(case: Case) -> LaserSession | None:
-    """The case's latest laser session that took place or is booked (not cancelled)."""
-    return LaserSession.objects.active().not_cancelled().filter(case=case).latest_first().with_zones().first()
+    """The case's latest laser session that took place: completed, and its time passed.
+    A booking, a cancelled or missed session has no settings that were used."""
+    return (
+        LaserSession.objects.active().completed_by(timezone.now()).filter(case=case).latest_first().with_zones().first()
+    )
 
 
 def next_planned_step(case: Case, kinds) -> PlanStep | None:
@@ -490,10 +515,10 @@ def own_artist(user) -> Artist | None:
 
 
 def laser_session_defaults(case: Case, user) -> tuple[LaserSession, dict, LaserSession | None]:
-    """A new session prefilled as DOMAIN.md's workflow suggests.
+    """A new session prefilled as the clinic works (docs/domain.md#lasers).
 
-    Laser settings come from the case's previous laser session (returned so the page can
-    say so); zones from the plan's next planned laser step, else from that session;
+    Laser settings come from the case's latest laser session that took place (returned so
+    the page can say so); zones from the plan's next planned laser step, else from that session;
     technician: the user's own artist record, if any.
     """
     previous = previous_laser_session(case)

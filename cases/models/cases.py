@@ -136,11 +136,13 @@ class CaseQuerySet(ArchivableQuerySet):
                 ),
                 Prefetch(
                     "plans",
-                    queryset=TreatmentPlan.objects.active()
-                    .current()
+                    queryset=TreatmentPlan.objects.standing()
                     .select_related("submitted_by", "approved_by", "accepted_by")
                     .prefetch_related(
-                        Prefetch("steps", queryset=PlanStep.objects.order_by("order", "id").prefetch_related("zones")),
+                        Prefetch(
+                            "steps",
+                            queryset=PlanStep.objects.with_done_at().order_by("order", "id").prefetch_related("zones"),
+                        ),
                         "options",
                     )
                     .order_by("-version"),

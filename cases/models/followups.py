@@ -5,11 +5,11 @@ from typing import Self
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cases.choices import FollowUpKind, FollowUpStatus, Healing
+from cases.choices import AdverseEventChoice, FollowUpKind, FollowUpStatus, Healing
 from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
@@ -18,6 +18,26 @@ from .sessions import CorrectionSession, LaserSession
 
 # What "due soon" means everywhere: today and the 7 days after.
 DUE_SOON_DAYS = 7
+# Healing recorded at a follow-up that is itself an adverse finding.
+ADVERSE_HEALING = (Healing.DELAYED, Healing.COMPLICATION)
+
+
+def adverse_findings() -> ExpressionWrapper:
+    """True for a follow-up with an adverse finding recorded; the one definition of it.
+
+    An adverse finding is healing recorded as delayed or as a complication, or any side
+    effect that is not one of the transient reactions expected after laser (erythema,
+    oedema, crusting: `AdverseEventChoice.expected()`), e.g. blistering or infection.
+    Expected reactions alone, with healing as expected, are not adverse findings.
+    Such a follow-up is reviewed by a manager on its own, with a note, never in bulk
+    (docs/domain.md#side-effects).
+    """
+    unexpected_side_effect = FollowUp.side_effects.through.objects.filter(followup_id=OuterRef("pk")).exclude(
+        adverseeventkind__code__in=AdverseEventChoice.expected()
+    )
+    return ExpressionWrapper(
+        Q(healing__in=ADVERSE_HEALING) | Exists(unexpected_side_effect), output_field=BooleanField()
+    )
 
 
 class FollowUpQuerySet(CaseRecordQuerySet):
@@ -41,9 +61,27 @@ class FollowUpQuerySet(CaseRecordQuerySet):
             status__in=[FollowUpStatus.COMPLETED, FollowUpStatus.MISSED], reviewed_at__isnull=True
         )
 
+    def with_adverse_findings(self) -> Self:
+        """Annotate `has_adverse_findings` (see `adverse_findings()` for what counts)."""
+        return self.annotate(has_adverse_findings=adverse_findings())
+
+    def adverse(self) -> Self:
+        """Follow-ups with an adverse finding recorded (see `adverse_findings()`)."""
+        return self.with_adverse_findings().filter(has_adverse_findings=True)
+
     def for_review(self) -> Self:
         """What a row of the managers' review queue shows: case, client, people, any reschedule."""
         return self.select_related("case__client", "assignee", "completed_by", "reviewed_by", "rescheduled_as")
+
+    def for_review_with_findings(self) -> Self:
+        """A row awaiting review: as `for_review()`, with what was found (side effects,
+        `has_adverse_findings`), rows with adverse findings first, then the oldest."""
+        return (
+            self.for_review()
+            .with_adverse_findings()
+            .prefetch_related("side_effects")
+            .order_by("-has_adverse_findings", "due_on", "pk")
+        )
 
 
 class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
@@ -114,3 +152,10 @@ class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped)
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
         return self.status == FollowUpStatus.SCHEDULED and self.due_on < today
+
+    def side_effects_found(self) -> tuple[list[AdverseEventKind], list[AdverseEventKind]]:
+        """(adverse side effects, expected transient reactions) recorded at this follow-up,
+        for display; uses the prefetched `side_effects` when there are any."""
+        expected = AdverseEventChoice.expected()
+        effects = list(self.side_effects.all())
+        return [e for e in effects if e.code not in expected], [e for e in effects if e.code in expected]

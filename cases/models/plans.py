@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime
 from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.models import HistoricalRecords
 
 from cases import kirby_desai as kd
@@ -30,8 +33,22 @@ class TreatmentPlanQuerySet(CaseRecordQuerySet):
         return self.exclude(status=PlanStatus.SUPERSEDED)
 
     def standing(self) -> Self:
-        """Plans still in force: not cancelled and not superseded (one per case)."""
+        """Plans not cancelled, superseded or archived. A case has at most two: its agreed
+        plan (or a first version not yet accepted) and one revision of it in preparation."""
         return self.active().exclude(status__in=[PlanStatus.CANCELLED, PlanStatus.SUPERSEDED])
+
+    def agreed(self) -> Self:
+        """The client's plan: approved by a manager, accepted by the client and in force
+        (accepted, in progress or completed; never superseded, cancelled or archived).
+        At most one per case: accepting a revision supersedes the version before it.
+        The one rule for "the case has an agreed plan"; `TreatmentPlan.is_agreed` says
+        the same of a plan already loaded."""
+        return self.active().filter(status__in=PlanStatus.agreed())
+
+    def pending(self) -> Self:
+        """Standing plans the client has not accepted yet: a draft or a proposal (a first
+        version, or a revision beside the agreed plan)."""
+        return self.standing().filter(status__in=[PlanStatus.DRAFT, PlanStatus.PROPOSED])
 
     def versions_of(self, case) -> Self:
         """Every plan of a case, oldest version first (for links between versions)."""
@@ -43,7 +60,9 @@ class TreatmentPlanQuerySet(CaseRecordQuerySet):
             "case__client", "submitted_by", "approved_by", "accepted_by", "previous_version"
         ).prefetch_related(
             "options",
-            models.Prefetch("steps", queryset=PlanStep.objects.order_by("order", "pk").prefetch_related("zones")),
+            models.Prefetch(
+                "steps", queryset=PlanStep.objects.with_done_at().order_by("order", "pk").prefetch_related("zones")
+            ),
         )
 
     def visible_to(self, user) -> Self:
@@ -219,6 +238,36 @@ class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
     def is_editable(self) -> bool:
         return self.status == PlanStatus.DRAFT
 
+    @property
+    def is_agreed(self) -> bool:
+        """Whether this is the client's plan in force (see `TreatmentPlanQuerySet.agreed`)."""
+        return self.archived_at is None and self.status in PlanStatus.agreed()
+
+    def next_planned_step(self) -> PlanStep | None:
+        """The first step, in the plan's order, still planned (not done or skipped).
+        Reads `steps.all()`, so a prefetch serves it."""
+        return next((s for s in self.steps.all() if s.status == StepStatus.PLANNED), None)
+
+
+class PlanStepQuerySet(models.QuerySet):
+    def with_done_at(self) -> Self:
+        """Annotate `laser_done_at` / `correction_done_at`: when the step's latest completed
+        (non-archived) linked session of each kind took place. `PlanStep.done_on` reads them."""
+        from django.db.models import OuterRef, Subquery
+
+        from cases.choices import SessionStatus
+
+        from .sessions import CorrectionSession, LaserSession
+
+        def latest(model):
+            return Subquery(
+                model.objects.filter(plan_step=OuterRef("pk"), status=SessionStatus.COMPLETED, archived_at__isnull=True)
+                .order_by("-scheduled_at")
+                .values("scheduled_at")[:1]
+            )
+
+        return self.annotate(laser_done_at=latest(LaserSession), correction_done_at=latest(CorrectionSession))
+
 
 class PlanStep(Versioned, PublicIdMixin, Timestamped):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="steps")
@@ -235,6 +284,7 @@ class PlanStep(Versioned, PublicIdMixin, Timestamped):
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=StepStatus.choices, default=StepStatus.PLANNED)
 
+    objects = PlanStepQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=["zones"])
 
     class Meta:
@@ -249,3 +299,29 @@ class PlanStep(Versioned, PublicIdMixin, Timestamped):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.get_kind_display()}"
+
+    @property
+    def done_on(self) -> datetime.date | None:
+        """The local date of the step's latest completed linked session, when it is done
+        (from `PlanStepQuerySet.with_done_at()`; without the annotation, one query)."""
+        if self.status != StepStatus.DONE or self.pk is None:
+            return None
+        if not hasattr(self, "laser_done_at"):
+            annotated = (
+                type(self).objects.filter(pk=self.pk).with_done_at().values("laser_done_at", "correction_done_at")[0]
+            )
+            self.laser_done_at, self.correction_done_at = annotated["laser_done_at"], annotated["correction_done_at"]
+        times = [t for t in (self.laser_done_at, self.correction_done_at) if t is not None]
+        return timezone.localdate(max(times)) if times else None
+
+    @property
+    def when_label(self) -> str:
+        """The step's date as staff and the client both read it: "done 12 Mar 2026" (the
+        day of its completed session), "target 20 Apr 2026" for a planned step, "skipped",
+        or "" when a planned step has no date yet."""
+        if self.status == StepStatus.DONE:
+            done_on = self.done_on
+            return f"done {date_format(done_on, 'j M Y')}" if done_on else "done"
+        if self.status == StepStatus.SKIPPED:
+            return "skipped"
+        return f"target {date_format(self.target_date, 'j M Y')}" if self.target_date else ""

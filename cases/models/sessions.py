@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime
+import re
+import zoneinfo
 from decimal import Decimal
 from typing import Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -23,12 +26,12 @@ from cases.choices import (
     SessionStatus,
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
-from smpclinic.models import Archivable, PublicIdMixin, Timestamped
+from smpclinic.models import Archivable, ClinicSettings, PublicIdMixin, Timestamped
 
 from .cases import AdverseEventKind, Case, CaseRecordQuerySet, ZoneLookup
 from .plans import PlanStep
 
-# Physical sanity limits (DOMAIN.md, "Validation ranges"): errors outside them.
+# Physical sanity limits (docs/domain.md#laser-parameters): errors outside them.
 FLUENCE_MAX = 20  # J/cm², > 0
 SPOT_MIN, SPOT_MAX = 1, 10  # mm
 REPETITION_MIN, REPETITION_MAX = 0.5, 20  # Hz
@@ -50,8 +53,6 @@ LASER_PARAMETERS = (
 
 
 def _wavelength_ok(value: int | None) -> None:
-    from django.core.exceptions import ValidationError
-
     if (
         value is not None
         and value not in STANDARD_WAVELENGTHS
@@ -61,6 +62,43 @@ def _wavelength_ok(value: int | None) -> None:
             f"Wavelength must be one of {', '.join(map(str, STANDARD_WAVELENGTHS))} nm, "
             f"or another value from {WAVELENGTH_OTHER_MIN} to {WAVELENGTH_OTHER_MAX} nm."
         )
+
+
+def _wavelength_problem(value: int) -> bool:
+    try:
+        _wavelength_ok(value)
+    except ValidationError:
+        return True
+    return False
+
+
+# The pulse domain of each laser type (docs/domain.md#lasers): Q-switched lasers pulse in
+# nanoseconds, picosecond lasers in picoseconds; "other" says nothing.
+PULSE_DOMAIN_OF = {
+    LaserType.QS_ND_YAG: PulseDomain.NANOSECOND,
+    LaserType.QS_RUBY: PulseDomain.NANOSECOND,
+    LaserType.QS_ALEXANDRITE: PulseDomain.NANOSECOND,
+    LaserType.PICO_ND_YAG: PulseDomain.PICOSECOND,
+    LaserType.PICO_ALEXANDRITE: PulseDomain.PICOSECOND,
+}
+
+
+def pulse_domain_of(laser_type: str) -> str:
+    return PULSE_DOMAIN_OF.get(laser_type, "")
+
+
+def _a_laser_of_type(laser_type: str) -> str:
+    if not laser_type or laser_type == LaserType.OTHER:
+        return "a laser of another type"
+    label = str(LaserType(laser_type).label)
+    # "Picosecond alexandrite" reads in lower case mid-sentence; "Q-switched" keeps its capital.
+    return f"a {label[0].lower() + label[1:] if label[1:2].islower() else label} laser"
+
+
+def clinic_zone() -> zoneinfo.ZoneInfo:
+    """The clinic's time zone (Clinic settings), whatever zone is active: services and
+    model checks also run outside a request, in the admin, a shell or a task."""
+    return zoneinfo.ZoneInfo(ClinicSettings.cached().time_zone)
 
 
 def _empty_or(field: str, *, name: str, message: str, **bounds) -> models.CheckConstraint:
@@ -92,6 +130,38 @@ class LaserDevice(Archivable, PublicIdMixin, Timestamped):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        try:
+            wavelengths = self.wavelength_list
+        except ValueError:
+            wavelengths = None
+        if wavelengths is None or any(_wavelength_problem(w) for w in wavelengths):
+            raise ValidationError(
+                {"wavelengths": "List the device's wavelengths in nm, separated by commas, e.g. “532, 1064”."}
+            )
+
+    @property
+    def wavelength_list(self) -> list[int]:
+        """The wavelengths the device emits, from `wavelengths` ("532, 1064" → [532, 1064]).
+
+        Raises ValueError for text that is not a list of whole numbers of nm."""
+        return [int(part) for part in re.split(r"[\s,;/]+", self.wavelengths.lower().replace("nm", "")) if part]
+
+    @property
+    def pulse_domain(self) -> str:
+        """The pulse domain its laser type implies (picosecond → ps, Q-switched → ns), or ""."""
+        return pulse_domain_of(self.laser_type)
+
+    def describe(self) -> str:
+        """“Pico room 2 is a picosecond alexandrite laser (755 nm)”, for messages."""
+        try:
+            listed = self.wavelength_list
+        except ValueError:
+            listed = []
+        nm = f" ({', '.join(map(str, listed))} nm)" if listed else ""
+        return f"{self} is {_a_laser_of_type(self.laser_type)}{nm}"
+
 
 class SessionQuerySet(CaseRecordQuerySet):
     def completed(self) -> Self:
@@ -102,6 +172,10 @@ class SessionQuerySet(CaseRecordQuerySet):
 
     def not_cancelled(self) -> Self:
         return self.exclude(status=SessionStatus.CANCELLED)
+
+    def completed_by(self, moment: datetime.datetime) -> Self:
+        """Completed sessions whose time had come by `moment`: what took place."""
+        return self.completed().filter(scheduled_at__lte=moment)
 
     def on_any_zone(self, zone_ids) -> Self:
         """Sessions that treated at least one of these zones (ZoneLookup ids)."""
@@ -153,6 +227,31 @@ class SessionBase(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamp
     @property
     def day(self):
         return timezone.localdate(self.scheduled_at)
+
+    def local_day(self) -> datetime.date:
+        """The session's day in the clinic's time zone (not the active one)."""
+        return timezone.localtime(self.scheduled_at, clinic_zone()).date()
+
+    def clean(self) -> None:
+        super().clean()
+        self._check_it_happened()
+
+    def _check_it_happened(self) -> None:
+        """Completed and not attended say what happened at the appointment: only once its
+        time has passed. Shown in the clinic's time zone, which is also the zone the form's
+        date and time are read in."""
+        if self.status not in SessionStatus.happened() or self.scheduled_at is None:
+            return
+        if self.scheduled_at <= timezone.now():
+            return
+        when = timezone.localtime(self.scheduled_at, clinic_zone())
+        status = SessionStatus(self.status).label.lower()
+        raise ValidationError(
+            {
+                "status": f"A session can be recorded as {status} only once its time has passed: this one is "
+                f"on {when.day} {when:%b %Y} at {when:%H:%M}. Keep it scheduled until then."
+            }
+        )
 
 
 class LaserSessionQuerySet(SessionQuerySet):
@@ -284,6 +383,54 @@ class LaserSession(SessionBase):
     def __str__(self) -> str:
         return f"Laser session {timezone.localtime(self.scheduled_at):%d %b %Y}"
 
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field, message in (("device", self.device_contradiction()), ("pulse_domain", self._pulse_problem())):
+            if message:
+                errors.setdefault(field, []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+    def device_contradiction(self) -> str | None:
+        """Why the recorded laser type or wavelength cannot come from the chosen device:
+        its laser type must be the device's, and its wavelength one the device lists
+        (when the device lists any). None when they agree."""
+        if self.device_id is None:
+            return None
+        device = self.device
+        try:
+            wavelengths = device.wavelength_list
+        except ValueError:
+            wavelengths = []
+        wrong_type = bool(self.laser_type) and self.laser_type != device.laser_type
+        wrong_wavelength = (
+            self.wavelength_nm is not None and bool(wavelengths) and self.wavelength_nm not in wavelengths
+        )
+        if not (wrong_type or wrong_wavelength):
+            return None
+        recorded = " ".join(
+            part
+            for part in (
+                self.get_laser_type_display() if self.laser_type else "",
+                f"{self.wavelength_nm} nm" if self.wavelength_nm is not None else "",
+            )
+            if part
+        )
+        return f"{device.describe()}; this session records {recorded}."
+
+    def _pulse_problem(self) -> str | None:
+        expected = pulse_domain_of(self.laser_type)
+        if not self.pulse_domain or not expected or self.pulse_domain == expected:
+            return None
+        return (
+            f"{self.get_laser_type_display()} lasers pulse in {PulseDomain(expected).label.split(' (')[0].lower()}: "
+            f"choose “{PulseDomain(expected).label}” as the pulse domain."
+        )
+
 
 class CorrectionSession(SessionBase):
     kind = models.CharField(max_length=30, choices=CorrectionKind.choices)
@@ -323,7 +470,7 @@ class CorrectionSession(SessionBase):
 
 
 class RuleOverride(Timestamped):
-    """A warning someone with the right role overrode, and why (DOMAIN.md)."""
+    """A warning someone with the right role overrode, and why."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="overrides")
     laser_session = models.ForeignKey(

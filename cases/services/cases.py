@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cases.choices import CaseStatus, Outcome, PlanStatus
+from cases.choices import CaseStatus, Outcome
 from cases.models import Case, Client, Consultation, Issue, ReferenceCounter, RegretReason
 from smpclinic.concurrency import lock_for_edit
 
@@ -126,17 +126,6 @@ def allowed_transitions(status: str) -> tuple[str, ...]:
     return TRANSITIONS.get(status, ())
 
 
-def has_agreed_plan(case: Case) -> bool:
-    """A current plan a manager approved and the client accepted (portal or in clinic)."""
-    return (
-        case.plans.active()
-        .current()
-        .exclude(status=PlanStatus.CANCELLED)
-        .filter(approved_at__isnull=False, accepted_at__isnull=False)
-        .exists()
-    )
-
-
 def check_transition(*, case: Case, to: str) -> None:
     """Refuse, with a reason a person understands, a status change the rules do not allow.
 
@@ -158,7 +147,7 @@ def check_transition(*, case: Case, to: str) -> None:
         raise ValidationError(
             f"A case in {current.label.lower()} can move to {options}, not to {target.label.lower()}."
         )
-    if target == _S.IN_TREATMENT and not has_agreed_plan(case):
+    if target == _S.IN_TREATMENT and not case.plans.agreed().exists():
         raise ValidationError(
             "Treatment can start only on a plan that a manager has approved and the client has accepted."
         )

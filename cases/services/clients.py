@@ -1,4 +1,7 @@
-"""Registering clients, keeping their details, and consents signed in the clinic."""
+"""Registering clients and keeping their details; the typed-name rule for signatures.
+
+Consents, in the clinic or online, are signed through `cases.services.consents.consent_sign`.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,8 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from cases.models import Client, Consent, ConsentText
+from cases.models import Client
 from smpclinic.concurrency import lock_for_edit
 
 # What identifies a person for the duplicate check; changing one of these on edit checks again.
@@ -141,43 +143,3 @@ def client_update(*, client: Client, allow_duplicate: bool = False, **fields) ->
         _refuse_duplicates(stored)
     stored.save()
     return stored
-
-
-@transaction.atomic
-def consent_record_in_clinic(
-    *,
-    client: Client,
-    text: ConsentText,
-    signed_name: str,
-    witnessed_by,
-    ip: str | None,
-    user_agent: str,
-) -> Consent:
-    """Record a consent the client signed in the clinic, witnessed by a staff member.
-
-    A client signs one exact version of a consent text (DOMAIN.md, "Consent"): the
-    version current today (latest of its kind, in force), with their typed name, the
-    time, IP and user agent. A second signature of a version already in force is refused.
-    """
-    if client.is_archived:
-        raise ValidationError("This client is archived; no consent can be recorded.")
-    if not ConsentText.objects.current().filter(pk=text.pk).exists():
-        raise ValidationError(f"“{text}” is not the current version of this consent; choose the current one.")
-    signed_name = " ".join(signed_name.split())
-    if not signed_name:
-        raise ValidationError({"signed_name": "The client must type their name to sign."})
-    if Consent.objects.in_force().filter(client=client, text=text).exists():
-        raise ValidationError(f"{client.full_name} has already signed “{text}” and it has not been withdrawn.")
-    consent = Consent(
-        client=client,
-        text=text,
-        signed_name=signed_name,
-        signed_at=timezone.now(),
-        signed_ip=ip or None,
-        signed_user_agent=(user_agent or "")[:500],
-        signed_in_clinic=True,
-        witnessed_by=witnessed_by,
-    )
-    consent.full_clean()
-    consent.save()
-    return consent

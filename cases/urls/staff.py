@@ -31,6 +31,7 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/submit/", plans.plan_submit, name="plan_submit"),
     path("plans/<uuid:plan_id>/review/", plans.plan_review, name="plan_review"),
     path("plans/<uuid:plan_id>/revise/", plans.plan_revise, name="plan_revise"),
+    path("plans/<uuid:plan_id>/discard/", plans.plan_discard, name="plan_discard"),
     path("plans/<uuid:plan_id>/accept/", plans.plan_accept_in_clinic, name="plan_accept"),
     # Sessions (staff)
     path("cases/<uuid:case_id>/laser-sessions/new/", sessions.laser_session_create, name="laser_session_create"),

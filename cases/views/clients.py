@@ -12,8 +12,10 @@ from django.views.decorators.http import require_http_methods
 
 from cases.access import get_client_for_user
 from cases.forms.clients import ClientFilterForm, ClientForm, ConsentRecordForm
-from cases.models import Client, ConsentText
+from cases.models import Client, Consent, ConsentText
 from cases.services import clients as services
+from cases.services import consents as consent_services
+from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
 from smpclinic.http import client_ip
 from smpclinic.models import ClinicSettings
@@ -107,22 +109,33 @@ def client_detail(request, client_id):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def consent_record(request, client_id):
+    """Record a consent the client signed in the clinic, witnessed by the user; the same
+    signing rules as the portal (`consent_sign`), and saved once however often it is posted."""
     client = get_client_for_user(request.user, client_id)
     form = ConsentRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        token = form.submission_token
         try:
-            consent = services.consent_record_in_clinic(
-                client=client,
-                text=form.cleaned_data["text"],
-                signed_name=form.cleaned_data["signed_name"],
-                witnessed_by=request.user,
-                ip=client_ip(request),
-                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            consent, created = create_once(
+                Consent,
+                token,
+                lambda: consent_services.consent_sign(
+                    client=client,
+                    text=form.cleaned_data["text"],
+                    typed_name=form.cleaned_data["signed_name"],
+                    ip=client_ip(request),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    witnessed_by=request.user,
+                    submission_token=token,
+                ),
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         else:
-            messages.success(request, f"{consent.text} signed by {consent.signed_name} is recorded.")
+            if created:
+                messages.success(request, f"{consent.text} signed by {consent.signed_name} is recorded.")
+            else:
+                messages.info(request, "This consent was already recorded.")
             return redirect(_detail_url(client))
     context = {"client": client, "form": form, "texts": ConsentText.objects.current().order_by("kind")}
     return render(request, "cases/clients/consent_form.html", context)

@@ -12,8 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.access import get_case_for_user, get_follow_up_for_user
 from cases.choices import FollowUpStatus
-from cases.forms.followups import FollowUpCompleteForm, FollowUpForm, followup_initial
+from cases.forms.followups import FollowUpCompleteForm, FollowUpForm, FollowUpMissedForm, followup_initial
+from cases.models import FollowUp
 from cases.services import followups as services
+from cases.services.followups import day
+from smpclinic.concurrency import StaleEdit, create_once
 from smpclinic.forms import add_service_errors
 from smpclinic.roles import staff_required
 
@@ -25,27 +28,46 @@ def followup_create(request, case_id):
     if request.method == "POST":
         form = FollowUpForm(request.POST, case=case)
         if form.is_valid():
+            token = form.submission_token
             try:
-                followup = services.followup_create(
-                    case=case,
-                    kind=form.cleaned_data["kind"],
-                    due_on=form.cleaned_data["due_on"],
-                    assignee=form.cleaned_data["assignee"],
-                    by=request.user,
-                    **form.linked_sessions(),
+                followup, created = create_once(
+                    FollowUp,
+                    token,
+                    lambda: services.followup_create(
+                        case=case,
+                        kind=form.cleaned_data["kind"],
+                        due_on=form.cleaned_data["due_on"],
+                        assignee=form.cleaned_data["assignee"],
+                        by=request.user,
+                        submission_token=token,
+                        **form.linked_sessions(),
+                    ),
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, f"{followup.get_kind_display()} scheduled for {followup.due_on:%d %b %Y}.")
+                if not created:
+                    messages.info(request, "This follow-up was already saved.")
+                else:
+                    overdue = " It is already overdue." if followup.is_overdue(services.clinic_today()) else ""
+                    messages.success(
+                        request, f"{followup.get_kind_display()} scheduled for {day(followup.due_on)}.{overdue}"
+                    )
                 return redirect("cases:case_detail", case_id=case.public_id)
     else:
         form = FollowUpForm(initial=followup_initial(request.user, request.GET.get("session", "")), case=case)
     return render(request, "cases/followups/followup_form.html", {"case": case, "client": case.client, "form": form})
 
 
+def _posted_from_older_version(request, followup) -> bool:
+    """The posted form was opened before the follow-up last changed: the service then says
+    who changed what, rather than only that the follow-up is no longer scheduled."""
+    posted = request.POST.get("lock_version", "") if request.method == "POST" else ""
+    return posted.isdigit() and int(posted) != followup.lock_version
+
+
 def _refuse_unless_scheduled(request, followup, action: str):
-    if followup.status == FollowUpStatus.SCHEDULED:
+    if followup.status == FollowUpStatus.SCHEDULED or _posted_from_older_version(request, followup):
         return None
     messages.error(
         request,
@@ -62,17 +84,17 @@ def followup_complete(request, followup_id):
     if refused:
         return refused
     if request.method == "POST":
-        form = FollowUpCompleteForm(request.POST)
+        form = FollowUpCompleteForm(request.POST, followup=followup)
         if form.is_valid():
             try:
-                services.followup_complete(followup=followup, by=request.user, **form.cleaned_data)
+                services.followup_complete(followup=followup, by=request.user, **form.outcome())
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"{followup.get_kind_display()} recorded as completed.")
                 return redirect("cases:case_detail", case_id=followup.case.public_id)
     else:
-        form = FollowUpCompleteForm(initial={"completed_on": timezone.localdate()})
+        form = FollowUpCompleteForm(initial={"completed_on": timezone.localdate()}, followup=followup)
     context = {"case": followup.case, "client": followup.case.client, "followup": followup, "form": form}
     return render(request, "cases/followups/followup_complete.html", context)
 
@@ -91,10 +113,15 @@ def _safe_next(request) -> str | None:
 @require_POST
 def followup_missed(request, followup_id):
     followup = get_follow_up_for_user(request.user, followup_id)
+    form = FollowUpMissedForm(request.POST, followup=followup)
     try:
+        if not form.is_valid():
+            raise ValidationError("The page sent a broken version number: reload it and try again.")
         services.followup_mark_missed(followup=followup, by=request.user)
+    except StaleEdit as error:
+        messages.error(request, f"Not marked as missed: this follow-up {services.changed_since(error)}.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{followup.get_kind_display()} due {followup.due_on:%d %b %Y} marked as missed.")
+        messages.success(request, f"{followup.get_kind_display()} due {day(followup.due_on)} marked as missed.")
     return redirect(_safe_next(request) or reverse("cases:case_detail", kwargs={"case_id": followup.case.public_id}))

@@ -1,4 +1,5 @@
-"""The staff start page: today's and this week's sessions, my follow-ups, my cases, recent changes.
+"""The staff start page: today's and this week's sessions, my follow-ups, my cases, recent
+changes; for managers, first of all the plans waiting for their approval.
 
 Every list is capped (HOME_LIST_LIMIT) so the page costs the same few queries whatever
 the size of the clinic's data.
@@ -18,7 +19,8 @@ from django.views.decorators.http import require_http_methods
 
 from cases.choices import CaseStatus
 from cases.models import Case, CorrectionSession, FollowUp, LaserSession
-from smpclinic.roles import is_client, staff_required
+from cases.views.review import plans_to_approve
+from smpclinic.roles import is_client, is_manager, staff_required
 
 HOME_LIST_LIMIT = 50
 RECENT_CASES = 10
@@ -117,7 +119,10 @@ def staff_home(request):
     sessions, sessions_cut = _scheduled_sessions(request.user, today, tomorrow + datetime.timedelta(days=WEEK_DAYS))
     follow_ups, follow_ups_cut = _my_follow_ups(request.user, today)
     recent_cases = Case.objects.visible_to(request.user).for_list().order_by("-updated_at", "-pk")[:RECENT_CASES]
+    plans, plans_cut = plans_to_approve(request.user, HOME_LIST_LIMIT) if is_manager(request.user) else (None, False)
     context = {
+        "plans_to_approve": plans,
+        "plans_cut": plans_cut,
         "today": today,
         "week_end": today + datetime.timedelta(days=WEEK_DAYS),
         "session_groups": [

@@ -12,16 +12,18 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cases import kirby_desai
 from cases.access import get_case_for_user, get_plan_for_user, get_step_for_user
 from cases.choices import PlanStatus
-from cases.forms.plans import AcceptInClinicForm, PlanForm, ReviewForm, StepForm
-from cases.models import LaserSession, TreatmentPlan
+from cases.forms.plans import AcceptInClinicForm, PlanForm, PlanVersionForm, ReviewForm, ReviseForm, StepForm
+from cases.models import Issue, LaserSession, TreatmentPlan
 from cases.models.plans import KD_FIELDS
 from cases.services import plans as services
 from smpclinic import roles
-from smpclinic.forms import add_service_errors
+from smpclinic.forms import add_service_errors, expected_version
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import manager_required, staff_required
 
@@ -74,13 +76,16 @@ def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
     case = plan.case
     is_manager = roles.is_manager(request.user)
     versions = list(
-        TreatmentPlan.objects.versions_of(case).only("public_id", "version", "status", "case_id", "previous_version_id")
+        TreatmentPlan.objects.versions_of(case).only(
+            "public_id", "version", "status", "case_id", "previous_version_id", "archived_at"
+        )
     )
     actions = {
         "edit": services.edit_refusal(plan) is None,
         "submit": services.submit_refusal(plan) is None,
         "review": is_manager and services.review_refusal(plan) is None,
         "revise": services.revise_refusal(plan) is None,
+        "discard": services.discard_refusal(plan) is None,
         "accept": services.accept_refusal(plan) is None,
     }
     context = {
@@ -88,7 +93,10 @@ def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
         "client": case.client,
         "versions": versions,
         "later_version": next((v for v in versions if v.previous_version_id == plan.pk), None),
+        # The version in force while this one is prepared (the client's plan), if another.
+        "client_plan": next((v for v in versions if v.is_agreed and v.pk != plan.pk), None),
         "actions": actions,
+        "submit_form": PlanVersionForm(plan=plan),
         "awaiting_review": plan.status == PlanStatus.PROPOSED and not plan.is_approved,
     }
     return render(request, "cases/plans/plan_detail.html", context)
@@ -105,6 +113,7 @@ def _plan_summary(plan: TreatmentPlan) -> dict:
         "estimate": plan.kirby_desai(),
         "laser_sessions_done": _laser_sessions_done(plan),
         "currency": ClinicSettings.load().currency,
+        "kd_uncertainty": kirby_desai.UNCERTAINTY,
     }
 
 
@@ -138,7 +147,7 @@ def plan_edit(request: HttpRequest, plan_id) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Plan saved.")
+            messages.success(request, f"Plan version {plan.version} saved.")
             return redirect(_detail_url(plan))
     return render(request, "cases/plans/plan_form.html", {"form": form, "case": plan.case, "plan": plan})
 
@@ -164,7 +173,7 @@ def _step_form_page(request: HttpRequest, plan: TreatmentPlan, step=None) -> Htt
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Step {saved.order} ({saved.get_kind_display().lower()}) saved.")
+            messages.success(request, f"Step {saved.order} ({saved.get_kind_display()}) saved.")
             for warning in services.plan_step_interval_warnings(step=saved):
                 messages.warning(request, warning)
             return redirect(_detail_url(plan))
@@ -193,11 +202,14 @@ def step_edit(request: HttpRequest, step_id) -> HttpResponse:
 @require_POST
 def plan_submit(request: HttpRequest, plan_id) -> HttpResponse:
     plan = get_plan_for_user(request.user, plan_id)
+    form = PlanVersionForm(request.POST, plan=plan)
+    if form.is_valid():
+        expected_version(form, plan)
     try:
         services.plan_submit(plan=plan, by=request.user)
     except ValidationError as exc:
         return _refused(request, plan, " ".join(exc.messages))
-    messages.success(request, "Plan submitted: a manager will review it.")
+    messages.success(request, f"Plan version {plan.version} submitted: a manager will review it.")
     return redirect(_detail_url(plan))
 
 
@@ -208,8 +220,9 @@ def plan_review(request: HttpRequest, plan_id) -> HttpResponse:
     refusal = services.review_refusal(found)
     if refusal:
         return _refused(request, found, refusal)
-    form = ReviewForm(_bound(request))
+    form = ReviewForm(_bound(request), plan=found)
     if form.is_valid():
+        expected_version(form, found)
         note = form.cleaned_data["note"]
         try:
             if form.cleaned_data["decision"] == ReviewForm.APPROVE:
@@ -223,23 +236,78 @@ def plan_review(request: HttpRequest, plan_id) -> HttpResponse:
         else:
             return redirect(_detail_url(found))
     plan = TreatmentPlan.objects.for_detail().get(pk=found.pk)
-    return render(request, "cases/plans/plan_review.html", {**_plan_summary(plan), "form": form})
+    client = plan.case.client
+    context = {
+        **_plan_summary(plan),
+        "form": form,
+        "client": client,
+        "contraindications": client.contraindications(clinic=ClinicSettings.load()),
+        "contraindications_day": timezone.localdate(),
+        "open_issues": Issue.objects.active()
+        .filter(case_id=plan.case_id, resolved_on__isnull=True)
+        .order_by("-severity", "zone", "identified_on", "pk"),
+    }
+    return render(request, "cases/plans/plan_review.html", context)
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def plan_revise(request: HttpRequest, plan_id) -> HttpResponse:
+    """Asks for the reason first (GET); the new version is made by the POST."""
     plan = get_plan_for_user(request.user, plan_id)
-    try:
-        new = services.plan_revise(plan=plan)
-    except ValidationError as exc:
-        return _refused(request, plan, " ".join(exc.messages))
-    messages.success(
-        request,
-        f"Version {new.version} is a new draft copied from version {plan.version}, "
-        "which is kept unchanged as superseded.",
-    )
-    return redirect(_detail_url(new))
+    refusal = services.revise_refusal(plan)
+    if refusal:
+        return _refused(request, plan, refusal)
+    form = ReviseForm(_bound(request), plan=plan)
+    if form.is_valid():
+        expected_version(form, plan)
+        try:
+            new = services.plan_revise(plan=plan, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if new.previous_version.status == PlanStatus.SUPERSEDED:
+                kept = f"Version {plan.version} is replaced by it (superseded), as the client had not accepted it."
+            else:
+                kept = (
+                    f"Version {plan.version} stays the client's plan until version {new.version} "
+                    "is approved and accepted."
+                )
+            messages.success(
+                request, f"Version {new.version} is a new draft copied from version {plan.version}. {kept}"
+            )
+            return redirect(_detail_url(new))
+    context = {"form": form, "plan": plan, "case": plan.case}
+    return render(request, "cases/plans/plan_revise.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def plan_discard(request: HttpRequest, plan_id) -> HttpResponse:
+    """Asks for confirmation first (GET); the POST discards (cancels) the plan."""
+    plan = get_plan_for_user(request.user, plan_id)
+    refusal = services.discard_refusal(plan)
+    if refusal:
+        return _refused(request, plan, refusal)
+    revised = plan.previous_version
+    form = PlanVersionForm(_bound(request), plan=plan)
+    if form.is_valid():
+        expected_version(form, plan)
+        try:
+            services.plan_discard(plan=plan, by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if revised is not None and revised.status != PlanStatus.SUPERSEDED:
+                messages.success(
+                    request,
+                    f"Version {plan.version} was discarded. Version {revised.version} stays the client's plan.",
+                )
+                return redirect(_detail_url(revised))
+            messages.success(request, f"Version {plan.version} was discarded.")
+            return redirect(reverse("cases:case_detail", args=[plan.case.public_id]))
+    context = {"form": form, "plan": plan, "case": plan.case, "revised": revised}
+    return render(request, "cases/plans/plan_discard.html", context)
 
 
 @staff_required
@@ -250,14 +318,15 @@ def plan_accept_in_clinic(request: HttpRequest, plan_id) -> HttpResponse:
     if refusal:
         return _refused(request, plan, refusal)
     client = plan.case.client
-    form = AcceptInClinicForm(_bound(request), client=client)
+    form = AcceptInClinicForm(_bound(request), client=client, plan=plan)
     if form.is_valid():
+        expected_version(form, plan)
         try:
             services.plan_accept(plan=plan, name=form.cleaned_data["name"], by=request.user, in_clinic=True)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"{client.full_name}'s acceptance of the plan is recorded.")
+            messages.success(request, f"{client.full_name}'s acceptance of plan version {plan.version} is recorded.")
             return redirect(_detail_url(plan))
     plan = TreatmentPlan.objects.for_detail().get(pk=plan.pk)
     context = {
@@ -266,5 +335,6 @@ def plan_accept_in_clinic(request: HttpRequest, plan_id) -> HttpResponse:
         "case": plan.case,
         "steps": plan.steps.all(),
         "currency": ClinicSettings.load().currency,
+        "kd_uncertainty": kirby_desai.UNCERTAINTY,
     }
     return render(request, "cases/plans/plan_accept.html", context)

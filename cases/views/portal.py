@@ -27,7 +27,7 @@ from smpclinic.http import client_ip
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import client_required
 
-# Correction options in plain language (DOMAIN.md, "Correction options"), for the client.
+# Correction options in plain language, for the client (docs/domain.md#vocabulary).
 OPTION_EXPLANATIONS = {
     CorrectionOptionChoice.LASER_REMOVAL: (
         "a laser breaks the pigment into tiny particles that your body clears over the following weeks, "
@@ -55,18 +55,23 @@ def own_client(user) -> Client:
 
 def client_plans(user):
     """Plans the client may see: approved by a manager, of their own active cases, in force
-    or done (never a superseded version, a cancelled plan, or a draft)."""
+    or done (never a superseded version, a cancelled plan, or a draft). Per case, the
+    client's plan (agreed) comes first, then a revision of it waiting for their answer."""
     return (
         TreatmentPlan.objects.visible_to(user)
         .current()
         .for_detail()
-        .order_by("-case__opened_on", "-case_id", "-version")
+        .order_by("-case__opened_on", "-case_id", "version")
     )
 
 
 def _decorate(plans) -> list[TreatmentPlan]:
     plans = list(plans)
+    in_force = {plan.case_id: plan for plan in plans if plan.is_agreed}
     for plan in plans:
+        # A revision waiting for the client's answer names the plan that stays in force.
+        plan.replaces = None if plan.is_agreed else in_force.get(plan.case_id)
+        plan.next_step = plan.next_planned_step() if plan.is_agreed else None
         plan.option_rows = [
             {"label": option.label, "explanation": OPTION_EXPLANATIONS.get(option.code, "")}
             for option in plan.options.all()
@@ -126,6 +131,7 @@ def portal_plan_accept(request, plan_id):
             messages.success(request, "Thank you. You have accepted your plan; the clinic can see it now.")
             return redirect("cases:portal_plan")
     (plan,) = _decorate([plan])
+    plan.replaces = None if plan.is_agreed else plan_services.agreed_plan(plan.case)
     context = {"plan": plan, "kd_uncertainty": kirby_desai.UNCERTAINTY, "form": form, "clinic": ClinicSettings.load()}
     return render(request, "portal/plan_accept.html", context)
 

@@ -1,4 +1,4 @@
-"""Client portal: appointments, shared photos, consents and aftercare (issue 6).
+"""Client portal: appointments, shared photos, consents and aftercare.
 
 Every page is for clients only (`client_required`; staff and managers get 403) and
 reads through `visible_to(request.user)`: a client sees only records of their own,
@@ -18,17 +18,20 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cases import aftercare
-from cases.choices import FollowUpKind, FollowUpStatus, PhotoAngle, PhotoKind, SessionStatus
+from cases.choices import FollowUpKind, FollowUpStatus, PhotoAngle, SessionStatus
 from cases.forms.photos import PhotoCompareForm
 from cases.forms.portal_care import ConsentSignForm, ConsentWithdrawForm
 from cases.models import Client, Consent, ConsentText, CorrectionSession, FollowUp, LaserSession, Photo, TreatmentPlan
+from cases.models.photos import PhotoPair
 from cases.services import consents as consent_services
 from cases.views.portal import own_client
-from smpclinic.forms import add_service_errors
+from smpclinic.forms import add_service_errors, expected_version
 from smpclinic.http import client_ip
+from smpclinic.models import ClinicSettings
 from smpclinic.roles import client_required
 
 
@@ -169,21 +172,12 @@ class AngleGroup:
     angle: str
     label: str
     photos: list[Photo]
-    before: Photo | None  # earliest "before" photo of the angle, else its earliest
-    after: Photo | None  # latest photo of the angle, when it is not `before`
-
-
-def _before_after(of_angle: list[Photo]) -> tuple[Photo | None, Photo | None]:
-    if not of_angle:
-        return None, None
-    befores = [photo for photo in of_angle if photo.kind == PhotoKind.BEFORE]
-    before = (befores or of_angle)[0]
-    latest = of_angle[-1]
-    return before, (latest if latest != before else None)
+    before: Photo | None  # left of the angle's default pair (PhotoPair.choose)
+    after: Photo | None  # right of it, when there is a second photo
 
 
 def _shared_photos(user) -> list[Photo]:
-    return list(Photo.objects.visible_to(user).order_by("taken_on", "created_at", "id"))
+    return list(Photo.objects.visible_to(user).for_comparison())
 
 
 def _groups(photos: list[Photo]) -> list[AngleGroup]:
@@ -191,8 +185,8 @@ def _groups(photos: list[Photo]) -> list[AngleGroup]:
     for angle, label in PhotoAngle.choices:
         of_angle = [photo for photo in photos if photo.angle == angle]
         if of_angle:
-            before, after = _before_after(of_angle)
-            groups.append(AngleGroup(angle, label, of_angle, before, after))
+            pair = PhotoPair.choose(of_angle, angle=angle)
+            groups.append(AngleGroup(angle, label, of_angle, pair.a, pair.b))
     return groups
 
 
@@ -200,7 +194,7 @@ def _groups(photos: list[Photo]) -> list[AngleGroup]:
 @require_safe
 def portal_photos(request):
     """Photos the clinic shared, by angle in the standard scalp-set order, each angle
-    with its before/after pair (earliest "before" photo and the latest photo)."""
+    with its default pair (PhotoPair.choose: the first "before" and the latest photo)."""
     own_client(request.user)
     photos = _shared_photos(request.user)
     return render(request, "portal/care_photos.html", {"groups": _groups(photos), "photo_count": len(photos)})
@@ -218,27 +212,19 @@ def portal_photo_compare(request):
     form = PhotoCompareForm(request.GET or None, photos=photos)
     if form.is_bound and not form.is_valid():
         raise Http404("No such photo.")
-    chosen = form.cleaned_data if form.is_bound else {}
-    a, b = chosen.get("a"), chosen.get("b")
-    groups = _groups(photos)
-    if a and b:
-        angle = a.angle
-    elif a or b:
-        single = a or b
-        later = [photo for photo in photos if photo.angle == single.angle and photo != single]
-        a, b, angle = single, (later[-1] if later else None), single.angle
-    else:
-        wanted = chosen.get("angle")
-        group = next((g for g in groups if g.angle == wanted), groups[0] if groups else None)
-        a, b, angle = (group.before, group.after, group.angle) if group else (None, None, "")
-    days = abs((b.taken_on - a.taken_on).days) if a and b else None
-    picker = PhotoCompareForm(
-        initial={"angle": angle, "a": a and str(a.public_id), "b": b and str(b.public_id)}, photos=photos
-    )
+    pair = PhotoPair.choose(photos, **form.chosen())
     return render(
         request,
         "portal/care_photo_compare.html",
-        {"a": a, "b": b, "days": days, "angle": angle, "groups": groups, "form": picker},
+        {
+            "pair": pair,
+            "a": pair.a,
+            "b": pair.b,
+            "days": pair.days,
+            "angle": pair.angle,
+            "groups": _groups(photos),
+            "form": PhotoCompareForm.showing(pair, photos=photos),
+        },
     )
 
 
@@ -284,7 +270,7 @@ def portal_consent_sign(request):
             consent = consent_services.consent_sign(
                 client=client,
                 text=text,
-                typed_name=form.cleaned_data["typed_name"],
+                typed_name=form.cleaned_data["signed_name"],
                 ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
@@ -311,8 +297,9 @@ def portal_consent_detail(request, consent_id):
 @require_http_methods(["GET", "POST"])
 def portal_consent_withdraw(request, consent_id):
     consent = _own_consent(request, consent_id)
-    form = ConsentWithdrawForm(request.POST or None)
+    form = ConsentWithdrawForm(request.POST or None, consent=consent)
     if request.method == "POST" and consent.is_in_force and form.is_valid():
+        expected_version(form, consent)
         try:
             consent_services.consent_withdraw(consent=consent, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
@@ -326,45 +313,151 @@ def portal_consent_withdraw(request, consent_id):
 # ---------------------------------------------------------------------------- aftercare
 
 
-def _last_completed_session(user) -> tuple[str, LaserSession | CorrectionSession] | tuple[None, None]:
-    now = timezone.now()
-    latest = [
-        (kind, model.objects.visible_to(user).completed().filter(scheduled_at__lte=now).latest_first().first())
-        for kind, model in ((aftercare.LASER, LaserSession), (aftercare.CORRECTION, CorrectionSession))
-    ]
-    latest = [(kind, session) for kind, session in latest if session is not None]
-    if not latest:
-        return None, None
-    return max(latest, key=lambda pair: pair[1].scheduled_at)
+@dataclass(frozen=True)
+class CheckLine:
+    """A check-up as the client reads it: what (in their words) and which day."""
+
+    label: str
+    day: datetime.date
+
+
+@dataclass
+class SessionAftercare:
+    """One recent session on the aftercare page. Only what the client may read: no
+    internal notes, no follow-up notes or review, no laser settings."""
+
+    kind: str
+    kind_label: str
+    day: datetime.date
+    days_since: int
+    countdowns: list[aftercare.Countdown]
+    healing_window: aftercare.HealingCheck | None  # laser, while the clinic has recorded no check
+    spf_from: datetime.date | None
+    done: CheckLine | None
+    next: CheckLine | None
+    missed: CheckLine | None
+    findings: list[str]  # adverse findings of the latest check, in the client's words
+    aftercare_notes: str
+    notes_for_client: str
+
+    @property
+    def findings_text(self) -> str:
+        return aftercare.in_words(self.findings)
+
+
+def _check_line(follow_up: FollowUp | None, day: datetime.date | None = None) -> CheckLine | None:
+    if follow_up is None:
+        return None
+    label = FOLLOW_UP_WORDS.get(follow_up.kind, follow_up.get_kind_display())
+    return CheckLine(label, day or follow_up.due_on)
+
+
+def _recent_sessions(user, today: datetime.date) -> list[tuple[str, LaserSession | CorrectionSession]]:
+    """The client's recent completed sessions, latest first (`aftercare.recent`).
+
+    A session shows as soon as it is recorded as completed: the status is the clinic's
+    word that it happened (the session rules refuse completing one whose time has not
+    come), so no date filter second-guesses it.
+    """
+    found = []
+    for kind, model in ((aftercare.LASER, LaserSession), (aftercare.CORRECTION, CorrectionSession)):
+        latest = model.objects.visible_to(user).completed().latest_first()[: aftercare.RECENT_SESSIONS_MAX]
+        found += [(kind, session) for session in latest]
+    return aftercare.recent(found, today=today)
+
+
+def _session_aftercare(kind: str, session, found: aftercare.Checks, today: datetime.date) -> SessionAftercare:
+    day = session.day
+    done = found.done
+    findings = aftercare.findings_in_words(done) if done is not None else []
+    return SessionAftercare(
+        kind=kind,
+        kind_label="Laser session" if kind == aftercare.LASER else session.get_kind_display(),
+        day=day,
+        days_since=max(0, (today - day).days),
+        countdowns=aftercare.countdowns(kind=kind, session_day=day, today=today),
+        healing_window=(
+            aftercare.healing_check(session_day=day, today=today)
+            if kind == aftercare.LASER and not found.recorded
+            else None
+        ),
+        spf_from=aftercare.spf_from(session_day=day) if kind == aftercare.CORRECTION else None,
+        done=_check_line(done, done.completed_on if done else None),
+        next=_check_line(found.next),
+        missed=_check_line(found.missed),
+        findings=findings,
+        aftercare_notes=session.aftercare_notes,
+        notes_for_client=session.notes_for_client,
+    )
+
+
+def _plan_aftercare(user, case_ids: list[int]) -> list[str]:
+    """The aftercare text of each case's plan as the client knows it, once each: the
+    agreed plan (a revision being prepared beside it does not replace it until the client
+    accepts it), or before any acceptance the approved proposal."""
+    texts: list[str] = []
+    chosen: dict[int, TreatmentPlan] = {}
+    plans = (
+        TreatmentPlan.objects.visible_to(user)
+        .standing()
+        .filter(case_id__in=case_ids)
+        .order_by("case_id", "-version")
+        .only("case_id", "version", "status", "archived_at", "aftercare")
+    )
+    for plan in plans:
+        held = chosen.get(plan.case_id)
+        if held is None or (plan.is_agreed and not held.is_agreed):
+            chosen[plan.case_id] = plan
+    for plan in chosen.values():
+        if plan.aftercare.strip() and plan.aftercare not in texts:
+            texts.append(plan.aftercare)
+    return texts
 
 
 @client_required
 @require_safe
+@never_cache
 def portal_aftercare(request):
-    """The instructions for the client's last completed session, with countdowns of the
-    DOMAIN.md aftercare periods (cases.aftercare) from the session day."""
+    """The client's recent completed sessions, each with the countdowns of its aftercare
+    periods (cases.aftercare), what the clinic recorded at the checks after it (done,
+    next, missed, and a plain-language note when a check found more than the expected
+    course of healing), and the instructions given.
+
+    Never cached: the page must say what the clinic recorded a moment ago.
+    """
     own_client(request.user)
     today = timezone.localdate()
-    kind, session = _last_completed_session(request.user)
-    context = {"session": session, "today": today}
-    if session is not None:
-        day = session.day
-        plan = (
-            TreatmentPlan.objects.visible_to(request.user)
-            .current()
-            .filter(case_id=session.case_id)
-            .order_by("-version")
-            .first()
+    sessions = _recent_sessions(request.user, today)
+    items: list[SessionAftercare] = []
+    plan_aftercare: list[str] = []
+    if sessions:
+        case_ids = sorted({session.case_id for _, session in sessions})
+        follow_ups = (
+            FollowUp.objects.visible_to(request.user)
+            .filter(case_id__in=case_ids)
+            .exclude(status=FollowUpStatus.CANCELLED)
+            .with_adverse_findings()
+            .prefetch_related("side_effects")
         )
-        context.update(
-            kind=kind,
-            kind_label="Laser session" if kind == aftercare.LASER else session.get_kind_display(),
-            day=day,
-            days_since=(today - day).days,
-            countdowns=aftercare.countdowns(kind=kind, session_day=day, today=today),
-            healing_check=aftercare.healing_check(session_day=day, today=today) if kind == aftercare.LASER else None,
-            spf_from=aftercare.spf_from(session_day=day) if kind == aftercare.CORRECTION else None,
-            spf_advice=aftercare.SPF_ADVICE,
-            plan_aftercare=plan.aftercare if plan else "",
-        )
+        by_session: dict[tuple[str, int], list[FollowUp]] = {}
+        for follow_up in follow_ups:
+            home = aftercare.home_of(follow_up, sessions)
+            if home is not None:
+                by_session.setdefault(home, []).append(follow_up)
+        items = [
+            _session_aftercare(
+                kind, session, aftercare.checks(by_session.get(aftercare.session_key(kind, session), [])), today
+            )
+            for kind, session in sessions
+        ]
+        plan_aftercare = _plan_aftercare(request.user, case_ids)
+    phone = ClinicSettings.cached().phone.strip()
+    context = {
+        "sessions": items,
+        "plan_aftercare": plan_aftercare,
+        "today": today,
+        "spf_advice": aftercare.SPF_ADVICE,
+        "clinic_phone": phone,
+        "clinic_phone_href": "".join(ch for ch in phone if ch.isdigit() or ch == "+"),
+    }
     return render(request, "portal/care_aftercare.html", context)

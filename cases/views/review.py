@@ -1,8 +1,11 @@
-"""The managers' follow-up review queue, and rescheduling a missed follow-up in one step.
+"""The managers' review page: plans to approve and the follow-up queue; and rescheduling
+a missed follow-up in one step.
 
-The queue has three sections, most urgent first: overdue (scheduled, past their due date),
-due in the next 7 days, and completed or missed but not yet reviewed by a manager. It costs
-the same few queries whatever the number of follow-ups (tests/cases/test_review_queue.py).
+Plans waiting for a manager's approval come first, then three sections of follow-ups,
+most urgent first: overdue (scheduled, past their due date), due in the next 7 days, and
+completed or missed but not yet reviewed by a manager (those with adverse findings first,
+each with what was found). It costs the same few queries whatever the number of plans
+and follow-ups (tests/cases/test_review_queue.py).
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from cases.access import get_follow_up_for_user
-from cases.choices import FollowUpStatus
-from cases.forms.review import RescheduleForm, ReviewFilterForm, ReviewForm, reschedule_initial
-from cases.models import FollowUp
+from cases.choices import FollowUpStatus, PlanStatus
+from cases.forms.review import RescheduleForm, ReviewFilterForm, ReviewForm, reschedule_initial, version_key
+from cases.models import FollowUp, TreatmentPlan
 from cases.models.followups import DUE_SOON_DAYS
 from cases.services import followups as services
+from cases.services.followups import day
 from smpclinic.forms import add_service_errors
 from smpclinic.roles import manager_required, staff_required
 
@@ -31,10 +35,28 @@ from smpclinic.roles import manager_required, staff_required
 SECTION_LIMIT = 200
 
 
+def plans_to_approve(user, limit: int) -> tuple[list[TreatmentPlan], bool]:
+    """Proposed plans no manager has approved yet, of live cases, the longest waiting first
+    (one query; one row past `limit` is fetched to say the list was cut)."""
+    plans = list(
+        TreatmentPlan.objects.visible_to(user)
+        .filter(status=PlanStatus.PROPOSED, approved_at__isnull=True)
+        .select_related("case__client", "submitted_by")
+        .order_by("submitted_at", "pk")[: limit + 1]
+    )
+    return plans[:limit], len(plans) > limit
+
+
 def _rows(followups, today: datetime.date) -> tuple[list[FollowUp], bool]:
-    """One query per section; how late each row is, worked out on the fetched rows."""
-    rows = list(followups.order_by("due_on", "pk")[: SECTION_LIMIT + 1])
+    """One query per section (in the queryset's order, else oldest due first); how late
+    each row is, worked out on the fetched rows."""
+    if not followups.query.order_by:
+        followups = followups.order_by("due_on", "pk")
+    rows = list(followups[: SECTION_LIMIT + 1])
     for followup in rows:
+        followup.version_key = version_key(followup)
+        if hasattr(followup, "has_adverse_findings"):  # the awaiting-review rows, side effects prefetched
+            followup.adverse_effects, followup.expected_effects = followup.side_effects_found()
         followup.days_overdue = None
         followup.days_late = None
         followup.due_in = (followup.due_on - today).days
@@ -68,8 +90,9 @@ def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dic
         (
             "awaiting-review",
             "Done, awaiting review",
-            base.awaiting_review(),
-            "Completed or missed follow-ups no manager has reviewed yet, oldest first.",
+            base.awaiting_review().for_review_with_findings(),
+            "Completed or missed follow-ups no manager has reviewed yet: those with adverse findings first "
+            "(each reviewed on its own, with a note), then the oldest.",
             "Every completed or missed follow-up has been reviewed.",
         ),
     ]
@@ -85,6 +108,8 @@ def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dic
                 "rows": rows,
                 "cut": cut,
                 "reviewable": slug == "awaiting-review",
+                # Rows without adverse findings, which the bulk form can review together.
+                "bulk_rows": [row for row in rows if not getattr(row, "has_adverse_findings", False)],
                 # Overdue rows can be marked missed in one step; they then wait for review below.
                 "missable": slug == "overdue",
             }
@@ -92,34 +117,51 @@ def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dic
     return sections
 
 
+def _reviewed_message(reviewed: list[FollowUp]) -> str:
+    if len(reviewed) == 1:
+        followup = reviewed[0]
+        return (
+            f"{followup.get_kind_display()} due {day(followup.due_on)} for {followup.case.client.full_name} "
+            "marked as reviewed."
+        )
+    return f"{len(reviewed)} follow-ups marked as reviewed."
+
+
 @manager_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def review_queue(request):
-    """The queue (GET, filtered by the query string) and its review form (POST to the same URL,
-    so a refused review is shown again with the same filters and the same rows ticked)."""
+    """The page (GET, the queue filtered by the query string) and its review forms (POST
+    to the same URL, so a refused review is shown again with the same filters, the same
+    rows ticked and the note kept). The bulk form and each row's own form (a row with an
+    adverse finding) post the same fields; `single` says which one was used."""
     today = timezone.localdate()
     filters = ReviewFilterForm(request.GET or None)
-    if request.method == "POST":
-        form = ReviewForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                reviewed = services.followups_review(
-                    followups=form.cleaned_data["followups"], by=request.user, note=form.cleaned_data["note"]
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                count = len(reviewed)
-                messages.success(request, f"{count} follow-up{'s' if count != 1 else ''} reviewed.")
-                return redirect(request.get_full_path())
-    else:
-        form = ReviewForm(user=request.user)
+    form = ReviewForm(request.POST, user=request.user) if request.method == "POST" else None
+    if form is not None and form.is_valid():
+        try:
+            reviewed = services.followups_review(
+                followups=form.cleaned_data["followups"], by=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _reviewed_message(reviewed))
+            return redirect(request.get_full_path())
+    single = form is not None and form.is_single
+    bulk_form = form if form is not None and not single else ReviewForm(user=request.user)
+    plans, plans_cut = plans_to_approve(request.user, SECTION_LIMIT)
     context = {
         "today": today,
         "filters": filters,
+        "plans_to_approve": plans,
+        "plans_cut": plans_cut,
         "sections": _sections(request.user, filters, today),
-        "form": form,
-        "selected": form.selected(),
+        "form": bulk_form,
+        "selected": bulk_form.selected(),
+        # A refused one-row review: its errors, its row and its note, shown again in that row.
+        "single_form": form if single else None,
+        "single_selected": form.selected() if single else set(),
+        "single_note": form.data.get("note", "") if single else "",
         "reschedule_on": reschedule_initial()["due_on"],
         "section_limit": SECTION_LIMIT,
     }
@@ -153,7 +195,7 @@ def followup_reschedule(request, followup_id):
         messages.error(request, refusal)
         return redirect(_safe_next(request, request.POST.get("next") or request.GET.get("next", "")) or _case_url(case))
     if request.method == "POST":
-        form = RescheduleForm(request.POST)
+        form = RescheduleForm(request.POST, followup=followup)
         if form.is_valid():
             try:
                 new = services.followup_reschedule(
@@ -164,10 +206,10 @@ def followup_reschedule(request, followup_id):
             else:
                 messages.success(
                     request,
-                    f"{new.get_kind_display()} for {case.client.full_name} rescheduled to {new.due_on:%d %b %Y}.",
+                    f"{new.get_kind_display()} for {case.client.full_name} rescheduled to {day(new.due_on)}.",
                 )
                 return redirect(_safe_next(request, form.cleaned_data["next"]) or _case_url(case))
     else:
-        form = RescheduleForm(initial={**reschedule_initial(), "next": request.GET.get("next", "")})
+        form = RescheduleForm(initial={**reschedule_initial(), "next": request.GET.get("next", "")}, followup=followup)
     context = {"case": case, "client": case.client, "followup": followup, "form": form}
     return render(request, "cases/review/reschedule.html", context)

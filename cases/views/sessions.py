@@ -19,6 +19,7 @@ from cases.forms.sessions import (
 )
 from cases.models import CorrectionSession, LaserSession
 from cases.services.sessions import SessionSaved, correction_session_save, laser_session_save
+from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import staff_required
@@ -32,6 +33,9 @@ def _saved_message(what: str, saved: SessionSaved, creating: bool) -> str:
     if saved.overrides:
         listed = "; ".join(f"{o.get_rule_display()} (reason: {o.reason})" for o in saved.overrides)
         text += f" Overrides recorded: {listed}."
+    if saved.follow_up is not None:
+        due = saved.follow_up.due_on
+        text += f" {saved.follow_up.get_kind_display()} scheduled for {due.day} {due:%b %Y}."
     return text
 
 
@@ -39,10 +43,7 @@ def _recorded(session) -> tuple[list, dict[str, set[str]]]:
     if session.pk is None:
         return [], {}
     overrides = list(session.overrides.select_related("overridden_by"))
-    recorded: dict[str, set[str]] = {}
-    for override in overrides:
-        recorded.setdefault(override.rule, set()).add(override.message)
-    return overrides, recorded
+    return overrides, rules.recorded_overrides(overrides)
 
 
 def _session_form(request, case, session, form_class, initial: dict | None = None):
@@ -51,15 +52,33 @@ def _session_form(request, case, session, form_class, initial: dict | None = Non
 
 
 def _save(request, case, form, save, what: str, creating: bool):
-    """On a valid POST, save through the service and redirect; else None (show the form)."""
+    """On a valid POST, save through the service and redirect; else None (show the form).
+
+    A new session is made once per form: posting the same form again (a double click, a
+    resubmit) answers with the session the first post made."""
     if request.method != "POST" or not form.is_valid():
         return None
+    saved: list[SessionSaved] = []
+
+    def save_it():
+        saved.append(save(by=request.user, submission_token=form.submission_token, **form.session_fields()))
+        return saved[0].session
+
     try:
-        saved = save(by=request.user, **form.session_fields())
+        if creating:
+            _, created = create_once(type(form.instance), form.submission_token, save_it)
+        else:
+            save_it()
+            created = True
     except ValidationError as error:
         add_service_errors(form, error)
         return None
-    messages.success(request, _saved_message(what, saved, creating))
+    if not created:
+        messages.info(request, f"This {what.lower()} was already saved.")
+    else:
+        messages.success(request, _saved_message(what, saved[0], creating))
+        for warning in saved[0].warnings:
+            messages.warning(request, warning)
     return redirect("cases:case_detail", case_id=case.public_id)
 
 

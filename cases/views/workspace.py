@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from cases import charts
 from cases.access import get_case_for_user, get_client_for_user, get_consultation_for_user, get_issue_for_user
-from cases.choices import CaseStatus, PlanStatus, SessionStatus, StepStatus, Zone
+from cases.choices import CaseStatus, SessionStatus, Zone
 from cases.forms.cases import CaseForm, CaseStatusForm, ConsultationForm, IssueForm
 from cases.models import Case, Consultation, CorrectionSession, FollowUp, Issue, LaserSession, TreatmentPlan
 from cases.services import cases as services
@@ -145,14 +145,12 @@ class Change:
 
 
 def _next_step(plan: TreatmentPlan | None, sessions: list) -> NextStep | None:
-    """The earliest of: the current plan's next planned step with a target date, and the
-    next booked session."""
+    """The earliest of: the client's plan's next planned step (`next_planned_step`), when
+    it has a target date, and the next booked session."""
     candidates = []
-    if plan is not None:
-        steps = [s for s in plan.steps.all() if s.status == StepStatus.PLANNED and s.target_date]
-        if steps:
-            step = min(steps, key=lambda s: (s.target_date, s.order))
-            candidates.append(NextStep(step.target_date, f"Plan step {step.order}: {step.get_kind_display()}"))
+    step = plan.next_planned_step() if plan is not None else None
+    if step is not None and step.target_date:
+        candidates.append(NextStep(step.target_date, f"Plan step {step.order}: {step.get_kind_display()}"))
     booked = [s for s in sessions if s.status == SessionStatus.SCHEDULED]
     if booked:
         session = min(booked, key=lambda s: s.scheduled_at)
@@ -299,8 +297,13 @@ def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
 def case_detail(request, case_id):
     case = _case(request.user, case_id)
     case = Case.objects.for_workspace().get(pk=case.pk)
+    # The client's plan (agreed) is the one shown and followed; before any acceptance,
+    # the plan being prepared. A revision being prepared is linked beside the agreed plan.
+    # `workspace_plans`: the standing plans (at most two), newest first.
     plans = case.workspace_plans
-    plan = plans[0] if plans else None
+    client_plan = next((p for p in plans if p.is_agreed), None)
+    pending = next((p for p in plans if not p.is_agreed), None)
+    plan, revision = (client_plan, pending) if client_plan is not None else (pending, None)
     laser = case.workspace_laser_sessions
     correction = case.workspace_correction_sessions
 
@@ -312,15 +315,15 @@ def case_detail(request, case_id):
         [TimelineEntry("laser", s) for s in laser] + [TimelineEntry("correction", s) for s in correction],
         key=lambda e: e.when,
     )
-    agreed_plan = any(p.approved_at and p.accepted_at and p.status != PlanStatus.CANCELLED for p in plans)
     context = {
         "case": case,
         "client": case.client,
         "status_badge": STATUS_BADGES.get(case.status, "text-bg-secondary"),
         "contraindications": case.client.contraindications(clinic=ClinicSettings.load()),
-        "next_step": _next_step(plan, [*laser, *correction]),
+        "next_step": _next_step(client_plan, [*laser, *correction]),
         "issue_groups": [(Zone(z).label, issue_groups[z]) for z in Zone.values if z in issue_groups],
         "plan": plan,
+        "revision": revision,
         "estimate": plan.kirby_desai() if plan else None,
         "completed_laser_sessions": sum(1 for s in laser if s.status == SessionStatus.COMPLETED),
         "fade_chart": charts.fade_chart(laser),
@@ -330,7 +333,7 @@ def case_detail(request, case_id):
                 "to": to,
                 "label": _transition_label(case.status, to),
                 "asks": to in ASKS_FOR_DETAILS,
-                "blocked": to == CaseStatus.IN_TREATMENT and not agreed_plan,
+                "blocked": to == CaseStatus.IN_TREATMENT and client_plan is None,
             }
             for to in services.allowed_transitions(case.status)
         ],

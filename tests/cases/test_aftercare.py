@@ -1,4 +1,4 @@
-"""Aftercare countdowns (cases.aftercare, DOMAIN.md periods) and the portal aftercare page."""
+"""Aftercare countdowns (cases.aftercare, the periods of docs/domain.md#aftercare) and the portal aftercare page."""
 
 from __future__ import annotations
 
@@ -115,11 +115,16 @@ def test_page_counts_down_with_the_clock(as_client_a, smp_session):
     assert "The no-sun period is over" in html
 
 
-def test_page_uses_the_last_completed_session(as_client_a, smp_session, client_a):
+def _sections(html: str) -> list[str]:
+    """The page's session entries, latest first."""
+    return html.split('class="mb-4 aftercare-session"')[1:]
+
+
+def test_page_lists_recent_completed_sessions_latest_first(as_client_a, smp_session, client_a):
     later_laser = factories.LaserSessionFactory(
         case=smp_session.case, scheduled_at=_noon(SESSION_DAY + datetime.timedelta(days=10))
     )
-    # Neither a booked future session nor a cancelled one is "the last session".
+    # Neither a booked future session nor a cancelled one is a session to look after.
     factories.LaserSessionFactory(
         case=smp_session.case,
         scheduled_at=_noon(SESSION_DAY + datetime.timedelta(days=11)),
@@ -132,11 +137,25 @@ def test_page_uses_the_last_completed_session(as_client_a, smp_session, client_a
     )
     with time_machine.travel(_noon(later_laser.day + datetime.timedelta(days=3)), tick=False):
         html = as_client_a.get(reverse("cases:portal_aftercare")).content.decode()
-    assert "Laser session" in html
-    assert "3 days ago" in html
-    assert "due in 4 days" in html  # healing check opens 7 days after the laser session
-    assert "11 more days" in html  # crusts: 14 − 3
-    assert "Keep your scalp dry" not in html  # no SMP periods after laser
+    laser, smp = _sections(html)
+    assert "Laser session" in laser
+    assert "3 days ago" in laser
+    assert "due in 4 days" in laser  # healing check opens 7 days after the laser session
+    assert "11 more days" in laser  # crusts: 14 − 3
+    assert "Keep your scalp dry" not in laser  # no SMP periods after laser
+    # The SMP session 13 days ago still has its no-sun period running.
+    assert "SMP correction" in smp and "13 days ago" in smp
+    assert "15 more days" in smp  # no sun: 28 − 13
+    assert "Pat dry, do not rub." in smp
+
+
+def test_an_old_session_shows_only_when_it_is_the_latest(as_client_a, smp_session):
+    factories.LaserSessionFactory(case=smp_session.case, scheduled_at=_noon(SESSION_DAY + datetime.timedelta(days=100)))
+    with time_machine.travel(_noon(SESSION_DAY + datetime.timedelta(days=200)), tick=False):
+        html = as_client_a.get(reverse("cases:portal_aftercare")).content.decode()
+    (only,) = _sections(html)
+    assert "Laser session" in only and "100 days ago" in only
+    assert "SMP correction" not in html
 
 
 def test_page_without_sessions(as_client_a):

@@ -41,6 +41,7 @@ def _create(client) -> str:
 
 def _case_data(**overrides) -> dict:
     data = {
+        "lock_version": "1",  # the version an edit form of a new case carries
         "goal": "A softer, natural hairline.",
         "lead_artist": "",
         "regret_reasons": [],
@@ -220,12 +221,12 @@ def test_edit_names_whoever_changes_the_expectations_and_keeps_them_otherwise(as
     case.refresh_from_db()
     assert case.expectations_discussed_by == manager_user
 
-    as_staff.post(_edit(case), {**same, "expectations_agreed": "Four sessions."})
+    as_staff.post(_edit(case), {**same, "expectations_agreed": "Four sessions.", "lock_version": "2"})
     case.refresh_from_db()
     assert case.expectations_discussed_by == staff_user
     assert case.expectations_agreed == "Four sessions."
 
-    as_staff.post(_edit(case), _case_data())
+    as_staff.post(_edit(case), _case_data(lock_version="3"))
     case.refresh_from_db()
     assert case.expectations_discussed_on is None and case.expectations_discussed_by is None
 
@@ -546,6 +547,7 @@ def test_workspace_history_shows_who_changed_what(as_staff, staff_user):
     as_staff.post(
         edit,
         {
+            "lock_version": issue.lock_version,
             "kind": issue.kind,
             "zone": issue.zone,
             "severity": 5,

@@ -15,12 +15,8 @@ from django.utils import timezone
 
 from cases.choices import CaseStatus, ConsentKind, Fitzpatrick
 from cases.models import Client, Consent, ConsentText
-from cases.services.clients import (
-    PossibleDuplicateClient,
-    client_create,
-    client_update,
-    consent_record_in_clinic,
-)
+from cases.services.clients import PossibleDuplicateClient, client_create, client_update
+from cases.services.consents import consent_sign
 from smpclinic.models import ClinicSettings
 from tests import factories
 
@@ -54,6 +50,7 @@ def names_listed(response) -> list[str]:
 
 def form_data(**overrides) -> dict:
     data = {
+        "lock_version": "1",  # the version an edit form of a new client carries
         "first_name": "Dara",
         "last_name": "Quinn",
         "preferred_name": "",
@@ -655,17 +652,17 @@ def test_no_current_text_is_explained(as_staff, client_a):
 
 def test_consent_service_refuses_a_superseded_version_and_archived_clients(db, staff_user, client_a, texts):
     with pytest.raises(ValidationError, match="not the current version"):
-        consent_record_in_clinic(
+        consent_sign(
             client=client_a,
             text=texts["laser_v1"],
-            signed_name="Alice Able",
+            typed_name="Alice Able",
             witnessed_by=staff_user,
             ip=None,
             user_agent="",
         )
     archived = factories.ClientFactory(archived_at=timezone.now())
     with pytest.raises(ValidationError, match="archived"):
-        consent_record_in_clinic(
-            client=archived, text=texts["laser_v2"], signed_name="X", witnessed_by=staff_user, ip=None, user_agent=""
+        consent_sign(
+            client=archived, text=texts["laser_v2"], typed_name="X", witnessed_by=staff_user, ip=None, user_agent=""
         )
     assert not Consent.objects.exists()

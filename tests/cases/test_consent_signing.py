@@ -4,11 +4,13 @@ laser-consent rule in the staff workspace that a portal signature satisfies."""
 from __future__ import annotations
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +18,9 @@ from cases.choices import ConsentKind, SessionStatus, Zone
 from cases.models import Consent, LaserSession, ZoneLookup
 from cases.services import consent_sign, consent_withdraw
 from cases.services.sessions import laser_session_save
+from smpclinic.concurrency import StaleEdit
 from tests import factories
+from tests.formdata import form_data
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 LONG_AGENT = "Mozilla/5.0 " + "x" * 700
@@ -45,7 +49,7 @@ def _sign_url(text) -> str:
 def _post_sign(http, text, name, **extra):
     return http.post(
         _sign_url(text),
-        {"typed_name": name, "agree": "on"},
+        {"signed_name": name, "agree": "on"},
         REMOTE_ADDR="203.0.113.7",
         HTTP_USER_AGENT=LONG_AGENT,
         **extra,
@@ -120,8 +124,8 @@ def test_wrong_name_is_a_form_error_and_nothing_is_saved(as_client_a, client_a, 
     response = _post_sign(as_client_a, laser_text, "Bob Baker")
     assert response.status_code == 200
     form = response.context["form"]
-    assert "typed_name" in form.errors
-    assert "Alice Able" in form.errors["typed_name"][0]
+    assert "signed_name" in form.errors
+    assert "Alice Able" in form.errors["signed_name"][0]
     assert not Consent.objects.exists()
 
 
@@ -133,7 +137,7 @@ def test_partial_names_do_not_sign(client_a, laser_text, name):
 
 
 def test_agreement_box_is_required(as_client_a, laser_text):
-    response = as_client_a.post(_sign_url(laser_text), {"typed_name": "Alice Able"})
+    response = as_client_a.post(_sign_url(laser_text), {"signed_name": "Alice Able"})
     assert response.status_code == 200
     assert "agree" in response.context["form"].errors
     assert not Consent.objects.exists()
@@ -326,5 +330,233 @@ def test_consent_and_plan_accept_share_one_name_rule():
 def test_another_clients_name_does_not_sign_in_the_portal(as_client_a, client_a, client_b, laser_text):
     response = _post_sign(as_client_a, laser_text, client_b.full_name)
     assert response.status_code == 200
-    assert "typed_name" in response.context["form"].errors
+    assert "signed_name" in response.context["form"].errors
     assert not Consent.objects.exists()
+
+
+# ---------------------------------------------------------------- one signing function, in the clinic too
+
+
+def _record_url(client) -> str:
+    return reverse("cases:consent_record", kwargs={"client_id": client.public_id})
+
+
+def _in_clinic(http, client, text, name, **extra):
+    data = form_data(http.get(_record_url(client)).content, text=str(text.pk), signed_name=name, signed_in_clinic="on")
+    return data, http.post(_record_url(client), data, **extra)
+
+
+def test_there_is_one_signing_function():
+    from cases.services import clients, consents
+
+    assert not hasattr(clients, "consent_record_in_clinic")
+    assert consents.consent_sign.__module__ == "cases.services.consents"
+
+
+@pytest.mark.parametrize("name", ["Dom", "Dominic", "Doe", "Dominic Doex", "Bob Baker"])
+def test_in_clinic_a_partial_name_does_not_sign(as_staff, laser_text, name):
+    """The in-clinic form took "Dom" as Dominic Doe's full name; the portal never did."""
+    dominic = factories.ClientFactory(first_name="Dominic", last_name="Doe")
+    _, response = _in_clinic(as_staff, dominic, laser_text, name)
+    assert response.status_code == 200
+    errors = response.context["form"].errors["signed_name"]
+    assert "first and last name as the clinic has them: Dominic Doe" in errors[0]
+    assert not Consent.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["dominic  DOE", "Dom Doe", "ｄｏｍｉｎｉｃ doe"])
+def test_in_clinic_the_name_rule_is_the_portals(as_staff, staff_user, laser_text, typed):
+    dominic = factories.ClientFactory(first_name="Dominic", last_name="Doe", preferred_name="Dom")
+    _, response = _in_clinic(as_staff, dominic, laser_text, typed)
+    assert response.status_code == 302
+    consent = Consent.objects.get(client=dominic)
+    assert consent.signed_name == " ".join(typed.split())
+    assert consent.signed_in_clinic and consent.witnessed_by == staff_user
+
+
+def test_in_clinic_records_address_and_browser_as_the_portal_does(as_staff, client_a, laser_text):
+    """An address that does not parse is stored empty (it used to fail the form), and the
+    browser is cut to the field's length, the same as online."""
+    _, response = _in_clinic(
+        as_staff, client_a, laser_text, "Alice Able", REMOTE_ADDR="tablet-7", HTTP_USER_AGENT=LONG_AGENT
+    )
+    assert response.status_code == 302
+    in_clinic = Consent.objects.get(client=client_a)
+    assert in_clinic.signed_ip is None
+    assert in_clinic.signed_user_agent == LONG_AGENT[:500]
+    online = consent_sign(
+        client=client_a,
+        text=factories.ConsentTextFactory(kind=ConsentKind.PHOTO_CLINICAL),
+        typed_name="Alice Able",
+        ip="tablet-7",
+        user_agent=LONG_AGENT,
+    )
+    assert (online.signed_ip, online.signed_user_agent) == (in_clinic.signed_ip, in_clinic.signed_user_agent)
+
+
+def test_in_clinic_ipv6_is_stored_normalised(as_staff, client_a, laser_text):
+    _, response = _in_clinic(as_staff, client_a, laser_text, "Alice Able", REMOTE_ADDR=" 2001:DB8::0:1 ")
+    assert response.status_code == 302
+    assert Consent.objects.get(client=client_a).signed_ip == "2001:db8::1"
+
+
+# ---------------------------------------------------------------- double submit and races
+
+
+def test_posting_the_same_in_clinic_form_twice_records_one_consent(as_staff, client_a, laser_text):
+    data, first = _in_clinic(as_staff, client_a, laser_text, "Alice Able")
+    assert data["submission_token"]
+    second = as_staff.post(_record_url(client_a), data, follow=True)
+    assert first.status_code == 302
+    assert second.redirect_chain[-1][0] == reverse("cases:client_detail", kwargs={"client_id": client_a.public_id})
+    assert "This consent was already recorded." in second.content.decode()
+    assert Consent.objects.filter(client=client_a).count() == 1
+
+
+def _race(*jobs) -> tuple[list, list[BaseException]]:
+    """Run the jobs in threads released together; each has its own database connection
+    (on SQLite the writes queue one after the other; on PostgreSQL they truly overlap)."""
+    results, errors = [], []
+    start = threading.Barrier(len(jobs))
+
+    def run(job):
+        try:
+            start.wait(timeout=10)
+            results.append(job())
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors
+
+
+def _browsers(user, n=4):
+    from django.test import Client as HttpClient
+
+    browsers = [HttpClient() for _ in range(n)]
+    for browser in browsers:
+        browser.force_login(user)
+    return browsers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_parallel_posts_of_one_in_clinic_form_record_one_consent(staff_user, client_a, laser_text):
+    browsers = _browsers(staff_user)
+    url = _record_url(client_a)
+    data = form_data(
+        browsers[0].get(url).content, text=str(laser_text.pk), signed_name="Alice Able", signed_in_clinic="on"
+    )
+
+    results, errors = _race(*[lambda b=b: b.post(url, data).status_code for b in browsers])
+
+    assert errors == []
+    assert results == [302] * 4
+    assert Consent.objects.filter(client=client_a).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_in_clinic_forms_posted_at_once_record_one_consent(staff_user, client_a, laser_text):
+    """Four separate forms (four tokens) for the same signature: the client row lock lets
+    one through; the others are told it is already signed."""
+    browsers = _browsers(staff_user)
+    url = _record_url(client_a)
+    forms = [
+        form_data(b.get(url).content, text=str(laser_text.pk), signed_name="Alice Able", signed_in_clinic="on")
+        for b in browsers
+    ]
+
+    def post(browser, data):
+        response = browser.post(url, data)
+        return response.status_code, response.content.decode() if response.status_code == 200 else ""
+
+    results, errors = _race(*[lambda b=b, d=d: post(b, d) for b, d in zip(browsers, forms, strict=True)])
+
+    assert errors == []
+    assert sorted(code for code, _ in results) == [200, 200, 200, 302]
+    for code, html in results:
+        if code == 200:
+            assert "Alice Able has already signed “Laser treatment consent” (version 1)" in html
+    assert Consent.objects.filter(client=client_a).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signature_that_races_past_the_lock_gets_the_same_message(client_a, laser_text, staff_user):
+    """Another writer that does not lock the client row (the admin, an import) inserts the
+    same signature and commits while ours is under way: the database's one-in-force
+    constraint refuses ours, with the message the check before it gives."""
+    inserted, release = threading.Event(), threading.Event()
+
+    def other_writer():
+        with transaction.atomic():
+            factories.ConsentFactory(client=client_a, text=laser_text)
+            inserted.set()
+            release.wait(timeout=10)
+        return "committed"
+
+    def ours():
+        inserted.wait(timeout=10)
+        threading.Timer(0.5, release.set).start()
+        return consent_sign(
+            client=client_a, text=laser_text, typed_name="Alice Able", ip=None, user_agent="", witnessed_by=staff_user
+        )
+
+    results, errors = _race(other_writer, ours)
+
+    assert results == ["committed"]
+    assert len(errors) == 1 and isinstance(errors[0], ValidationError), errors
+    assert errors[0].messages == [
+        "Alice Able has already signed “Laser treatment consent” (version 1) and it has not been withdrawn."
+    ]
+    with pytest.raises(ValidationError) as sequential:
+        consent_sign(
+            client=client_a, text=laser_text, typed_name="Alice Able", ip=None, user_agent="", witnessed_by=staff_user
+        )
+    assert sequential.value.messages == errors[0].messages
+    assert Consent.objects.filter(client=client_a).count() == 1
+
+
+# ---------------------------------------------------------------- withdrawal is optimistic-locked
+
+
+def test_a_stale_withdraw_form_is_refused(as_client_a, client_a, laser_text):
+    consent = factories.ConsentFactory(client=client_a, text=laser_text)
+    url = reverse("cases:portal_consent_withdraw", kwargs={"consent_id": consent.public_id})
+    data = form_data(as_client_a.get(url).content, reason="I changed my mind.")
+    assert data["lock_version"] == str(consent.lock_version)
+
+    # Meanwhile the clinic corrects the record of the signature.
+    consent.refresh_from_db()
+    consent.signed_user_agent = "Clinic tablet (corrected)"
+    consent.save()
+
+    response = as_client_a.post(url, data)
+    assert response.status_code == 200
+    assert "after you opened this form, so nothing was saved" in " ".join(response.context["form"].non_field_errors())
+    consent.refresh_from_db()
+    assert consent.is_in_force
+
+    # The form shown again carries the new version: withdrawing now works.
+    again = form_data(response.content)
+    assert again["lock_version"] == str(consent.lock_version) and again["reason"] == "I changed my mind."
+    assert as_client_a.post(url, again).status_code == 302
+    consent.refresh_from_db()
+    assert not consent.is_in_force and consent.withdrawn_reason == "I changed my mind."
+
+
+def test_the_withdraw_service_refuses_a_stale_copy(client_a, laser_text):
+    consent = factories.ConsentFactory(client=client_a, text=laser_text)
+    stale = Consent.objects.get(pk=consent.pk)
+    consent.signed_user_agent = "corrected"
+    consent.save()
+    with pytest.raises(StaleEdit):
+        consent_withdraw(consent=stale, by=client_a.user, reason="")
+    withdrawn = consent_withdraw(consent=Consent.objects.get(pk=consent.pk), by=client_a.user, reason="")
+    with pytest.raises(ValidationError, match="already withdrawn"):
+        consent_withdraw(consent=stale, by=client_a.user, reason="")
+    assert withdrawn.withdrawn_at == NOW

@@ -38,6 +38,7 @@ def _workspace(case, anchor: str) -> str:
 def _consultation_data(**overrides) -> dict:
     held_at = timezone.localtime() - datetime.timedelta(hours=2)
     data = {
+        "lock_version": "1",  # the version an edit form of a new record carries
         "held_at": held_at.strftime("%Y-%m-%dT%H:%M"),
         "kind": ConsultationKind.PRE_LASER,
         "concerns": "Blue tinge at the temples.",
@@ -51,6 +52,7 @@ def _consultation_data(**overrides) -> dict:
 
 def _issue_data(**overrides) -> dict:
     data = {
+        "lock_version": "1",  # the version an edit form of a new record carries
         "kind": IssueKind.COLOUR_SHIFT,
         "zone": Zone.LEFT_TEMPLE,
         "severity": "4",

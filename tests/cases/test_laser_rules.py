@@ -30,7 +30,7 @@ from cases.services.sessions import correction_session_save, laser_session_save
 from smpclinic.models import ClinicSettings
 from tests import factories
 
-NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
+NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London: the day's sessions are past
 TODAY = NOW.date()
 
 
@@ -131,7 +131,8 @@ def test_consent_withdrawn_after_a_session_still_covers_that_session(case, techn
     save(proposed(case, technician, when=at(-10)), staff_user)
     assert LaserSession.objects.count() == 1
     # …but not a session after the withdrawal.
-    assert "consent" in refused(proposed(case, technician, when=at(7)), staff_user)
+    booking = proposed(case, technician, when=at(7), status=SessionStatus.SCHEDULED)
+    assert "consent" in refused(booking, staff_user)
 
 
 # --- rule 2: technician's laser certification ----------------------------------------------------------
@@ -395,6 +396,7 @@ def test_isotretinoin_outside_the_washout_is_no_contraindication(case, consent, 
 def test_keloid_history_is_only_a_warning(case, consent, technician, staff_user):
     case.client.keloid_history = True
     case.client.save()
+    factories.AcceptedPlanFactory(case=case)
     findings = rules.laser_session_findings(
         case=case, scheduled_at=at(0), status="completed", technician=technician, wavelength_nm=1064, zones=zones()
     )
@@ -546,3 +548,64 @@ def test_edit_page_shows_the_recorded_overrides(as_staff, staff_user, case, cons
     assert "Recorded overrides" in html and "Reason:</span> Agreed" in html
     # Overridden already for exactly this: no second override is asked for.
     assert 'name="override_zone_interval"' not in html
+
+
+# --- rule 6: laser work without an agreed plan is a warning ------------------------------------------------
+
+
+def test_a_case_without_an_agreed_plan_is_warned_about_not_blocked(as_staff, case, consent, technician):
+    html = as_staff.get(create_url(case)).content.decode()
+    safety = html[html.index("Safety checks") : html.index('name="scheduled_at"')]
+    assert rules.NO_AGREED_PLAN in safety and ">warning</span>" in safety
+    assert 'name="override_' not in html  # nothing to override: it never blocks
+    booking = form_data(technician, status="scheduled", scheduled_at="2026-12-20T10:00")
+    response = as_staff.post(create_url(case), booking)
+    assert response.status_code == 302
+    warnings = [str(m) for m in response.wsgi_request._messages if m.level_tag == "warning"]
+    assert warnings == [rules.NO_AGREED_PLAN]
+    assert LaserSession.objects.get().status == SessionStatus.SCHEDULED
+
+
+def test_only_an_agreed_plan_silences_the_warning(case, consent, technician, staff_user):
+    def warnings() -> list[str]:
+        findings = rules.laser_session_findings(
+            case=case, scheduled_at=at(0), status="completed", technician=technician, wavelength_nm=1064, zones=zones()
+        )
+        return [f.message for f in findings if f.severity == rules.Severity.WARNING]
+
+    assert warnings() == [rules.NO_AGREED_PLAN]
+    factories.TreatmentPlanFactory(case=case)
+    factories.ApprovedPlanFactory(case=case, version=2)  # approved, not yet accepted by the client
+    assert warnings() == [rules.NO_AGREED_PLAN]
+    saved = save(proposed(case, technician), staff_user)
+    assert saved.warnings == (rules.NO_AGREED_PLAN,)
+    factories.AcceptedPlanFactory(case=case, version=3)
+    assert warnings() == []
+    assert save(proposed(case, technician, when=at(-50)), staff_user).warnings == ()
+
+
+# --- one owner for overrides: what the form offers is what the service judges ------------------------------
+
+
+def test_the_form_offers_exactly_the_overrides_the_service_judges(as_staff, staff_user, case, consent, technician):
+    case.client.active_infection = True
+    case.client.save()
+    earlier(case, -35)
+    response = as_staff.get(create_url(case))
+    form = response.context["form"]
+    findings = rules.laser_session_findings(case=case, **form.proposal())
+    calls = rules.overrides_called_for(findings, by=staff_user)
+    assert [(c.rule, c.allowed) for c in calls] == [
+        (OverrideRule.ZONE_INTERVAL, True),
+        (OverrideRule.CONTRAINDICATION, False),
+    ]
+    rows = response.context["override_rows"]
+    assert [(r.rule, r.message, r.manager_only, r.allowed) for r in rows] == [
+        (c.rule, c.message, c.manager_only, c.allowed) for c in calls
+    ]
+    # The service refuses by the same answer: staff's reason counts for the interval only.
+    errors, to_record = rules.resolve(
+        findings, overrides={OverrideRule.ZONE_INTERVAL: "Agreed", OverrideRule.CONTRAINDICATION: "Fine"}, by=staff_user
+    )
+    assert errors == [calls[1].refusal]
+    assert to_record == {OverrideRule.ZONE_INTERVAL: calls[0].message}

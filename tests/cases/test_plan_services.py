@@ -202,13 +202,16 @@ def test_step_save_computes_target_date_from_previous_step_and_interval():
     assert step.target_date == datetime.date(2027, 1, 18)
 
 
-def test_step_save_keeps_a_given_target_date():
+def test_step_save_keeps_a_given_target_date_only_without_an_interval():
+    """A step with an interval is dated from the previous step; one without keeps its date."""
     plan = factories.TreatmentPlanFactory()
     services.plan_step_save(plan=plan, kind=PlanStepKind.LASER_SESSION, target_date=datetime.date(2027, 1, 4))
-    step = services.plan_step_save(
+    with_interval = services.plan_step_save(
         plan=plan, kind=PlanStepKind.HEALING_CHECK, interval_weeks=2, target_date=datetime.date(2027, 2, 1)
     )
-    assert step.target_date == datetime.date(2027, 2, 1)
+    without = services.plan_step_save(plan=plan, kind=PlanStepKind.REVIEW, target_date=datetime.date(2027, 6, 1))
+    assert with_interval.target_date == datetime.date(2027, 1, 18)
+    assert without.target_date == datetime.date(2027, 6, 1)
 
 
 def test_step_save_leaves_target_date_empty_without_a_dated_previous_step():
@@ -404,7 +407,7 @@ def test_plan_send_back_returns_to_draft_with_the_note():
     assert plan.review_note == "Add a test spot."
     assert plan.approved_at is None and plan.approved_by is None and plan.submitted_at is None
     # Back in draft, it can be edited and submitted again.
-    services.plan_update(plan=plan, summary="With a test spot")
+    plan = services.plan_update(plan=plan, summary="With a test spot")
     assert services.plan_submit(plan=plan, by=factories.StaffUserFactory()).status == PlanStatus.PROPOSED
 
 
@@ -446,19 +449,23 @@ def _snapshot(plan: TreatmentPlan) -> dict:
 
 
 def test_plan_revise_copies_content_into_a_new_draft_and_keeps_the_old_version_intact():
-    old = approved(internal_notes="Prefers mornings.")
+    old = approved(internal_notes="Prefers mornings.", clinician_estimate_sessions=5)
     old.options.add(*options(CorrectionOptionChoice.HAIRLINE_REDESIGN))
     step = old.steps.get()
     step.zones.set(zones(Zone.FRONTAL_HAIRLINE, Zone.LEFT_TEMPLE))
     factories.PlanStepFactory(plan=old, order=2, kind=PlanStepKind.HEALING_CHECK, target_date=factories.TODAY)
     before = _snapshot(old)
+    status_before = old.status
 
-    new = services.plan_revise(plan=old)
+    new = services.plan_revise(plan=old, reason="Client wants a softer hairline.")
 
     old.refresh_from_db()
-    assert old.status == PlanStatus.SUPERSEDED
+    # The earlier version is untouched, status included: it stays the plan in force.
+    assert old.status == status_before == PlanStatus.PROPOSED
     assert _snapshot(old) == before
     assert (new.version, new.previous_version, new.status) == (2, old, PlanStatus.DRAFT)
+    assert new.revision_reason == "Client wants a softer hairline."
+    assert "clinician_estimate_sessions" in services.REVISION_COPIED_FIELDS
     for name in services.REVISION_COPIED_FIELDS:
         assert getattr(new, name) == getattr(old, name), name
     assert new.kd_total == old.kd_total
@@ -475,11 +482,19 @@ def test_plan_revise_copies_content_into_a_new_draft_and_keeps_the_old_version_i
     assert not set(new.steps.values_list("pk", flat=True)) & set(old.steps.values_list("pk", flat=True))
 
 
+def test_plan_revise_needs_a_reason():
+    plan = approved()
+    with pytest.raises(ValidationError) as raised:
+        services.plan_revise(plan=plan, reason="  ")
+    assert "reason" in raised.value.message_dict
+    assert TreatmentPlan.objects.count() == 1
+
+
 def test_plan_revise_does_not_copy_submission_approval_or_acceptance():
     old = factories.AcceptedPlanFactory(
         accepted_in_clinic=True, accepted_by=factories.StaffUserFactory(), review_note="OK"
     )
-    new = services.plan_revise(plan=old)
+    new = services.plan_revise(plan=old, reason="More sessions needed.")
     for name in (
         "submitted_at",
         "submitted_by",
@@ -492,44 +507,56 @@ def test_plan_revise_does_not_copy_submission_approval_or_acceptance():
         assert getattr(new, name) is None, name
     assert (new.accepted_name, new.accepted_in_clinic, new.review_note) == ("", False, "")
     old.refresh_from_db()
-    assert old.status == PlanStatus.SUPERSEDED
+    assert old.status == PlanStatus.ACCEPTED
     assert old.accepted_name == "Test Client" and old.approved_at is not None
 
 
-def test_plan_revise_an_in_progress_plan():
-    old = factories.AcceptedPlanFactory(status=PlanStatus.IN_PROGRESS)
-    assert services.plan_revise(plan=old).version == 2
+@pytest.mark.parametrize("status", [PlanStatus.IN_PROGRESS, PlanStatus.COMPLETED])
+def test_plan_revise_an_in_progress_or_completed_plan(status):
+    """A completed plan can be revised too: more sessions may turn out to be needed."""
+    old = factories.AcceptedPlanFactory(status=status)
+    assert services.plan_revise(plan=old, reason="More sessions needed.").version == 2
+    old.refresh_from_db()
+    assert old.status == status
 
 
 def test_plan_revise_refuses_a_draft():
     plan = draft_with_step()
     with pytest.raises(ValidationError, match="edit it instead"):
-        services.plan_revise(plan=plan)
+        services.plan_revise(plan=plan, reason="Why not")
     assert TreatmentPlan.objects.count() == 1
 
 
 def test_plan_revise_refuses_a_plan_awaiting_review():
     with pytest.raises(ValidationError, match="waiting for a manager's review"):
-        services.plan_revise(plan=proposed())
+        services.plan_revise(plan=proposed(), reason="Why not")
 
 
-@pytest.mark.parametrize("status", [PlanStatus.CANCELLED, PlanStatus.COMPLETED])
+@pytest.mark.parametrize("status", [PlanStatus.CANCELLED, PlanStatus.SUPERSEDED])
 def test_plan_revise_refuses_closed_plans(status):
     plan = factories.AcceptedPlanFactory(status=status)
     with pytest.raises(ValidationError, match="cannot be revised"):
-        services.plan_revise(plan=plan)
+        services.plan_revise(plan=plan, reason="Why not")
 
 
-def test_plan_revise_twice_from_the_same_version_is_refused_and_revisions_chain():
-    v1 = approved()
-    v2 = services.plan_revise(plan=v1)
-    with pytest.raises(ValidationError, match="superseded"):
-        services.plan_revise(plan=v1)
-    services.plan_submit(plan=v2, by=factories.StaffUserFactory())
-    services.plan_approve(plan=v2, by=factories.ManagerUserFactory())
-    v3 = services.plan_revise(plan=v2)
+def test_never_two_revisions_at_once_and_revising_a_revision_replaces_it():
+    v1 = factories.AcceptedPlanFactory()
+    v1.options.set(options(CorrectionOptionChoice.LASER_REMOVAL))
+    factories.PlanStepFactory(plan=v1, order=1)
+    v2 = services.plan_revise(plan=v1, reason="Softer hairline.")
+    with pytest.raises(ValidationError, match="Version 2 is already a revision"):
+        services.plan_revise(plan=v1, reason="Another idea.")
+    v2 = services.plan_submit(plan=v2, by=factories.StaffUserFactory())
+    v2 = services.plan_approve(plan=v2, by=factories.ManagerUserFactory())
+    with pytest.raises(ValidationError, match="Version 2 is already a revision"):
+        services.plan_revise(plan=v1, reason="Another idea.")
+    # The client has not accepted version 2: revising it replaces it.
+    v3 = services.plan_revise(plan=v2, reason="Client asked for fewer sessions.")
     assert (v3.version, v3.previous_version_id) == (3, v2.pk)
-    assert list(TreatmentPlan.objects.standing().filter(case=v1.case)) == [v3]
+    v2.refresh_from_db()
+    assert v2.status == PlanStatus.SUPERSEDED
+    assert list(TreatmentPlan.objects.standing().filter(case=v1.case).order_by("version")) == [v1, v3]
+    assert services.agreed_plan(v1.case) == v1
 
 
 # ---------------------------------------------------------------------------
@@ -604,11 +631,13 @@ def test_plan_accept_in_clinic_only_by_clinic_staff():
         services.plan_accept(plan=plan, name="Ann Lee", by=owner, in_clinic=True)
 
 
-def test_standing_plan_ignores_cancelled_and_superseded():
+def test_standing_plan_is_the_agreed_plan_else_the_plan_being_prepared():
     v1 = approved()
-    v2 = services.plan_revise(plan=v1)
-    assert services.standing_plan(v1.case) == v2
-    TreatmentPlan.objects.filter(pk=v2.pk).update(status=PlanStatus.CANCELLED)
+    v2 = services.plan_revise(plan=v1, reason="Softer hairline.")
+    assert services.standing_plan(v1.case) == v2  # nothing agreed yet: the newest being prepared
+    services.plan_discard(plan=v2, by=factories.StaffUserFactory())
+    assert services.standing_plan(v1.case) == v1
+    TreatmentPlan.objects.filter(pk=v1.pk).update(status=PlanStatus.SUPERSEDED)
     assert services.standing_plan(v1.case) is None
     assert PlanStep.objects.filter(plan=v1).count() == 1
 

@@ -119,7 +119,10 @@ def test_archived_plan_answers_404(as_staff, draft, staff_user):
 
 def test_actions_refuse_get(as_staff, approved):
     assert as_staff.get(url("plan_submit", approved)).status_code == 405
-    assert as_staff.get(url("plan_revise", approved)).status_code == 405
+    # Revising and discarding ask first: a GET only shows the confirmation page.
+    response = as_staff.get(url("plan_revise", approved))
+    assert response.status_code == 200 and "reason" in response.context["form"].fields
+    assert TreatmentPlan.objects.count() == 1
 
 
 # ---------------------------------------------------------------------------
@@ -222,9 +225,9 @@ def test_detail_shows_everything_about_a_draft(as_staff, draft):
     assert "Frontal hairline" in body and "4 Jan 2027" in body
     assert "Fitzpatrick III" in body and "Head and neck" in body and "Moderate" in body
     assert response.context["estimate"].total == 8
-    assert "8 (range 5–11)" in body
+    assert "Kirby–Desai scale estimate" in body and "8 sessions (about ±2.5: 5–11)" in body
     assert response.context["laser_sessions_done"] == 1
-    assert "GBP 1800.00" in body
+    assert "GBP 1,800.00" in body
     assert "Keep the scalp dry for 4 days." in body
     assert "Not accepted yet." in body
     assert url("plan_edit", draft) in body and url("step_create", draft) in body
@@ -273,14 +276,16 @@ def test_detail_shows_acceptance_in_the_portal_with_ip(as_staff, approved):
 
 
 def test_detail_links_versions_both_ways(as_staff, approved):
-    new = services.plan_revise(plan=approved)
+    new = services.plan_revise(plan=approved, reason="Softer hairline.")
     old_body = as_staff.get(url("plan_detail", approved)).content.decode()
-    assert "Superseded by a revision" in old_body
+    assert "Superseded by a revision" not in old_body  # it stays in force until the revision is accepted
     assert f'href="{url("plan_detail", new)}">version 2</a>' in old_body
-    assert url("plan_revise", approved) not in old_body and url("plan_accept", approved) not in old_body
+    # Never two revisions at once; the client can still accept the approved version 1.
+    assert url("plan_revise", approved) not in old_body and url("plan_accept", approved) in old_body
     new_body = as_staff.get(url("plan_detail", new)).content.decode()
     assert f'href="{url("plan_detail", approved)}">version 1</a>' in new_body
     assert url("plan_edit", new) in new_body
+    assert "Softer hairline." in new_body and "Why this version was made" in new_body
 
 
 def test_detail_of_an_unscored_plan(as_staff, case):
@@ -326,9 +331,9 @@ def test_review_query_count_does_not_grow_with_steps(as_manager):
     few = _count_queries(as_manager, url("plan_review", small))
     many = _count_queries(as_manager, url("plan_review", large))
     # session, user, groups, plan lookup, plan for_detail (+ options, steps, zones),
-    # completed laser sessions, clinic settings
+    # completed laser sessions, open issues, clinic settings
     assert few == many
-    assert many <= 11
+    assert many <= 12
 
 
 def test_accept_query_count_does_not_grow_with_steps(as_staff):
@@ -352,11 +357,19 @@ def test_edit_changes_a_draft(as_staff, draft):
     assert response.context["form"]["summary"].value() == draft.summary
     response = as_staff.post(
         url("plan_edit", draft),
-        {"options": [option_pk(CorrectionOptionChoice.SALINE_REMOVAL)], "summary": "Saline instead", **KD_POST},
+        {
+            "options": [option_pk(CorrectionOptionChoice.SALINE_REMOVAL)],
+            "summary": "Saline instead",
+            "clinician_estimate_sessions": "3",
+            "lock_version": draft.lock_version,
+            **KD_POST,
+        },
     )
     assert response.status_code == 302 and response.url == url("plan_detail", draft)
+    assert messages_of(response) == ["Plan version 1 saved."]
     draft.refresh_from_db()
     assert draft.summary == "Saline instead"
+    assert draft.clinician_estimate_sessions == 3
     assert list(draft.options.values_list("code", flat=True)) == ["saline_removal"]
 
 
@@ -419,7 +432,7 @@ def test_step_create_computes_target_date(as_staff, draft):
     assert response.status_code == 302 and response.url == url("plan_detail", draft)
     step = draft.steps.get(order=2)
     assert step.target_date == datetime.date(2027, 1, 18)
-    assert messages_of(response) == ["Step 2 (healing check) saved."]
+    assert messages_of(response) == ["Step 2 (Healing check) saved."]
 
 
 def test_step_create_warns_about_a_laser_session_too_soon(as_staff, draft):
@@ -471,6 +484,7 @@ def test_step_edit_changes_the_step(as_staff, draft):
             "zones": [zone_pk(Zone.LEFT_TEMPLE)],
             "target_date": "2027-02-01",
             "status": StepStatus.PLANNED,
+            "lock_version": step.lock_version,
         },
     )
     assert response.status_code == 302
@@ -591,22 +605,28 @@ def test_review_of_a_draft_is_refused(as_manager, draft):
 # ---------------------------------------------------------------------------
 
 
-def test_revise_creates_version_2_and_keeps_version_1(as_staff, approved):
+def test_revise_asks_for_a_reason_then_makes_version_2_beside_version_1(as_staff, approved):
     before = {f.attname: getattr(approved, f.attname) for f in approved._meta.concrete_fields}
-    response = as_staff.post(url("plan_revise", approved))
+    response = as_staff.post(url("plan_revise", approved), {"reason": " ", "lock_version": approved.lock_version})
+    assert response.status_code == 200 and "reason" in response.context["form"].errors
+    assert TreatmentPlan.objects.count() == 1
+
+    response = as_staff.post(
+        url("plan_revise", approved),
+        {"reason": "Client wants a softer hairline.", "lock_version": approved.lock_version},
+    )
     new = TreatmentPlan.objects.get(case=approved.case, version=2)
     assert response.status_code == 302 and response.url == url("plan_detail", new)
-    assert "kept unchanged as superseded" in messages_of(response)[0]
+    assert "Version 1 stays the client's plan until version 2 is approved and accepted." in messages_of(response)[0]
+    assert new.revision_reason == "Client wants a softer hairline."
     approved.refresh_from_db()
     after = {f.attname: getattr(approved, f.attname) for f in approved._meta.concrete_fields}
-    assert after.pop("status") == PlanStatus.SUPERSEDED
-    before.pop("status"), before.pop("updated_at"), after.pop("updated_at")
-    assert after == before
+    assert after == before  # version 1 untouched, status included
     assert new.summary == approved.summary and new.steps.count() == approved.steps.count() == 1
 
 
 def test_revise_a_draft_is_refused(as_staff, draft):
-    response = as_staff.post(url("plan_revise", draft))
+    response = as_staff.post(url("plan_revise", draft), {"reason": "Why not"})
     assert response.status_code == 302 and response.url == url("plan_detail", draft)
     assert "edit it instead" in messages_of(response)[0]
     assert TreatmentPlan.objects.count() == 1

@@ -1,4 +1,4 @@
-"""Client portal: appointments, shared photos, consents and aftercare pages (issue 6).
+"""Client portal: appointments, shared photos, consents and aftercare pages.
 
 Isolation (client B with client A's ids → 404), internal fields never rendered, staff
 and managers refused, query counts flat, and every page with a title, headings in
@@ -44,7 +44,13 @@ def care(client_a, manager_user):
     client_a.medications = MARK
     client_a.save()
     case = factories.CaseFactory(
-        client=client_a, internal_notes=MARK, regret_notes=MARK, outcome_notes=MARK, original_pigment=MARK
+        client=client_a,
+        internal_notes=MARK,
+        regret_notes=MARK,
+        outcome_notes=MARK,
+        original_pigment=MARK,
+        # On the day of the first photo below, so the photos are taken within the case.
+        opened_on=datetime.date(2026, 1, 5),
     )
     factories.ApprovedPlanFactory(
         case=case, internal_notes=MARK, review_note=MARK, aftercare="PLAN AFTERCARE TEXT", approved_by=manager_user

@@ -49,9 +49,9 @@ def test_the_html_behind_the_pdf_holds_the_plan(client_a, plan):
     assert f"Plan for case {plan.case.reference}" in html
     assert "Two laser sessions, then a softer hairline." in html
     assert "Laser removal" in html
-    assert "2 March 2027" in html
+    assert "Target 2 Mar 2027" in html
     assert "2 weeks after the previous step" in html
-    assert "Likely between <strong>5 and 11 sessions</strong>" in html
+    assert "Kirby–Desai scale estimate: <strong>8 sessions</strong> (about ±2.5)" in html
     assert "Some dots may stay faintly visible." in html
     assert "1,800.00" in html
     assert "Keep the scalp dry for 4 days." in html

@@ -58,11 +58,12 @@ def test_my_plan_shows_the_approved_plan_in_plain_language(as_client_a, approved
     assert "Lighten the frontal hairline, then redraw it softer." in html
     assert "Laser removal</strong>: a laser breaks the pigment" in html
     assert "Hairline redesign" in html
-    assert "12 January 2027" in html and "23 February 2027" in html
+    assert "Target 12 Jan 2027" in html and "Target 23 Feb 2027" in html
     assert "6 weeks after the previous step" in html
     assert "Redraw the hairline" in html
     # Kirby–Desai 3+1+1+3+0+0 = 8, ±2.5 → 5 to 11
-    assert "Likely between <strong>5 and 11 sessions</strong>" in html
+    assert "Kirby–Desai scale estimate: <strong>8 sessions</strong> (about ±2.5)" in html
+    assert "clinician's estimate" not in html  # none given for this plan
     assert "about 2.5 sessions either way" in html
     assert "tends to over-estimate" in html
     assert "Look natural at a short buzz cut." in html

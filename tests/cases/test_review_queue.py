@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from cases.choices import CaseStatus, FollowUpKind, FollowUpStatus
 from cases.models import FollowUp
@@ -24,9 +25,11 @@ TODAY = NOW.date()
 DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
 # 1 session, 2 user, 3 the user's groups (role check), 4 the assignee filter's choices,
-# 5-7 one query per section (overdue, due soon, awaiting review), with case, client,
-# assignee, completer and any reschedule joined in. The same whatever the data.
-QUERY_CAP = 7
+# 5 plans to approve (case, client, submitter joined in), 6-8 one query per section
+# (overdue, due soon, awaiting review), with case, client, assignee, completer and any
+# reschedule joined in, 9 the side effects of the rows awaiting review (when there are
+# any). The same whatever the data.
+QUERY_CAP = 9
 
 
 @pytest.fixture(autouse=True)
@@ -259,7 +262,7 @@ def test_review_many_at_once_with_a_note(as_manager, manager_user):
         assert followup.status in (FollowUpStatus.COMPLETED, FollowUpStatus.MISSED), "status unchanged"
     untouched.refresh_from_db()
     assert untouched.reviewed_at is None
-    assert messages_of(response) == ["2 follow-ups reviewed."]
+    assert messages_of(response) == ["2 follow-ups marked as reviewed."]
     after = as_manager.get(QUEUE_URL)
     assert ids_in_order(section(after, "awaiting-review"), [completed, missed, untouched]) == [untouched]
     assert completed.history.first().reviewed_by_id == manager_user.pk, "the review is in the history"
@@ -271,7 +274,10 @@ def test_review_one_without_a_note(as_manager):
     response = as_manager.post(QUEUE_URL, {"followups": [followup.public_id]})
 
     assert response.status_code == 302
-    assert messages_of(response) == ["1 follow-up reviewed."]
+    assert messages_of(response) == [
+        f"Healing check due {followup.due_on.day} {followup.due_on:%b %Y} for {followup.case.client.full_name} "
+        "marked as reviewed."
+    ]
     followup.refresh_from_db()
     assert followup.reviewed_at is not None and followup.review_note == ""
 
@@ -308,8 +314,11 @@ def test_a_scheduled_follow_up_refuses_the_whole_review(as_manager):
     html = section(response, "awaiting-review")
     assert "Nothing was reviewed" in html
     assert (
-        f"Healing check due {scheduled.due_on:%d %b %Y} (case {scheduled.case.reference}) is scheduled; "
-        "only completed or missed follow-ups can be reviewed." in html
+        escape(
+            f"Healing check due 24 Nov 2026 (case {scheduled.case.reference}, {scheduled.case.client.full_name}) "
+            "is scheduled; only completed or missed follow-ups can be reviewed."
+        )
+        in html
     )
     assert f'value="{completed.public_id}" form="review-form" id="review-{completed.public_id}" checked' in html
     assert re.search(r">\s*ok</textarea>", html), "the note is kept"

@@ -116,7 +116,7 @@ def test_reschedule_creates_a_linked_follow_up_and_keeps_the_missed_one(as_manag
     missed.refresh_from_db()
     assert missed.status == FollowUpStatus.MISSED, "the miss stays on record"
     assert missed.reviewed_at is None, "and still waits for a manager's review"
-    assert messages_of(response) == [f"Post-laser check for {missed.case.client.full_name} rescheduled to 09 Dec 2026."]
+    assert messages_of(response) == [f"Post-laser check for {missed.case.client.full_name} rescheduled to 9 Dec 2026."]
 
 
 def test_reschedule_returns_to_the_queue_it_came_from(as_manager, missed):
@@ -172,7 +172,7 @@ def test_a_follow_up_is_rescheduled_once(as_manager, missed):
     response = as_manager.post(url(missed), {"due_on": "2026-12-09"})
 
     assert response.status_code == 302
-    assert messages_of(response)[-1] == "This follow-up was already rescheduled to 02 Dec 2026."
+    assert messages_of(response)[-1] == "This follow-up was already rescheduled to 2 Dec 2026."
     assert FollowUp.objects.filter(rescheduled_from=missed).count() == 1
     with pytest.raises(ValidationError, match="already rescheduled"):
         followup_reschedule(followup=missed, due_on=TODAY + DAY, by=factories.ManagerUserFactory())

@@ -27,9 +27,10 @@ from cases.models import AdverseEventKind, CorrectionSession, LaserSession, Rule
 from smpclinic.models import ClinicSettings
 from tests import factories
 
-NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
+NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London: the day's sessions are past
 TODAY = NOW.date()
 QUERY_CAP = 30
+NO_PLAN = "This case has no agreed treatment plan: laser work is normally done under an approved, accepted plan."
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +114,11 @@ def correction_data(artist, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def opened(session, data: dict) -> dict:
+    """`data` as posted from the session's edit form: with the version it was opened on."""
+    return {**data, "lock_version": str(session.lock_version)}
 
 
 def messages_of(response) -> list[str]:
@@ -207,7 +213,7 @@ def test_create_saves_the_session_and_redirects_to_the_case(as_staff, case, tech
     assert list(session.adverse_events.all()) == [erythema]
     assert session.test_spot and session.aftercare_given and session.parameters_shared
     assert session.internal_notes == "Tolerated well."
-    assert messages_of(response) == ["Laser session saved."]
+    assert messages_of(response) == ["Laser session saved. Post-laser check scheduled for 9 Dec 2026.", NO_PLAN]
 
 
 def test_a_booking_needs_no_parameters_yet(as_staff, case, technician):
@@ -226,7 +232,7 @@ def test_a_booking_needs_no_parameters_yet(as_staff, case, technician):
     assert response.status_code == 302
     session = LaserSession.objects.get()
     assert session.status == SessionStatus.SCHEDULED and session.wavelength_nm is None
-    assert messages_of(response) == ["Laser session booked."]
+    assert messages_of(response) == ["Laser session booked.", NO_PLAN]
 
 
 def test_create_form_defaults_to_now_my_artist_and_the_plan_steps_zones(as_staff, staff_user, case):
@@ -296,7 +302,7 @@ def test_an_edit_keeps_the_plan_step_of_a_superseded_plan(as_staff, case, techni
     assert step not in as_staff.get(laser_create_url(case)).context["form"].fields["plan_step"].queryset
     data = laser_data(technician, scheduled_at=timezone.localtime(session.scheduled_at).strftime("%Y-%m-%dT%H:%M"))
     data.update(plan_step=step.pk, internal_notes="Checked.")
-    assert as_staff.post(laser_edit_url(session), data).status_code == 302
+    assert as_staff.post(laser_edit_url(session), opened(session, data)).status_code == 302
     session.refresh_from_db()
     assert (session.plan_step, session.internal_notes) == (step, "Checked.")
 
@@ -304,7 +310,7 @@ def test_an_edit_keeps_the_plan_step_of_a_superseded_plan(as_staff, case, techni
 def test_edit_updates_the_session(as_staff, case, technician):
     session = factories.LaserSessionFactory(case=case, technician=technician, scheduled_at=at(-1, hour=10))
     data = laser_data(technician, scheduled_at="2026-11-24T10:00", internal_notes="Client asked for numbing.")
-    response = as_staff.post(laser_edit_url(session), data)
+    response = as_staff.post(laser_edit_url(session), opened(session, data))
     assert response.status_code == 302
     assert messages_of(response) == ["Laser session updated."]
     session.refresh_from_db()
@@ -318,13 +324,13 @@ def test_edit_form_shows_the_stored_values(as_staff, case):
     assert response.context["form"].initial["wavelength_choice"] == "532"
     assert "copied from the session" not in response.content.decode()
     choices = [value for value, _label in response.context["form"].fields["status"].choices]
-    assert choices == ["scheduled", "completed", "cancelled"]
+    assert choices == ["scheduled", "completed", "not_attended", "cancelled"]
 
 
 def test_a_booked_session_can_be_cancelled(as_staff, case, technician):
     session = factories.LaserSessionFactory(case=case, status=SessionStatus.SCHEDULED, scheduled_at=at(5))
     data = laser_data(technician, status="cancelled", scheduled_at="2026-11-30T12:00")
-    assert as_staff.post(laser_edit_url(session), data).status_code == 302
+    assert as_staff.post(laser_edit_url(session), opened(session, data)).status_code == 302
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED
 
@@ -424,7 +430,7 @@ def test_an_archived_technician_is_not_offered_for_a_new_session(as_staff, staff
     data = laser_data(technician, scheduled_at=timezone.localtime(session.scheduled_at).strftime("%Y-%m-%dT%H:%M"))
     data["zones"] = [zone_pk()]
     data["notes_for_client"] = "Healed well."
-    assert as_staff.post(laser_edit_url(session), data).status_code == 302
+    assert as_staff.post(laser_edit_url(session), opened(session, data)).status_code == 302
 
 
 # --- correction sessions --------------------------------------------------------------------------------
@@ -443,7 +449,7 @@ def test_correction_create_saves_and_redirects(as_staff, case):
         "Carbon black 30%",
     )
     assert [z.code for z in session.zones.all()] == [Zone.FRONTAL_HAIRLINE]
-    assert messages_of(response) == ["Correction session saved."]
+    assert messages_of(response) == ["Correction session saved. Healing check scheduled for 9 Dec 2026."]
 
 
 def test_correction_create_defaults_from_the_next_planned_step(as_staff, staff_user, case):
@@ -489,7 +495,7 @@ def test_correction_saline_interval_through_the_view(as_staff, staff_user, case)
 def test_correction_edit_updates(as_staff, case):
     session = factories.CorrectionSessionFactory(case=case, scheduled_at=at(-2))
     data = correction_data(session.artist, scheduled_at="2026-11-23T12:00", needle="5RS")
-    assert as_staff.post(correction_edit_url(session), data).status_code == 302
+    assert as_staff.post(correction_edit_url(session), opened(session, data)).status_code == 302
     session.refresh_from_db()
     assert session.needle == "5RS"
 

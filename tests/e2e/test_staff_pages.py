@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def two_photos(transactional_db):
-    case = factories.CaseFactory()
+    case = factories.CaseFactory(opened_on=datetime.date(2026, 3, 1))  # both photos within the case
     before = factories.PhotoFactory(case=case, kind=choices.PhotoKind.BEFORE, taken_on=datetime.date(2026, 3, 1))
     after = factories.PhotoFactory(case=case, kind=choices.PhotoKind.AFTER, taken_on=datetime.date(2026, 9, 1))
     return case, before, after

@@ -21,3 +21,12 @@ def test_person_of_nobody_is_a_dash_or_the_given_text():
     """A plan submitted by a since-removed user must still render (it used to raise)."""
     assert render("{{ user|person }}", user=None) == "—"
     assert render('{{ user|person:"nobody" }}', user=None) == "nobody"
+
+
+def test_money_is_one_format_for_staff_and_clients():
+    from decimal import Decimal
+
+    assert render('{{ amount|money:"GBP" }}', amount=Decimal("2450")) == "GBP 2,450.00"
+    assert render('{{ amount|money:"EUR" }}', amount=Decimal("1234567.5")) == "EUR 1,234,567.50"
+    assert render("{{ amount|money }}", amount=Decimal("0")) == "0.00"
+    assert render('{{ amount|money:"GBP" }}', amount=None) == ""
