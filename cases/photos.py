@@ -1,9 +1,9 @@
 """Turn an uploaded file into the three JPEGs the clinic stores: photo, screen copy, thumbnail.
 
-DESIGN.md "Photos": verify it is an image Pillow can decode (size and pixel limits) →
-apply EXIF orientation → drop all metadata (GPS!) → store under a random name → derive
-a thumbnail. This module does everything but the storing; it touches no database and no
-storage, so it is tested directly and benchmarked by bench/photos.py.
+Verify it is an image Pillow can decode (size and pixel limits) → apply EXIF orientation
+→ drop all metadata (GPS!) → store under a random name → derive a thumbnail
+(docs/domain.md#photos). This module does everything but the storing; it touches no
+database and no storage, so it is tested directly and benchmarked by bench/photos.py.
 
 Decisions (the brief left them open):
 
@@ -18,6 +18,10 @@ Decisions (the brief left them open):
 - Transparency (PNG, WebP) is flattened onto white: clinical photos have none, and one
   format for every stored file keeps serving and comparison simple.
 - Animated WebP/PNG and multi-image HEIC files: the first (primary) image is kept.
+- All eight EXIF orientations are applied, the mirrored ones (2, 4, 5, 7) included, to
+  the photo, the screen copy and the thumbnail alike. A HEIC file's rotation and mirror
+  are applied by libheif while decoding (pillow-heif then reports orientation 1), so
+  they are never applied twice.
 - The pixel cap (``SMP_PHOTO_MAX_PIXELS``, 50 MP) is checked from the header before any
   pixel is decoded, and Pillow's DecompressionBombWarning is turned into a refusal.
 - ``sha256`` is the hash of the uploaded bytes, so the same file uploaded twice is
@@ -64,6 +68,9 @@ _ORIENTATION_TAG = 0x0112
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 36867
 _DATETIME = 306
+# What turns the stored pixels upright, for each EXIF orientation (the same table as
+# ImageOps.exif_transpose). Orientation 2 maps to FLIP_LEFT_RIGHT, whose value is 0: look
+# it up with `is not None`, never by truthiness.
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -241,7 +248,8 @@ def _decode(data: bytes, name: str, fmt: str, box: tuple[int, int] | None, orien
         image.load()  # a no-op after thumbnail() shrank it; decodes one that already fitted
     except _DECODE_ERRORS as exc:
         raise _damaged(name) from exc
-    if method := _TRANSPOSE.get(orientation):
+    method = _TRANSPOSE.get(orientation)
+    if method is not None:
         image = image.transpose(method)
     return _to_srgb(image, icc)
 

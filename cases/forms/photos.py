@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases.choices import PhotoAngle, PhotoKind, Zone
 from cases.models import Case, CorrectionSession, FollowUp, Issue, LaserSession, Photo
+from cases.models.photos import PhotoPair
 from cases.photos import ACCEPT
 from smpclinic.forms import DateInput
 
@@ -59,7 +60,20 @@ class PhotoUploadForm(forms.Form):
         label="Date taken",
         required=False,
         widget=DateInput(),
-        help_text="Leave empty to use the date the camera recorded, or today if it recorded none.",
+        help_text=(
+            "Leave empty to use the date the camera recorded, or today if it recorded none. "
+            "A camera date in the future or long before the case opened is queried first."
+        ),
+    )
+    # Offered once the service has queried a camera date (see `helper`): ticking it in
+    # advance would wave every doubtful date through unseen.
+    use_camera_date = forms.BooleanField(
+        label="Use the camera dates",
+        required=False,
+        help_text=(
+            "Tick only if the dates queried above are right (for example an older photo the client brought). "
+            "Photos from before the case opened are compared only when chosen."
+        ),
     )
     issue = forms.ModelChoiceField(queryset=Issue.objects.none(), required=False, to_field_name="public_id")
     laser_session = forms.ModelChoiceField(
@@ -81,18 +95,6 @@ class PhotoUploadForm(forms.Form):
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
-            "images",
-            Row(Column("kind"), Column("angle"), Column("zone"), Column("taken_on"), css_class="row-cols-md-4"),
-            Fieldset(
-                "Linked to (optional)",
-                Row(Column("issue"), Column("laser_session"), Column("correction_session"), Column("follow_up")),
-            ),
-            "caption",
-            "shared_with_client",
-        )
         for name in LINK_FIELDS:
             self.fields[name].empty_label = "—"
         # Only the case's own records can be linked: anything else is "not one of the choices".
@@ -102,6 +104,27 @@ class PhotoUploadForm(forms.Form):
         self.fields["correction_session"].queryset = CorrectionSession.objects.active().filter(case=case)
         self.fields["correction_session"].label_from_instance = _session_label
         self.fields["follow_up"].queryset = FollowUp.objects.active().filter(case=case)
+
+    @property
+    def helper(self) -> FormHelper:
+        """The layout, with "Use the camera dates" only once a camera date was queried
+        (or the box was ticked on the previous try, so it does not vanish)."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True  # the page's <form> has its own token
+        queried = self.is_bound and ("use_camera_date" in self.errors or bool(self.data.get("use_camera_date")))
+        helper.layout = Layout(
+            "images",
+            Row(Column("kind"), Column("angle"), Column("zone"), Column("taken_on"), css_class="row-cols-md-4"),
+            *(["use_camera_date"] if queried else []),
+            Fieldset(
+                "Linked to (optional)",
+                Row(Column("issue"), Column("laser_session"), Column("correction_session"), Column("follow_up")),
+            ),
+            "caption",
+            "shared_with_client",
+        )
+        return helper
 
     @classmethod
     def initial_from_query(cls, params) -> dict:
@@ -129,6 +152,11 @@ class PhotoUploadForm(forms.Form):
         return taken_on
 
 
+def _choice_label(photo: Photo) -> str:
+    label = f"{photo.get_angle_display()} · {photo.get_kind_display()} · {photo.taken_on:%d %b %Y}"
+    return label if photo.within_case else f"{label} (before the case opened)"
+
+
 class PhotoCompareForm(forms.Form):
     """GET parameters of the comparison page: an angle, or two photos of the case.
 
@@ -143,10 +171,7 @@ class PhotoCompareForm(forms.Form):
     def __init__(self, *args, photos: list[Photo], **kwargs):
         super().__init__(*args, **kwargs)
         self.photos = {str(photo.public_id): photo for photo in photos}
-        choices = [("", "—")] + [
-            (key, f"{photo.get_angle_display()} · {photo.get_kind_display()} · {photo.taken_on:%d %b %Y}")
-            for key, photo in self.photos.items()
-        ]
+        choices = [("", "—")] + [(key, _choice_label(photo)) for key, photo in self.photos.items()]
         self.fields["a"].choices = choices
         self.fields["b"].choices = choices
 
@@ -155,6 +180,17 @@ class PhotoCompareForm(forms.Form):
 
     def clean_b(self) -> Photo | None:
         return self.photos.get(self.cleaned_data["b"])
+
+    def chosen(self) -> dict:
+        """What the visitor asked for, as `PhotoPair.choose` takes it (empty when unbound)."""
+        data = self.cleaned_data if self.is_bound else {}
+        return {"angle": data.get("angle") or "", "a": data.get("a"), "b": data.get("b")}
+
+    @classmethod
+    def showing(cls, pair: PhotoPair, *, photos: list[Photo]) -> PhotoCompareForm:
+        """The picker, preset to the pair on the page."""
+        initial = {"angle": pair.angle, "a": pair.a and str(pair.a.public_id), "b": pair.b and str(pair.b.public_id)}
+        return cls(initial=initial, photos=photos)
 
 
 class PhotoArchiveForm(forms.Form):

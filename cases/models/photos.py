@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Self
 
@@ -41,6 +43,11 @@ class PhotoQuerySet(CaseRecordQuerySet):
         return self.select_related(
             "issue", "laser_session", "correction_session", "follow_up", "uploaded_by", "duplicate_of"
         )
+
+    def for_comparison(self) -> Self:
+        """Oldest first, with each photo's case (for `Photo.within_case`): what
+        `PhotoPair.choose` expects, on the staff and the portal comparison pages."""
+        return self.select_related("case").order_by("taken_on", "created_at", "id")
 
 
 class Photo(Archivable, PublicIdMixin, Timestamped):
@@ -111,6 +118,12 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
             raise ValidationError(errors)
 
     @property
+    def within_case(self) -> bool:
+        """Taken on or after its case opened. Older photos (the original work years ago, or
+        a camera with a wrong clock confirmed at upload) are compared only when chosen."""
+        return self.taken_on >= self.case.opened_on
+
+    @property
     def description(self) -> str:
         """Alt text: what the photo shows, for people who cannot see it."""
         zone = f", {self.get_zone_display().lower()}" if self.zone else ""
@@ -118,3 +131,58 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
             f"{self.get_kind_display()} photo, {self.get_angle_display().lower()} view{zone}, "
             f"taken {self.taken_on:%d %b %Y}"
         )
+
+
+@dataclass(frozen=True)
+class PhotoPair:
+    """Two photos of one angle side by side: `a` on the left, `b` on the right (or None)."""
+
+    angle: str
+    a: Photo | None = None
+    b: Photo | None = None
+
+    @property
+    def angle_label(self) -> str:
+        return PhotoAngle(self.angle).label if self.angle in PhotoAngle.values else ""
+
+    @property
+    def days(self) -> int | None:
+        """Days between the two photos, when there are two."""
+        if self.a is None or self.b is None:
+            return None
+        return abs((self.b.taken_on - self.a.taken_on).days)
+
+    @classmethod
+    def choose(
+        cls, photos: Sequence[Photo], *, angle: str = "", a: Photo | None = None, b: Photo | None = None
+    ) -> PhotoPair:
+        """The pair a comparison opens on, for the staff and the portal pages alike.
+
+        `photos` are the ones that may be shown, oldest first (`for_comparison()`). Two
+        chosen photos are shown as chosen. One chosen photo is shown beside the latest
+        other photo of its angle (one taken within its case if there is one). With none
+        chosen: the angle's earliest "before" photo taken within the case (else its
+        earliest within the case) beside its latest within the case; photos from before
+        the case opened are left out, so a years-old photo never becomes the "first".
+        Without a usable `angle`: the first angle of the standard scalp set that has a
+        photo within the case (else one with any photo).
+        """
+        if a and b:
+            return cls(angle=a.angle, a=a, b=b)
+        if a or b:
+            single = a or b
+            others = [photo for photo in photos if photo.angle == single.angle and photo != single]
+            within = [photo for photo in others if photo.within_case]
+            latest = (within or others or [None])[-1]
+            return cls(angle=single.angle, a=single, b=latest)
+        present = [value for value in PhotoAngle.values if any(photo.angle == value for photo in photos)]
+        if angle not in present:
+            in_case = [value for value in present if any(p.angle == value and p.within_case for p in photos)]
+            angle = (in_case or present or [angle])[0]
+        of_angle = [photo for photo in photos if photo.angle == angle and photo.within_case]
+        if not of_angle:
+            return cls(angle=angle)
+        befores = [photo for photo in of_angle if photo.kind == PhotoKind.BEFORE]
+        first = (befores or of_angle)[0]
+        latest = of_angle[-1]
+        return cls(angle=angle, a=first, b=latest if latest != first else None)

@@ -1,4 +1,4 @@
-"""Storing before/after photos and archiving them (DESIGN.md "Photos").
+"""Storing before/after photos and archiving them (docs/domain.md#photos).
 
 Files go through Django's storage API only (`default_storage`: MEDIA_ROOT on disk, or
 S3-compatible object storage when settings say so), always under a random name.
@@ -14,7 +14,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from cases.models import Case, CorrectionSession, FollowUp, Issue, LaserSession, Photo
 from cases.photos import ProcessedPhoto, process_photo
@@ -22,12 +22,23 @@ from cases.photos import ProcessedPhoto, process_photo
 # Fields the uploaded file decides; everything else is checked before any file is read.
 _FILE_FIELDS = ["image", "thumbnail", "screen", "width", "height", "byte_size", "sha256", "source_format"]
 
+# How long before the case opened a camera's date is still believed without asking. Before
+# photos are often taken at the first consultation, or sent by the client with their
+# enquiry, some days or weeks before the case is opened here; a date months or years
+# earlier is an old photo or a camera whose clock was never set (many reset to their
+# factory date), and would otherwise become the case's first "before" photo.
+CAMERA_DATE_MARGIN = datetime.timedelta(days=30)
+
 
 @dataclass
 class UploadResult:
     photos: list[Photo]
     # (uploaded file name, the new photo, the earlier photo of the case from the same file)
     duplicates: list[tuple[str, Photo, Photo]] = field(default_factory=list)
+
+
+def _day(value: datetime.date) -> str:
+    return dateformat.format(value, "j M Y")
 
 
 def photo_upload(
@@ -39,6 +50,7 @@ def photo_upload(
     uploaded_by,
     zone: str = "",
     taken_on: datetime.date | None = None,
+    use_camera_date: bool = False,
     caption: str = "",
     shared_with_client: bool = False,
     issue: Issue | None = None,
@@ -50,17 +62,26 @@ def photo_upload(
 
     Each file is verified and cleaned by `cases.photos.process_photo` (format by content,
     size and pixel limits, EXIF orientation applied, every piece of metadata dropped).
-    `taken_on` applies to the whole batch; left empty, each photo gets its camera's date
-    (EXIF) or, without one, today. A file identical to one the case already has (same
-    sha256 of the uploaded bytes) is still stored, linked by `duplicate_of`, and reported
-    so the view can warn: refusing it would throw away the rest of a batch for what may be
-    a deliberate re-upload, and a manager can archive the extra copy.
 
-    One database transaction for the rows. The image processing runs before it, so a
-    batch of large photos does not hold SQLite's write lock (IMMEDIATE transactions); the
-    files written to storage meanwhile are deleted again if anything fails, so a refusal
-    leaves neither a row nor a file. (If a caller wraps this in its own transaction and rolls that back later, the
-    files stay: nothing here can see that rollback.)
+    The date taken: `taken_on`, when given, for the whole batch. Left empty, each photo
+    gets its camera's date (EXIF), or today without one. A camera date in the future, or
+    more than `CAMERA_DATE_MARGIN` before the case opened, is not trusted blindly: the
+    batch is refused with a message naming each such file, unless `use_camera_date` says a
+    person confirmed the (past) camera dates. The alternative, storing such a photo under
+    another date, would put a years-old photo into the case's comparisons as if it were
+    new, with no trace of where its date came from.
+
+    A file identical to one the case already has (same sha256 of the uploaded bytes) is
+    still stored, linked by `duplicate_of`, and reported so the view can warn: refusing it
+    would throw away the rest of a batch for what may be a deliberate re-upload, and a
+    manager can archive the extra copy.
+
+    One database transaction for the rows, and it must be the outermost one (durable):
+    the files are written to storage before it, so that processing a batch of large
+    photos does not hold SQLite's write lock, and they are deleted again if anything
+    fails or the transaction rolls back, so a refusal leaves neither a row nor a file. An
+    outer transaction could roll back after this one returned, leaving files no row
+    points to; `durable=True` makes that mistake fail at once instead.
     """
     fields = {
         "case": case,
@@ -86,7 +107,8 @@ def photo_upload(
     stored: list[str] = []
     photos: list[Photo] = []
     names: list[str] = []
-    problems: list[ValidationError] = []
+    file_problems: list[ValidationError] = []
+    date_problems: list[ValidationError] = []
     try:
         # One file at a time, each stored as soon as it is clean, so a batch never holds
         # more than one decoded photo in memory; every file is checked so that all the
@@ -95,13 +117,25 @@ def photo_upload(
             name = getattr(upload, "name", "") or "photo"
             try:
                 result = process_photo(upload, name=name)
-                photos.append(_stored_photo(fields, name, result, batch_date=taken_on, stored=stored))
-                names.append(name)
             except ValidationError as exc:
-                problems.append(exc)
-        if problems:
-            raise ValidationError(problems)
-        with transaction.atomic():
+                file_problems.append(exc)
+                continue
+            day = taken_on or _camera_day(
+                case, name, result.taken_on, confirmed=use_camera_date, problems=date_problems
+            )
+            if day is None or file_problems or date_problems:
+                continue  # the batch is refused: store nothing more
+            photos.append(_stored_photo(fields, result, day=day, stored=stored))
+            names.append(name)
+        if file_problems or date_problems:
+            raise ValidationError(
+                {
+                    key: problems
+                    for key, problems in (("files", file_problems), ("use_camera_date", date_problems))
+                    if problems
+                }
+            )
+        with transaction.atomic(durable=True):
             duplicates = _link_duplicates(case, photos, names)
             for photo in photos:
                 photo.save()
@@ -112,33 +146,52 @@ def photo_upload(
     return UploadResult(photos=photos, duplicates=duplicates)
 
 
-def _stored_photo(
-    fields: dict, name: str, result: ProcessedPhoto, *, batch_date: datetime.date | None, stored: list[str]
-) -> Photo:
+def _camera_day(
+    case: Case, name: str, camera_date: datetime.date | None, *, confirmed: bool, problems: list[ValidationError]
+) -> datetime.date | None:
+    """The date taken from the camera (today without one); None, with the reason added to
+    `problems`, when the camera's date is not to be trusted without a person's word.
+
+    A date in the future is never a date taken, confirmed or not. One more than
+    `CAMERA_DATE_MARGIN` before the case opened is an old photo or a wrong clock, until
+    staff confirm it (`confirmed`).
+    """
+    if camera_date is None:
+        return timezone.localdate()
+    recorded = f"The camera recorded {_day(camera_date)} as the day “{name}” was taken"
+    if camera_date > timezone.localdate():
+        problems.append(
+            ValidationError(f"{recorded}, which is in the future: enter the date taken.", code="camera_date_future")
+        )
+        return None
+    if camera_date < case.opened_on - CAMERA_DATE_MARGIN and not confirmed:
+        problems.append(
+            ValidationError(
+                f"{recorded}, more than {CAMERA_DATE_MARGIN.days} days before this case opened "
+                f"({_day(case.opened_on)}): an older photo, or a camera whose clock is wrong. "
+                "Enter the date taken, or tick “Use the camera dates” if it is right.",
+                code="camera_date_doubtful",
+            )
+        )
+        return None
+    return camera_date
+
+
+def _stored_photo(fields: dict, result: ProcessedPhoto, *, day: datetime.date, stored: list[str]) -> Photo:
     """An unsaved Photo whose three files are already in storage (their names in `stored`)."""
     photo = Photo(
-        **fields,
+        **{**fields, "taken_on": day},
         width=result.width,
         height=result.height,
         byte_size=len(result.image),
         sha256=result.sha256,
         source_format=result.source_format,
     )
-    if batch_date is None:
-        photo.taken_on = result.taken_on or timezone.localdate()
     # The name given here only supplies the ".jpg" suffix: upload_to makes a random name.
     for field_name in ("image", "screen", "thumbnail"):
         getattr(photo, field_name).save("photo.jpg", ContentFile(getattr(result, field_name)), save=False)
         stored.append(getattr(photo, field_name).name)
-    try:
-        photo.full_clean()
-    except ValidationError as exc:
-        if batch_date is None and "taken_on" in getattr(exc, "error_dict", {}):
-            raise ValidationError(
-                f"The camera recorded {photo.taken_on:%d %b %Y} as the day “{name}” was taken, which is in "
-                "the future: enter the date taken."
-            ) from exc
-        raise
+    photo.full_clean()
     return photo
 
 
@@ -162,8 +215,8 @@ def _link_duplicates(case: Case, photos: list[Photo], names: list[str]) -> list[
 def photo_archive(*, photo: Photo, by, reason: str) -> Photo:
     """Archive a photo: it leaves the gallery and the portal; the file and row are kept.
 
-    Clinical records are archived, never deleted (DESIGN.md): who, when and why are
-    recorded by `Archivable.archive`.
+    Clinical records are archived, never deleted: who, when and why are recorded by
+    `Archivable.archive`.
     """
     photo.archive(by=by, reason=reason)
     return photo

@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cases.access import get_case_for_user, get_photo_for_user
-from cases.choices import PhotoAngle, PhotoKind
+from cases.choices import PhotoAngle
 from cases.forms.photos import LINK_FIELDS, PhotoArchiveForm, PhotoCompareForm, PhotoUploadForm
 from cases.models import Case, CorrectionSession, LaserSession, Photo
+from cases.models.photos import PhotoPair
 from cases.services import photos as photo_services
 from smpclinic.forms import add_service_errors
 from smpclinic.roles import manager_required, staff_required
@@ -76,7 +77,7 @@ def _group_by_angle(photos: list[Photo], sessions: list) -> list[AngleGroup]:
 @require_safe
 def photo_gallery(request, case_id):
     case = get_case_for_user(request.user, case_id)
-    photos = list(Photo.objects.of_case(case).for_gallery().order_by("taken_on", "created_at", "id"))
+    photos = list(Photo.objects.of_case(case).for_gallery().for_comparison())
     sessions = _sessions_between(case, photos[0].taken_on, max(p.taken_on for p in photos)) if photos else []
     return render(
         request,
@@ -101,6 +102,7 @@ def photo_upload(request, case_id):
                     angle=data["angle"],
                     zone=data["zone"],
                     taken_on=data["taken_on"],
+                    use_camera_date=data["use_camera_date"],
                     caption=data["caption"],
                     shared_with_client=data["shared_with_client"],
                     uploaded_by=request.user,
@@ -126,64 +128,32 @@ def photo_upload(request, case_id):
     return render(request, "cases/photos/upload.html", {"case": case, "form": form})
 
 
-@dataclass
-class Comparison:
-    a: Photo | None
-    b: Photo | None
-    angle: str
-
-
-def _default_pair(photos: list[Photo], angle: str) -> Comparison:
-    """The earliest "before" photo of the angle (else its earliest) and its latest photo.
-
-    Without an angle: front if the case has a front photo, else the first angle of the
-    standard set that has one.
-    """
-    angles = [value for value in PhotoAngle.values if any(photo.angle == value for photo in photos)]
-    if angle not in angles:
-        angle = angles[0] if angles else angle
-    of_angle = [photo for photo in photos if photo.angle == angle]
-    if not of_angle:
-        return Comparison(a=None, b=None, angle=angle)
-    befores = [photo for photo in of_angle if photo.kind == PhotoKind.BEFORE]
-    a = (befores or of_angle)[0]
-    b = of_angle[-1] if of_angle[-1] != a else None
-    return Comparison(a=a, b=b, angle=angle)
-
-
 @staff_required
 @require_safe
 def photo_compare(request, case_id):
     case = get_case_for_user(request.user, case_id)
-    photos = list(Photo.objects.of_case(case).for_gallery().order_by("taken_on", "created_at", "id"))
+    photos = list(Photo.objects.of_case(case).for_gallery().for_comparison())
     form = PhotoCompareForm(request.GET or None, photos=photos)
     if form.is_bound and not form.is_valid():
         # A photo id that is not one of this case's active photos.
         raise Http404("No such photo in this case.")
-    chosen = form.cleaned_data if form.is_bound else {}
-    a, b = chosen.get("a"), chosen.get("b")
-    if a and b:
-        pair = Comparison(a=a, b=b, angle=a.angle)
-    elif a or b:
-        single = a or b
-        later = [p for p in photos if p.angle == single.angle and p != single]
-        pair = Comparison(a=single, b=later[-1] if later else None, angle=single.angle)
-    else:
-        pair = _default_pair(photos, chosen.get("angle") or PhotoAngle.FRONT)
-    sessions, days = [], None
+    pair = PhotoPair.choose(photos, **form.chosen())
+    sessions = []
     if pair.a and pair.b:
         first, last = sorted([pair.a.taken_on, pair.b.taken_on])
         sessions = _sessions_between(case, first, last)
-        days = (last - first).days
-    picker = PhotoCompareForm(
-        initial={"angle": pair.angle, "a": pair.a and str(pair.a.public_id), "b": pair.b and str(pair.b.public_id)},
-        photos=photos,
-    )
     angles = [(value, label) for value, label in PhotoAngle.choices if any(p.angle == value for p in photos)]
     return render(
         request,
         "cases/photos/compare.html",
-        {"case": case, "pair": pair, "sessions": sessions, "days": days, "form": picker, "angles": angles},
+        {
+            "case": case,
+            "pair": pair,
+            "sessions": sessions,
+            "days": pair.days,
+            "form": PhotoCompareForm.showing(pair, photos=photos),
+            "angles": angles,
+        },
     )
 
 

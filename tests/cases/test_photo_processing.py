@@ -25,6 +25,9 @@ from tests import factories
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 GPS_IFD, EXIF_IFD = 0x8825, 0x8769
+# A camera date within the factories' cases (opened 120 days before factories.TODAY).
+CAMERA_DAY = factories.TODAY - datetime.timedelta(days=10)
+CAMERA_TIME = CAMERA_DAY.strftime("%Y:%m:%d 10:11:12")
 
 
 # ----------------------------------------------------------------------------- files
@@ -37,7 +40,7 @@ def two_tone(size=(80, 40)) -> Image.Image:
     return image
 
 
-def phone_exif(orientation: int = 6, taken: str | None = "2026:03:04 10:11:12") -> Image.Exif:
+def phone_exif(orientation: int = 6, taken: str | None = CAMERA_TIME) -> Image.Exif:
     """EXIF as a phone writes it: orientation, GPS position, camera make, capture time."""
     exif = Image.Exif()
     exif[0x0112] = orientation
@@ -55,7 +58,7 @@ def jpeg_bytes(image: Image.Image | None = None, **save_options) -> bytes:
     return buffer.getvalue()
 
 
-def phone_jpeg(orientation: int = 6, taken: str | None = "2026:03:04 10:11:12", size=(80, 40)) -> bytes:
+def phone_jpeg(orientation: int = 6, taken: str | None = CAMERA_TIME, size=(80, 40)) -> bytes:
     """A JPEG carrying everything that must not be kept: EXIF with GPS, comment, XMP, ICC."""
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     return jpeg_bytes(
@@ -142,7 +145,7 @@ def test_phone_jpeg_is_stored_upright_with_no_metadata(draft):
     assert_close(image.getpixel((9, 40)), BLUE)
     for data in (result.image, result.screen, result.thumbnail):
         assert_no_metadata(data)
-    assert result.taken_on == datetime.date(2026, 3, 4)
+    assert result.taken_on == CAMERA_DAY
     assert result.source_format == "JPEG"
     assert len(result.sha256) == 64
 
@@ -169,7 +172,7 @@ def test_heic_from_a_phone_is_accepted_and_cleaned():
     assert result.source_format == "HEIF"
     assert (result.width, result.height) == (40, 80)
     assert_close(opened(result.image).getpixel((30, 40)), RED)
-    assert result.taken_on == datetime.date(2026, 3, 4)
+    assert result.taken_on == CAMERA_DAY
     for data in (result.image, result.screen, result.thumbnail):
         assert_no_metadata(data)
 
@@ -320,7 +323,7 @@ def test_service_stores_each_file_under_a_random_name_with_its_facts(case, setti
     assert (first.width, first.height) == (40, 80)
     assert first.byte_size == first.image.size
     assert first.source_format == "JPEG"
-    assert first.taken_on == datetime.date(2026, 3, 4)  # the camera's date
+    assert first.taken_on == CAMERA_DAY  # the camera's date
     second = Photo.objects.get(pk=result.photos[1].pk)
     assert second.taken_on == timezone.localdate()  # no camera date: today
     for photo in (first, second):

@@ -18,12 +18,15 @@ import boto3
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, connection
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
 from cases.choices import PhotoAngle, PhotoKind
 from cases.models import Photo
+from cases.services.photos import photo_upload
 from tests import factories
+from tests.cases.test_photo_atomic import RefuseTheLastPhotoRow
 from tests.cases.test_photo_processing import SVG, opened, phone_jpeg
 
 BUCKET = "clinic-photos"
@@ -184,3 +187,13 @@ def test_a_refused_batch_leaves_no_object_behind(s3, case, as_staff):
     assert "“drawing.jpg” is a text document" in response.content.decode()
     assert Photo.objects.count() == 0
     assert keys(s3) == []  # the two good photos had been written, and were deleted again
+
+
+def test_a_batch_whose_rows_fail_leaves_no_object_behind(s3, case):
+    refuse = RefuseTheLastPhotoRow(nth=2)
+    files = [jpeg_file("first.jpg"), jpeg_file("second.jpg")]
+    with connection.execute_wrapper(refuse), pytest.raises(DatabaseError):
+        photo_upload(case=case, files=files, kind=PhotoKind.BEFORE, angle=PhotoAngle.FRONT, uploaded_by=None)
+    assert refuse.seen == 2
+    assert Photo.objects.count() == 0
+    assert keys(s3) == []  # all six objects had been written before the rows failed

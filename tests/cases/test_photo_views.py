@@ -17,7 +17,7 @@ from django.utils import timezone
 from cases.choices import PhotoAngle, PhotoKind, SessionStatus
 from cases.models import Photo
 from tests import factories
-from tests.cases.test_photo_processing import SVG, encoded, opened, phone_jpeg, stored_files
+from tests.cases.test_photo_processing import CAMERA_DAY, SVG, encoded, opened, phone_jpeg, stored_files
 
 DAY = datetime.timedelta(days=1)
 
@@ -267,7 +267,7 @@ def test_uploads_default_to_clinic_only(case, as_staff):
 
 def test_upload_without_a_date_uses_the_camera_date(case, as_staff):
     as_staff.post(url("photo_upload", case), upload_data(jpeg_file()))
-    assert Photo.objects.get().taken_on == datetime.date(2026, 3, 4)
+    assert Photo.objects.get().taken_on == CAMERA_DAY
 
 
 def test_upload_refused_file_shows_why_and_stores_nothing(case, as_staff, settings):
@@ -329,10 +329,10 @@ def test_a_duplicate_upload_is_stored_with_a_warning(case, as_staff):
     response = as_staff.post(url("photo_upload", case), upload_data(jpeg_file("again.jpg")))
     assert Photo.objects.count() == 2
     (warning,) = [text for text in texts(response) if "same file" in text]
-    assert warning.startswith("“again.jpg” is the same file as the Before Front 04 Mar 2026 photo")
+    assert warning.startswith(f"“again.jpg” is the same file as the Before Front {CAMERA_DAY:%d %b %Y} photo")
     assert "ask a manager to archive one" in warning
     gallery = as_staff.get(url("photo_gallery", case)).content.decode()
-    assert "Same file as the Before Front 04 Mar 2026 photo" in gallery
+    assert f"Same file as the Before Front {CAMERA_DAY:%d %b %Y} photo" in gallery
 
 
 # ----------------------------------------------------------------------- gallery

@@ -1,0 +1,155 @@
+"""Every EXIF orientation, mirrored ones included, comes out upright and un-mirrored.
+
+Each test file is built here: an upright reference with four coloured quadrants is turned
+into the pixels a camera would store for an orientation, the EXIF Orientation tag is set,
+and every derivative (the stored photo, the screen copy, the thumbnail) is checked pixel
+by pixel against the upright reference, not only by its size.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from cases.choices import PhotoAngle, PhotoKind
+from cases.models import Photo
+from cases.photos import SCREEN_BOX, THUMBNAIL_BOX, process_photo
+from tests import factories
+
+RED, GREEN, BLUE, YELLOW = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)
+# Quadrants of the upright reference: (column, row) → colour.
+QUADRANTS = {(0, 0): RED, (1, 0): GREEN, (0, 1): BLUE, (1, 1): YELLOW}
+
+# The EXIF specification (CIPA DC-008, tag 0x0112) says where the stored image's first row
+# and first column are when the photo is viewed upright. Stored pixel (x, y) of a stored
+# image `sw` × `sh` shows upright pixel:
+SPEC = {
+    1: lambda x, y, sw, sh: (x, y),  # row 0 at the top, column 0 on the left
+    2: lambda x, y, sw, sh: (sw - 1 - x, y),  # top, right: mirrored left-right
+    3: lambda x, y, sw, sh: (sw - 1 - x, sh - 1 - y),  # bottom, right: upside down
+    4: lambda x, y, sw, sh: (x, sh - 1 - y),  # bottom, left: mirrored top-bottom
+    5: lambda x, y, sw, sh: (y, x),  # left, top: transposed
+    6: lambda x, y, sw, sh: (sh - 1 - y, x),  # right, top: turn 90° clockwise to view
+    7: lambda x, y, sw, sh: (sh - 1 - y, sw - 1 - x),  # right, bottom: transversed
+    8: lambda x, y, sw, sh: (y, sw - 1 - x),  # left, bottom: turn 90° anticlockwise to view
+}
+# The same, as whole-image operations (fast enough for multi-megapixel test files);
+# test_the_test_files_follow_the_exif_specification checks them against SPEC.
+AS_STORED = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+ORIENTATIONS = list(SPEC)
+
+
+def upright(size: tuple[int, int]) -> Image.Image:
+    width, height = size
+    image = Image.new("RGB", size)
+    for (column, row), colour in QUADRANTS.items():
+        box = (column * width // 2, row * height // 2, (column + 1) * width // 2, (row + 1) * height // 2)
+        image.paste(colour, box)
+    return image
+
+
+def as_stored(image: Image.Image, orientation: int) -> Image.Image:
+    """The pixels a camera stores for `orientation` when the scene looks like `image`."""
+    operation = AS_STORED[orientation]
+    return image.copy() if operation is None else image.transpose(operation)
+
+
+def camera_file(orientation: int, fmt: str = "JPEG", size: tuple[int, int] = (120, 60)) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    options = {} if fmt == "PNG" else {"quality": 95}
+    as_stored(upright(size), orientation).save(buffer, format=fmt, exif=exif.tobytes(), **options)
+    return buffer.getvalue()
+
+
+def assert_upright(data: bytes, size: tuple[int, int], label: str) -> None:
+    """`data` shows the upright reference: its proportions and each quadrant's colour."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    width, height = image.size
+    assert (width > height) == (size[0] > size[1]), (label, image.size)
+    for (column, row), colour in QUADRANTS.items():
+        # The middle of each quadrant, well away from the edges JPEG blurs.
+        probe = (int((column + 0.5) * width / 2), int((row + 0.5) * height / 2))
+        pixel = image.getpixel(probe)
+        assert all(abs(a - b) <= 60 for a, b in zip(pixel, colour, strict=True)), (label, probe, pixel, colour)
+
+
+# ----------------------------------------------------------------- the test files
+
+
+def test_the_test_files_follow_the_exif_specification():
+    reference = Image.new("RGB", (5, 3))
+    reference.putdata([(x * 40, y * 80, 7) for y in range(3) for x in range(5)])
+    for orientation, shown in SPEC.items():
+        stored = as_stored(reference, orientation)
+        sw, sh = stored.size
+        for y in range(sh):
+            for x in range(sw):
+                assert stored.getpixel((x, y)) == reference.getpixel(shown(x, y, sw, sh)), (orientation, x, y)
+
+
+# ------------------------------------------------------------------ process_photo
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
+def test_each_orientation_is_upright_in_every_derivative(fmt, orientation):
+    size = (120, 60)
+    result = process_photo(camera_file(orientation, fmt, size), name=f"o{orientation}.{fmt.lower()}")
+    assert (result.width, result.height) == size
+    for variant in ("image", "screen", "thumbnail"):
+        assert_upright(getattr(result, variant), size, f"{fmt} orientation {orientation} {variant}")
+
+
+@pytest.mark.parametrize("draft", [True, False], ids=["draft decode", "full decode"])
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_each_orientation_is_upright_from_a_large_jpeg(orientation, draft):
+    # Over twice the screen box, so the draft path decodes at reduced scale and shrinks
+    # (thumbnail with a tight box) before the orientation is applied.
+    size = (SCREEN_BOX[0] * 2 + 200, SCREEN_BOX[0] + 100)
+    result = process_photo(camera_file(orientation, "JPEG", size), draft=draft)
+    assert (result.width, result.height) == size
+    screen = Image.open(io.BytesIO(result.screen))
+    thumbnail = Image.open(io.BytesIO(result.thumbnail))
+    assert screen.width == SCREEN_BOX[0] and thumbnail.width == THUMBNAIL_BOX[0]
+    for variant in ("image", "screen", "thumbnail"):
+        assert_upright(getattr(result, variant), size, f"orientation {orientation} {variant}")
+
+
+# ------------------------------------------------------------ through the upload page
+
+
+def test_an_upload_of_all_eight_orientations_is_stored_and_served_upright(client_a, as_staff, settings):
+    case = factories.CaseFactory(client=client_a)
+    files = [
+        SimpleUploadedFile(f"orientation-{n}.jpg", camera_file(n, size=(160, 80)), content_type="image/jpeg")
+        for n in ORIENTATIONS
+    ]
+    response = as_staff.post(
+        reverse("cases:photo_upload", kwargs={"case_id": case.public_id}),
+        {"images": files, "kind": PhotoKind.BEFORE, "angle": PhotoAngle.LEFT, "taken_on": ""},
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    photos = list(Photo.objects.order_by("id"))
+    assert len(photos) == 8
+    for orientation, photo in zip(ORIENTATIONS, photos, strict=True):
+        assert (photo.width, photo.height) == (160, 80)
+        for field, view in (("image", "photo_file"), ("screen", "photo_screen"), ("thumbnail", "photo_thumb")):
+            with getattr(photo, field).open("rb") as stored:
+                assert_upright(stored.read(), (160, 80), f"stored {field} of orientation {orientation}")
+            served = as_staff.get(reverse(f"cases:{view}", kwargs={"photo_id": photo.public_id}))
+            assert_upright(b"".join(served.streaming_content), (160, 80), f"{view} of orientation {orientation}")
