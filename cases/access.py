@@ -42,10 +42,8 @@ def get_step_for_user(user, public_id) -> PlanStep:
 
 
 def _in_visible_case(model, user, public_id):
-    return get_object_or_404(
-        model.objects.active().filter(case__in=Case.objects.visible_to(user)).select_related("case__client"),
-        public_id=public_id,
-    )
+    """A record of a live case the user may see (CaseRecordQuerySet.visible_to)."""
+    return get_object_or_404(model.objects.visible_to(user).select_related("case__client"), public_id=public_id)
 
 
 def get_consultation_for_user(user, public_id) -> Consultation:

@@ -101,3 +101,16 @@ def as_client_b(client_b):
 @pytest.fixture
 def anonymous(db):
     return HttpClient()
+
+
+PERSONA_FIXTURES = {"as_staff", "as_manager", "as_admin", "as_client_a", "as_client_b", "anonymous"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that takes its persona by name (`request.getfixturevalue(persona)`) asks for
+    the database only once it runs, and pytest-django then sets up no test database for it:
+    it would run against the development one. Such tests are marked as database tests here."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if params and PERSONA_FIXTURES & {str(v) for v in params.params.values()}:
+            item.add_marker(pytest.mark.django_db)

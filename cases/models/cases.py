@@ -306,6 +306,7 @@ class Consultation(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestam
     recommendations = models.TextField(blank=True)
     internal_notes = models.TextField(blank=True, help_text="Never shown to the client.")
 
+    objects = CaseRecordQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -327,6 +328,7 @@ class Issue(Versioned, Archivable, PublicIdMixin, Timestamped):
     identified_on = models.DateField(default=timezone.localdate)
     resolved_on = models.DateField(null=True, blank=True)
 
+    objects = CaseRecordQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -373,7 +373,7 @@ def test_a_client_is_refused(as_client_a, client_a):
 
 
 @pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
-def test_staff_and_managers_may_change_status(request, db, persona):
+def test_staff_and_managers_may_change_status(request, persona):
     http = request.getfixturevalue(persona)
     case = _case(S.CONSULTATION)
 

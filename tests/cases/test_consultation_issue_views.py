@@ -286,7 +286,7 @@ def test_a_client_is_refused_even_on_their_own_case(as_client_a, client_a):
 
 
 @pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
-def test_staff_and_managers_may_record_and_edit(request, db, persona):
+def test_staff_and_managers_may_record_and_edit(request, persona):
     http = request.getfixturevalue(persona)
     for url, data in _pages(factories.CaseFactory()):
         assert http.get(url).status_code == 200
