@@ -251,8 +251,9 @@ class LookupAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClinicSettings)
-class ClinicSettingsAdmin(admin.ModelAdmin):
-    """One record (the model pins id=1): it can be added once and never deleted."""
+class ClinicSettingsAdmin(SimpleHistoryAdmin):
+    """One record (the model pins id=1): it can be added once and never deleted. Its
+    history says who changed a rule value, such as turning four-eyes plan approval off."""
 
     list_display = ["name", "time_zone", "min_laser_interval_weeks", "isotretinoin_washout_months", "updated_at"]
     readonly_fields = ["updated_at"]
@@ -269,6 +270,7 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
                     "idle_logout_minutes",
                     "laser_check_days",
                     "correction_check_days",
+                    "plan_approval_four_eyes",
                 ]
             },
         ),

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class ArchivableQuerySet(models.QuerySet):
@@ -160,6 +161,12 @@ class ClinicSettings(models.Model):
         validators=[MaxValueValidator(60)],
         help_text="A healing check 1–2 weeks after laser (docs/domain.md#aftercare). 0: schedule none.",
     )
+    plan_approval_four_eyes = models.BooleanField(
+        "a plan is approved by a manager other than the one who submitted it",
+        default=True,
+        help_text="Four eyes on every plan. A clinic with a single manager may turn this off; "
+        "the change is kept in this record's history.",
+    )
     correction_check_days = models.PositiveSmallIntegerField(
         "days after a correction session to schedule the healing check",
         default=14,
@@ -167,6 +174,8 @@ class ClinicSettings(models.Model):
         help_text="0: schedule none.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "clinic settings"
