@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases.choices import FollowUpKind, Healing, Satisfaction
 from cases.models import AdverseEventKind, Case, CorrectionSession, FollowUp, LaserSession
 from smpclinic import roles
-from smpclinic.forms import DateInput, SubmitOnceFormMixin, expected_version, version_field
+from smpclinic.forms import DateInput, RendersHiddenFields, SubmitOnceFormMixin, version_field
 from smpclinic.models import ClinicSettings
 
 # After laser, a healing check at 1–2 weeks: the form suggests the clinic's post-laser
@@ -90,7 +90,24 @@ def followup_initial(user, session_key_value: str = "") -> dict:
     return initial
 
 
-class FollowUpCompleteForm(forms.Form):
+class FollowUpActionForm(RendersHiddenFields, forms.Form):
+    """A form acting on one follow-up: it carries the version of the follow-up the page was
+    opened on and, once valid, gives it to the follow-up, so the service refuses to save
+    over someone else's change made since."""
+
+    def __init__(self, *args, followup: FollowUp, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.followup = followup
+        self.fields["lock_version"] = version_field(followup)
+
+    def _post_clean(self):
+        super()._post_clean()
+        version = self.cleaned_data.pop("lock_version", None)
+        if version:
+            self.followup.lock_version = version
+
+
+class FollowUpCompleteForm(FollowUpActionForm):
     """Record a follow-up as done. Its date rules are the service's; the hidden version
     makes a form opened before someone else's change refuse to save over it."""
 
@@ -113,26 +130,10 @@ class FollowUpCompleteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Internal: never shown to the client."
     )
 
-    def __init__(self, *args, followup: FollowUp, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.followup = followup
-        self.fields["lock_version"] = version_field(followup)
-
     def outcome(self) -> dict:
-        """The service's arguments; the follow-up gets the version the form was opened on."""
-        expected_version(self, self.followup)
-        return {name: value for name, value in self.cleaned_data.items() if name != "lock_version"}
+        """The service's arguments."""
+        return dict(self.cleaned_data)
 
 
-class FollowUpMissedForm(forms.Form):
+class FollowUpMissedForm(FollowUpActionForm):
     """The one-click "missed" button: only the version the page was opened on."""
-
-    def __init__(self, *args, followup: FollowUp, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.followup = followup
-        self.fields["lock_version"] = version_field(followup)
-
-    def clean(self):
-        cleaned = super().clean()
-        expected_version(self, self.followup)
-        return cleaned

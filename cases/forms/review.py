@@ -9,10 +9,10 @@ from django import forms
 from django.utils import timezone
 
 from cases.choices import CaseStatus, FollowUpKind
-from cases.forms.followups import clinic_users
+from cases.forms.followups import FollowUpActionForm, clinic_users
 from cases.models import FollowUp
 from cases.services.followups import REVIEW_NOTE_MAX
-from smpclinic.forms import DateInput, expected_version, version_field
+from smpclinic.forms import DateInput
 
 # A missed follow-up is booked again a week later unless someone picks another day.
 RESCHEDULE_AFTER_DAYS = 7
@@ -114,19 +114,9 @@ def reschedule_initial() -> dict:
     return {"due_on": timezone.localdate() + datetime.timedelta(days=RESCHEDULE_AFTER_DAYS)}
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(FollowUpActionForm):
     """A new date for a missed follow-up; its rules are the service's. The hidden version
     refuses a form opened before someone else changed the missed follow-up."""
 
     due_on = forms.DateField(label="New due date", widget=DateInput())
     next = forms.CharField(required=False, widget=forms.HiddenInput())
-
-    def __init__(self, *args, followup: FollowUp, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.followup = followup
-        self.fields["lock_version"] = version_field(followup)
-
-    def clean(self):
-        cleaned = super().clean()
-        expected_version(self, self.followup)
-        return cleaned

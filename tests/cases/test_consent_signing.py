@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import StaleEdit
 from tests import factories
 from tests.formdata import form_data
+from tests.threads import race
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 LONG_AGENT = "Mozilla/5.0 " + "x" * 700
@@ -413,29 +414,6 @@ def test_posting_the_same_in_clinic_form_twice_records_one_consent(as_staff, cli
     assert Consent.objects.filter(client=client_a).count() == 1
 
 
-def _race(*jobs) -> tuple[list, list[BaseException]]:
-    """Run the jobs in threads released together; each has its own database connection
-    (on SQLite the writes queue one after the other; on PostgreSQL they truly overlap)."""
-    results, errors = [], []
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        try:
-            start.wait(timeout=10)
-            results.append(job())
-        except BaseException as exc:  # reported to the test below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
-
-
 def _browsers(user, n=4):
     from django.test import Client as HttpClient
 
@@ -453,7 +431,7 @@ def test_four_parallel_posts_of_one_in_clinic_form_record_one_consent(staff_user
         browsers[0].get(url).content, text=str(laser_text.pk), signed_name="Alice Able", signed_in_clinic="on"
     )
 
-    results, errors = _race(*[lambda b=b: b.post(url, data).status_code for b in browsers])
+    results, errors = race(*[lambda b=b: b.post(url, data).status_code for b in browsers])
 
     assert errors == []
     assert results == [302] * 4
@@ -475,7 +453,7 @@ def test_four_in_clinic_forms_posted_at_once_record_one_consent(staff_user, clie
         response = browser.post(url, data)
         return response.status_code, response.content.decode() if response.status_code == 200 else ""
 
-    results, errors = _race(*[lambda b=b, d=d: post(b, d) for b, d in zip(browsers, forms, strict=True)])
+    results, errors = race(*[lambda b=b, d=d: post(b, d) for b, d in zip(browsers, forms, strict=True)])
 
     assert errors == []
     assert sorted(code for code, _ in results) == [200, 200, 200, 302]
@@ -506,7 +484,7 @@ def test_a_signature_that_races_past_the_lock_gets_the_same_message(client_a, la
             client=client_a, text=laser_text, typed_name="Alice Able", ip=None, user_agent="", witnessed_by=staff_user
         )
 
-    results, errors = _race(other_writer, ours)
+    results, errors = race(other_writer, ours)
 
     assert results == ["committed"]
     assert len(errors) == 1 and isinstance(errors[0], ValidationError), errors

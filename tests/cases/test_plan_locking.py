@@ -5,10 +5,7 @@ the same version: one wins."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from cases.choices import PlanStatus
@@ -17,6 +14,7 @@ from cases.services import plans as services
 from smpclinic.concurrency import StaleEdit
 from tests import factories
 from tests.formdata import form_data
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db
 
@@ -117,28 +115,6 @@ def test_the_in_clinic_acceptance_is_of_the_version_shown(as_staff, draft, staff
     assert plan.accepted_at is None
 
 
-def _race(*jobs) -> tuple[list, list[BaseException]]:
-    """Run the jobs in threads released together; each has its own database connection."""
-    results, errors = [], []
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        try:
-            start.wait(timeout=10)
-            results.append(job())
-        except BaseException as exc:  # reported to the test below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_parallel_plan_updates_of_the_same_version_one_wins():
     """On PostgreSQL the two run at once and the row lock decides; on SQLite writers take
@@ -146,7 +122,7 @@ def test_two_parallel_plan_updates_of_the_same_version_one_wins():
     plan = factories.TreatmentPlanFactory(summary="Original", internal_notes="")
     copies = [TreatmentPlan.objects.get(pk=plan.pk) for _ in range(2)]
 
-    results, errors = _race(
+    results, errors = race(
         lambda: services.plan_update(plan=copies[0], summary="Summary by one"),
         lambda: services.plan_update(plan=copies[1], internal_notes="Notes by the other"),
     )

@@ -10,11 +10,9 @@ time, and the same outcome must hold.
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
 import time_machine
-from django.db import connection
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -24,6 +22,7 @@ from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import StaleEdit
 from tests import factories
 from tests.formdata import form_data
+from tests.threads import race
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London
 
@@ -120,28 +119,6 @@ def test_an_edit_without_the_version_it_was_opened_on_is_refused(as_staff, case)
 # --- two saves at once -----------------------------------------------------------------------------------
 
 
-def _race(*jobs) -> tuple[list, list[BaseException]]:
-    """Run the jobs in threads released together; each has its own database connection."""
-    results, errors = [], []
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        try:
-            start.wait(timeout=10)
-            results.append(job())
-        except BaseException as exc:  # reported to the test below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_stale_copies_saved_at_once_one_wins_and_nothing_is_lost(staff_user):
     case = factories.CaseFactory()
@@ -152,7 +129,7 @@ def test_two_stale_copies_saved_at_once_one_wins_and_nothing_is_lost(staff_user)
     copies = [LaserSession.objects.get(pk=session.pk) for _ in range(2)]  # both opened on version 1
     copies[1].internal_notes = "Numbing cream helped."
 
-    results, errors = _race(
+    results, errors = race(
         lambda: laser_session_save(session=copies[0], zones=zones, adverse_events=[blistering], by=staff_user),
         lambda: laser_session_save(session=copies[1], zones=zones, adverse_events=[], by=staff_user),
     )
@@ -233,7 +210,7 @@ def test_parallel_posts_of_one_new_laser_session_form_save_one(staff_user):
         zones=[str(ZoneLookup.objects.get(code=Zone.CROWN).pk)],
     )
 
-    results, errors = _race(*[lambda b=b: b.post(url, data).status_code for b in browsers])
+    results, errors = race(*[lambda b=b: b.post(url, data).status_code for b in browsers])
 
     assert errors == []
     assert results == [302] * 4

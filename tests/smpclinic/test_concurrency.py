@@ -6,10 +6,7 @@ so a hidden field the page forgets to render fails here.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from cases.models import Case, Client, Consultation, Issue, RegretReason
@@ -17,6 +14,7 @@ from cases.services.clients import client_update
 from smpclinic.concurrency import StaleEdit, create_once
 from tests import factories
 from tests.formdata import form_data
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db
 
@@ -166,28 +164,6 @@ def test_stale_consultation_and_issue_forms_are_refused(as_staff, as_manager, ki
 # --- Two processes at once ---------------------------------------------------------------------
 
 
-def _race(*jobs) -> tuple[list, list[BaseException]]:
-    """Run the jobs in threads released together; each has its own database connection."""
-    results, errors = [], []
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        try:
-            start.wait(timeout=10)
-            results.append(job())
-        except BaseException as exc:  # reported to the test below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_parallel_saves_of_the_same_version_one_wins():
     client = factories.ClientFactory(active_infection=False, address="1 High Street")
@@ -199,7 +175,7 @@ def test_two_parallel_saves_of_the_same_version_one_wins():
         return client_update(client=Client.objects.get(pk=client.pk), address="2 New Road")
 
     copies = [Client.objects.get(pk=client.pk) for _ in range(2)]
-    results, errors = _race(
+    results, errors = race(
         lambda: client_update(client=copies[0], active_infection=True),
         lambda: client_update(client=copies[1], address="2 New Road"),
     )
@@ -242,7 +218,7 @@ def test_parallel_posts_of_one_consultation_form_record_one(staff_user):
         browser.force_login(staff_user)
     data = form_data(browsers[0].get(url).content, held_at="2026-03-01T10:00", findings="Dark hairline")
 
-    results, errors = _race(*[lambda b=b: b.post(url, data).status_code for b in browsers])
+    results, errors = race(*[lambda b=b: b.post(url, data).status_code for b in browsers])
 
     assert errors == []
     assert results == [302] * 4
