@@ -94,7 +94,7 @@ from smpclinic import roles
 from smpclinic.lookups import sync_all_lookups
 from smpclinic.models import ClinicSettings
 
-DEFAULT_PASSWORD = "smpclinic-demo"
+DEFAULT_PASSWORD = "smpclinic-demo"  # nosec B105  # the demo clinic only; DEMO_PASSWORD overrides it
 DEFAULT_CLIENTS = 200
 CHUNK = 1000  # clients generated and inserted together
 BATCH = 2000  # rows per executemany
@@ -1077,7 +1077,7 @@ class Table:
         self.attnames = [f.attname for f in self.fields]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
         placeholders = ", ".join(["%s"] * len(self.fields))
-        self.sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+        self.sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # nosec B608  # names from model meta, quoted; values are parameters
 
     def build(self, pk: int, values: dict) -> models.Model:
         args = self.template.copy()
@@ -1179,7 +1179,7 @@ class Writer:
             quote = self.connection.ops.quote_name
             source = quote(through.get_field(m2m.m2m_field_name()).column)
             target = quote(through.get_field(m2m.m2m_reverse_field_name()).column)
-            sql = self.through[m2m] = f"INSERT INTO {quote(through.db_table)} ({source}, {target}) VALUES (%s, %s)"
+            sql = self.through[m2m] = f"INSERT INTO {quote(through.db_table)} ({source}, {target}) VALUES (%s, %s)"  # nosec B608  # names from model meta, quoted; values are parameters
         return sql
 
     def execute(self, sql: str, rows: list) -> None:
@@ -1210,7 +1210,7 @@ class Generator:
 
     def __init__(self, clinic: Clinic, master: random.Random) -> None:
         self.clinic = clinic
-        self.cover = Coverage(random.Random(master.getrandbits(64)))
+        self.cover = Coverage(random.Random(master.getrandbits(64)))  # nosec B311  # reproducible demo data, not a secret
         self._dates: dict[int, datetime.date] = {}
 
     # -- time -----------------------------------------------------------------------
@@ -1244,7 +1244,7 @@ class Generator:
     # -- one client -----------------------------------------------------------------
 
     def client(self, rows: Rows, index: int, seed: int, references: list[str]) -> None:
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # nosec B311  # reproducible demo data, not a secret
         forced = FORCED[index] if index < len(FORCED) else None
         skeletons = client_skeletons(rng, forced)
         forced = forced or {}
@@ -1867,7 +1867,7 @@ class Generator:
 
     def _photos(self, ctx: _CaseContext, seed: int, issues, sessions, follow_ups) -> list[Photo]:
         """Generated before/progress/after JPEGs for one case, stored like uploads."""
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # nosec B311  # reproducible demo data, not a secret
         sk, case = ctx.sk, ctx.case
         tone = SKIN_TONES[FITZPATRICK.index(ctx.client.fitzpatrick_type)]
         by_zone = {issue.zone: issue for issue in issues}
@@ -2249,7 +2249,7 @@ def seed(
     if Group.objects.filter(name__in=roles.ROLES).count() < len(roles.ROLES):
         roles.sync_groups()
     today = today or timezone.localdate()
-    master = random.Random(seed)
+    master = random.Random(seed)  # nosec B311  # reproducible demo data, not a secret
     saved_files: list[str] = []
     try:
         with transaction.atomic(), _bulk_load_cache():
@@ -2291,7 +2291,7 @@ def _seed(clients, master, today, password, progress, saved_files) -> Result:
     opened = []
     for index, client_seed in enumerate(seeds):
         forced = FORCED[index] if index < len(FORCED) else None
-        for number, sk in enumerate(client_skeletons(random.Random(client_seed), forced)):
+        for number, sk in enumerate(client_skeletons(random.Random(client_seed), forced)):  # nosec B311  # demo data
             opened.append((sk.opened, index, number))
     opened.sort()
     start = dict(ReferenceCounter.objects.values_list("year", "last_number"))

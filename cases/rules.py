@@ -42,6 +42,7 @@ from cases.choices import (
 )
 from cases.models import Case, Consent, CorrectionSession, LaserSession, RuleOverride
 from smpclinic import roles
+from smpclinic.dates import EARLIEST, shifted
 from smpclinic.models import ClinicSettings
 
 
@@ -80,6 +81,21 @@ def _gap(days: int) -> str:
     if rest:
         parts.append(f"{rest} day{'s' if rest != 1 else ''}")
     return " and ".join(parts)
+
+
+def _local_day(moment: datetime.datetime) -> datetime.date:
+    """The moment's local day; at the calendar's very ends, where the time-zone shift
+    would overflow, the first or last day (the session's own checks refuse such dates)."""
+    try:
+        return timezone.localdate(moment)
+    except OverflowError:
+        return datetime.date.min if moment.year == 1 else datetime.date.max
+
+
+def rule_day(moment: datetime.datetime) -> datetime.date:
+    """The local day the rules judge a session on: its own day, or 1 Jan 1900 for an
+    earlier one (which the session's own checks refuse)."""
+    return max(_local_day(moment), EARLIEST)
 
 
 def _ids(zones: Iterable) -> set[int]:
@@ -139,13 +155,15 @@ def zone_interval_finding(
     """
     if not zone_ids:
         return None
-    day = timezone.localdate(scheduled_at)
+    day = _local_day(scheduled_at)
     span = weeks * 7
+    # Kept a day short of the calendar's end: the range runs to the end of its last day.
+    last = min(shifted(day, span - 1), datetime.date.max - datetime.timedelta(days=1))
     nearby = (
         queryset.active()
         .completed()
         .filter(case=case)
-        .on_days(day - datetime.timedelta(days=span - 1), day + datetime.timedelta(days=span - 1))
+        .on_days(shifted(day, -(span - 1)), last)
         .on_any_zone(zone_ids)
         .with_zones()
         .order_by("scheduled_at", "id")
@@ -231,7 +249,7 @@ def laser_session_findings(
     if status in SessionStatus.freeing():
         return []
     clinic = clinic or ClinicSettings.load()
-    day = timezone.localdate(scheduled_at)
+    day = _local_day(scheduled_at)
     found = [
         consent_finding(case=case, scheduled_at=scheduled_at),
         certification_finding(technician=technician, day=day),
@@ -247,7 +265,7 @@ def laser_session_findings(
         dark_skin_finding(case=case, wavelength_nm=wavelength_nm),
         agreed_plan_finding(case=case),
     ]
-    return [f for f in found if f] + contraindication_findings(case=case, day=day, clinic=clinic)
+    return [f for f in found if f] + contraindication_findings(case=case, day=rule_day(scheduled_at), clinic=clinic)
 
 
 def correction_session_findings(

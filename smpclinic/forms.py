@@ -159,3 +159,28 @@ def _take_their_changes(form: BaseForm, error: StaleEdit) -> None:
     if "lock_version" in form.fields:
         data[form.add_prefix("lock_version")] = str(error.current.lock_version)
     form.data = data
+
+
+class FittingIdsMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A multi-select whose ids must fit the database's integers: SQLite cannot even
+    compare a larger one, so such a choice is refused like any unknown one."""
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except OverflowError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": "that choice"}
+            ) from None
+
+
+class FittingChoiceIdsMixin:
+    """For a form with multi-selects: each refuses an id too large for the database
+    (FittingIdsMultipleChoiceField) instead of failing the request."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if type(field) is forms.ModelMultipleChoiceField:
+                # The subclass only adds a check: the field's own state stays as it was built.
+                field.__class__ = FittingIdsMultipleChoiceField

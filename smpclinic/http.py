@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -25,3 +26,16 @@ def client_ip(request: HttpRequest) -> str | None:
 def site_url(request: HttpRequest) -> str:
     """The site's root address for links in e-mails: DJANGO_SITE_URL when set, else the request's."""
     return settings.SMP_SITE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def safe_next(request: HttpRequest, url: str | None) -> str | None:
+    """The `next=` page to return to when it is a plain path on this site (starting with
+    one "/", no spaces or control characters), else None: another site, a scheme, or text
+    `redirect()` would try to read as a URL name is ignored, and the caller's own page used."""
+    if not url or not url.startswith("/") or url.startswith("//"):
+        return None
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return None

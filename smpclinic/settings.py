@@ -4,6 +4,7 @@ Every variable read here is listed in README.md with its default. With nothing s
 the app runs on SQLite inside the checkout with DEBUG off.
 """
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ KEYLESS_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help", "v
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if DEBUG:
-        SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+        SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # nosec B105  # DEBUG only
     elif Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS:
         SECRET_KEY = get_random_secret_key()
     else:
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "artists",
     "cases",
     # Last, so its post_migrate hook sees every other app's permissions.
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "smpclinic.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "smpclinic.middleware.ClinicTimeZoneMiddleware",
     "smpclinic.middleware.IdleLogoutMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised during login into a 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "smpclinic.urls"
@@ -115,9 +120,39 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out username/address before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Brute force: 5 wrong passwords lock out that username from that address, and 5 from one
+# address lock out the address (a guesser trying many usernames), for 15 minutes. The
+# username+address pair, not the username alone, so a guesser elsewhere cannot lock a
+# colleague out of the front desk. Failures are logged by axes without the password.
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Managers unlock people on /login/lockouts/; axes' own admin pages would add a second way in.
+AXES_ENABLE_ADMIN = False
+AXES_LOCKOUT_CALLABLE = "smpclinic.lockouts.lockout_response"  # 429, says when to try again
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password1", "new_password2"]
+
+# Password reset requests (smpclinic/throttle.py): per e-mail address and per client address,
+# counted in the cache over a window.
+SMP_RESET_LIMIT_PER_EMAIL = env.int("DJANGO_RESET_LIMIT_PER_EMAIL", default=3)
+SMP_RESET_LIMIT_PER_IP = env.int("DJANGO_RESET_LIMIT_PER_IP", default=10)
+SMP_RESET_WINDOW_MINUTES = env.int("DJANGO_RESET_WINDOW_MINUTES", default=60)
+
+# A session ends this long after login whatever the activity (on top of the idle logout).
+SMP_SESSION_MAX_HOURS = env.int("DJANGO_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = SMP_SESSION_MAX_HOURS * 3600
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "smpclinic.passwords.ClinicUserMinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -3,14 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cases.views import invitations
-from smpclinic import mail, views
+from smpclinic import lockouts, mail, views
+from smpclinic.throttle import reset_rate_limited
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("password/reset/", mail.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", reset_rate_limited(mail.PasswordResetView.as_view()), name="password_reset"),
+    path("login/lockouts/", lockouts.lockout_list, name="lockouts"),
     path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.http import HttpRequest
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -112,8 +113,8 @@ def test_password_change_works(as_staff, staff_user):
     assert "Your password was changed." in as_staff.get(response["Location"]).content.decode()
     assert as_staff.get(HOME).status_code == 200  # the session survives the change
     fresh = HttpClient()
-    assert fresh.login(username="staff", password="Lighter-Hairline-2026")
-    assert not HttpClient().login(username="staff", password=PASSWORD)
+    assert fresh.login(request=HttpRequest(), username="staff", password="Lighter-Hairline-2026")
+    assert not HttpClient().login(request=HttpRequest(), username="staff", password=PASSWORD)
 
 
 @pytest.mark.parametrize(

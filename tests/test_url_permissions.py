@@ -22,6 +22,7 @@ from tests.url_roles import reports as report_urls
 ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "login": (PUBLIC, "get"),
     "favicon": (PUBLIC, "get"),
+    "lockouts": (MANAGER, "get"),
     "logout": (LOGGED_IN, "post"),  # checked separately below
     "password_change": (LOGGED_IN, "get"),
     "password_change_done": (LOGGED_IN, "get"),

@@ -10,7 +10,7 @@ from artists.models import Artist, Studio
 from cases.choices import CaseStatus, Outcome, Satisfaction
 from cases.models import Case, Consultation, Issue, RegretReason
 from cases.services.cases import CASE_EDITABLE_FIELDS, issue_date_errors
-from smpclinic.forms import DateInput, DateTimeInput, SubmitOnceFormMixin, VersionedFormMixin
+from smpclinic.forms import DateInput, DateTimeInput, FittingChoiceIdsMixin, SubmitOnceFormMixin, VersionedFormMixin
 
 
 def _active_or_current(queryset, current_id):
@@ -18,7 +18,7 @@ def _active_or_current(queryset, current_id):
     return queryset.filter(Q(archived_at__isnull=True) | Q(pk=current_id))
 
 
-class CaseForm(VersionedFormMixin, forms.ModelForm):
+class CaseForm(FittingChoiceIdsMixin, VersionedFormMixin, forms.ModelForm):
     """Open or edit a case; its status changes only through CaseStatusForm."""
 
     class Meta:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases.choices import FollowUpKind, Healing, Satisfaction
 from cases.models import AdverseEventKind, Case, CorrectionSession, FollowUp, LaserSession
 from smpclinic import roles
-from smpclinic.forms import DateInput, RendersHiddenFields, SubmitOnceFormMixin, version_field
+from smpclinic.forms import DateInput, FittingChoiceIdsMixin, RendersHiddenFields, SubmitOnceFormMixin, version_field
 from smpclinic.models import ClinicSettings
 
 # After laser, a healing check at 1–2 weeks: the form suggests the clinic's post-laser
@@ -90,7 +90,7 @@ def followup_initial(user, session_key_value: str = "") -> dict:
     return initial
 
 
-class FollowUpActionForm(RendersHiddenFields, forms.Form):
+class FollowUpActionForm(FittingChoiceIdsMixin, RendersHiddenFields, forms.Form):
     """A form acting on one follow-up: it carries the version of the follow-up the page was
     opened on and, once valid, gives it to the follow-up, so the service refuses to save
     over someone else's change made since."""

@@ -16,7 +16,7 @@ from cases.kirby_desai import FITZPATRICK_POINTS, LocationPoints
 from cases.models import Case, Client, CorrectionOption, PlanStep, TreatmentPlan, ZoneLookup
 from cases.models.plans import KD_FIELDS
 from cases.services.plans import PLAN_FIELDS
-from smpclinic.forms import DateInput, VersionedFormMixin, version_field
+from smpclinic.forms import DateInput, FittingChoiceIdsMixin, VersionedFormMixin, version_field
 
 # The clinic's starting aftercare text (docs/domain.md#aftercare), edited per plan.
 AFTERCARE_SMP = (
@@ -31,7 +31,7 @@ AFTERCARE_LASER = (
 DEFAULT_AFTERCARE = f"{AFTERCARE_SMP}\n\n{AFTERCARE_LASER}"
 
 
-class PlanForm(VersionedFormMixin, forms.ModelForm):
+class PlanForm(FittingChoiceIdsMixin, VersionedFormMixin, forms.ModelForm):
     """The plan's content, its Kirby–Desai sub-scores (all six or none) and the
     clinician's own estimate of laser sessions."""
 
@@ -115,7 +115,7 @@ class PlanForm(VersionedFormMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in PLAN_FIELDS}
 
 
-class StepForm(VersionedFormMixin, forms.ModelForm):
+class StepForm(FittingChoiceIdsMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = PlanStep
         fields = ["order", "kind", "description", "zones", "interval_weeks", "target_date", "status"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.utils import timezone
 
 from cases.reports import MAX_PERIOD_DAYS, Period
+from smpclinic.dates import EARLIEST, latest_booking
 from smpclinic.forms import DateInput
 
 
@@ -14,7 +16,8 @@ class ReportPeriodForm(forms.Form):
     """From and to, both inclusive; either left out falls back to the last 12 months."""
 
     def __init__(self, data=None, *, today: datetime.date | None = None):
-        self.default = Period.default(today)
+        self.today = today or timezone.localdate()
+        self.default = Period.default(self.today)
         if data is not None and not (data.get("from") or data.get("to")):
             data = None  # a plain visit: show the default period
         if data is not None:
@@ -30,6 +33,14 @@ class ReportPeriodForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        # Reports cover what happened and what is booked: nothing before 1900, nothing
+        # further ahead than a booking may be (and no date arithmetic at the calendar's ends).
+        latest = latest_booking(self.today)
+        for name, day in (("from", start), ("to", end)):
+            if day and not EARLIEST <= day <= latest:
+                self.add_error(name, f"Choose a date between 1 Jan 1900 and {latest.day} {latest:%b %Y}.")
+                cleaned.pop(name, None)
         start, end = cleaned.get("from"), cleaned.get("to")
         if start and end:
             if start > end:

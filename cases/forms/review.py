@@ -12,7 +12,7 @@ from cases.choices import CaseStatus, FollowUpKind
 from cases.forms.followups import FollowUpActionForm, clinic_users
 from cases.models import FollowUp
 from cases.services.followups import REVIEW_NOTE_MAX
-from smpclinic.forms import DateInput
+from smpclinic.forms import DateInput, FittingChoiceIdsMixin
 
 # A missed follow-up is booked again a week later unless someone picks another day.
 RESCHEDULE_AFTER_DAYS = 7
@@ -62,7 +62,7 @@ def version_key(followup: FollowUp) -> str:
     return f"version-{followup.public_id}"
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(FittingChoiceIdsMixin, forms.Form):
     """Sign off follow-ups awaiting review: several ticked rows with one note (the bulk
     form), or one row with an adverse finding and its own note (`single`, a form per row).
 

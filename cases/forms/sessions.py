@@ -50,7 +50,7 @@ from cases.models.sessions import (
     SPOT_MAX,
     SPOT_MIN,
 )
-from smpclinic.forms import DateTimeInput, SubmitOnceFormMixin, VersionedFormMixin
+from smpclinic.forms import DateTimeInput, FittingChoiceIdsMixin, SubmitOnceFormMixin, VersionedFormMixin
 
 OTHER = "other"
 LASER_SETTINGS = ("device", *LASER_PARAMETERS)
@@ -221,7 +221,9 @@ class DeviceSelect(forms.Select):
         return option
 
 
-class SessionFormBase(VersionedFormMixin, SubmitOnceFormMixin, OverrideFieldsMixin, forms.ModelForm):
+class SessionFormBase(
+    FittingChoiceIdsMixin, VersionedFormMixin, SubmitOnceFormMixin, OverrideFieldsMixin, forms.ModelForm
+):
     """What the two session forms share: case-bound choices, status, zones, overrides; the
     version an edit was opened on, and a new session's submission token."""
 

@@ -4,6 +4,7 @@ import datetime
 from typing import Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -14,6 +15,7 @@ from simple_history.models import HistoricalRecords
 from cases import kirby_desai as kd
 from cases.choices import PlanStatus, PlanStepKind, StepStatus
 from smpclinic.concurrency import Versioned
+from smpclinic.dates import booking_date_error
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
 from .cases import Case, CaseRecordQuerySet, CorrectionOption, ZoneLookup
@@ -299,6 +301,13 @@ class PlanStep(Versioned, PublicIdMixin, Timestamped):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.target_date is not None:
+            error = booking_date_error(self.target_date, today=timezone.localdate(), what="A step's target date")
+            if error:
+                raise ValidationError({"target_date": error})
 
     @property
     def done_on(self) -> datetime.date | None:

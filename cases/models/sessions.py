@@ -26,6 +26,7 @@ from cases.choices import (
     SessionStatus,
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
+from smpclinic.dates import booking_date_error
 from smpclinic.models import Archivable, ClinicSettings, PublicIdMixin, Timestamped
 
 from .cases import AdverseEventKind, Case, CaseRecordQuerySet, ZoneLookup
@@ -234,7 +235,21 @@ class SessionBase(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamp
 
     def clean(self) -> None:
         super().clean()
+        self._check_date_bounds()
         self._check_it_happened()
+
+    def _check_date_bounds(self) -> None:
+        """Not before 1900 and booked at most a few years ahead (smpclinic.dates)."""
+        if self.scheduled_at is None:
+            return
+        zone = clinic_zone()
+        try:
+            day = timezone.localtime(self.scheduled_at, zone).date()
+        except OverflowError:  # within a day of the calendar's ends
+            day = datetime.date.min if self.scheduled_at.year == 1 else datetime.date.max
+        error = booking_date_error(day, today=timezone.localtime(timezone.now(), zone).date(), what="A session")
+        if error:
+            raise ValidationError({"scheduled_at": error})
 
     def _check_it_happened(self) -> None:
         """Completed and not attended say what happened at the appointment: only once its

@@ -19,6 +19,7 @@ from cases.models import AdverseEventKind, Case, CorrectionSession, FollowUp, La
 from cases.reminders import clinic_today as _clinic_today
 from smpclinic import roles
 from smpclinic.concurrency import StaleEdit, lock_for_edit
+from smpclinic.dates import EARLIEST, booking_date_error
 from smpclinic.models import ClinicSettings
 
 
@@ -51,6 +52,9 @@ def due_date_errors(
     record a check that was done but never booked).
     """
     errors = []
+    bound = booking_date_error(due_on, today=clinic_today(), what="A follow-up")
+    if bound:
+        return [bound]
     if due_on < case.opened_on:
         errors.append(f"A follow-up cannot be due before the case opened ({day(case.opened_on)}).")
     if session is not None and due_on < _session_day(session):
@@ -63,6 +67,8 @@ def completion_date_errors(*, followup: FollowUp, completed_on: datetime.date) -
     not in the future in the clinic's time zone, not before the case opened, and not
     before the session it follows up."""
     errors = []
+    if completed_on < EARLIEST:
+        return ["A follow-up cannot be completed before 1 Jan 1900."]
     if completed_on > clinic_today():
         errors.append("A follow-up cannot be completed in the future.")
     case = followup.case

@@ -39,6 +39,7 @@ from cases.models.plans import KD_FIELDS
 from cases.services.clients import signature_matches
 from smpclinic import roles
 from smpclinic.concurrency import StaleEdit, lock_for_edit
+from smpclinic.dates import booking_date_error, shifted
 from smpclinic.models import ClinicSettings
 
 if TYPE_CHECKING:
@@ -120,6 +121,30 @@ def review_refusal(plan: TreatmentPlan) -> str | None:
     if plan.status != PlanStatus.PROPOSED:
         return "Only a plan submitted for approval can be reviewed."
     return None
+
+
+FOUR_EYES_REFUSAL = (
+    "Four-eyes rule: you submitted this plan, so another manager must approve it. "
+    "You can still send it back to draft. (A clinic with a single manager can turn this rule off "
+    "in Clinic settings.)"
+)
+
+
+def approve_refusal(plan: TreatmentPlan, *, by: User, clinic: ClinicSettings | None = None) -> str | None:
+    """Why `by` cannot approve this plan now, or None.
+
+    Four eyes (Clinic settings, on by default): the manager who approves a plan is not
+    the one who submitted it, so every plan shown to a client was checked by a second
+    person. Sending a plan back is not approval and stays open to its submitter. A plan
+    with no recorded submitter (submitted before submitters were recorded) is not held
+    back by the rule."""
+    reason = review_refusal(plan)
+    if reason is not None:
+        return reason
+    if plan.submitted_by_id is None or plan.submitted_by_id != by.pk:
+        return None
+    clinic = clinic or ClinicSettings.load()
+    return FOUR_EYES_REFUSAL if clinic.plan_approval_four_eyes else None
 
 
 def revise_refusal(plan: TreatmentPlan) -> str | None:
@@ -386,7 +411,13 @@ def _recompute_target_dates(plan_id: int) -> None:
         if step.interval_weeks is not None and previous is not None:
             base = previous.done_on or previous.target_date
             if base is not None:
-                target = base + datetime.timedelta(weeks=step.interval_weeks)
+                target = shifted(base, step.interval_weeks * 7)
+                error = booking_date_error(target, today=timezone.localdate(), what=f"Step {step.order}")
+                if error and target != step.target_date:
+                    raise ValidationError(
+                        f"{error} It is due {step.interval_weeks} weeks after step {previous.order}: "
+                        "bring the earlier step forward or shorten the interval."
+                    )
                 if target != step.target_date:
                     step.target_date = target
                     step.save(update_fields=["target_date", "updated_at"])
@@ -482,9 +513,14 @@ def _require_manager(by: User) -> None:
 
 @transaction.atomic
 def plan_approve(*, plan: TreatmentPlan, by: User, note: str = "") -> TreatmentPlan:
-    """A manager approves a proposed plan: only then is it shown to the client, who may accept it."""
+    """A manager approves a proposed plan: only then is it shown to the client, who may accept it.
+
+    Refused to the manager who submitted it while the clinic's four-eyes rule is on
+    (`approve_refusal`); the rule is read from the settings row itself, not a cache, so
+    turning it on takes effect at once."""
     _require_manager(by)
     plan = _locked(plan, review_refusal)
+    _refuse_if(approve_refusal(plan, by=by))
     plan.approved_at = timezone.now()
     plan.approved_by = by
     plan.review_note = note.strip()

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.access import get_case_for_user, get_follow_up_for_user
@@ -18,6 +17,7 @@ from cases.services import followups as services
 from cases.services.followups import day
 from smpclinic.concurrency import StaleEdit, create_once
 from smpclinic.forms import add_service_errors
+from smpclinic.http import safe_next
 from smpclinic.roles import staff_required
 
 
@@ -99,20 +99,12 @@ def followup_complete(request, followup_id):
     return render(request, "cases/followups/followup_complete.html", context)
 
 
-def _safe_next(request) -> str | None:
-    """The page to return to (the review queue posts its own address), if it is on this site."""
-    url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return None
-
-
 @staff_required
 @require_POST
 def followup_missed(request, followup_id):
     followup = get_follow_up_for_user(request.user, followup_id)
+    # Read before anything changes: a bad address is ignored, it cannot fail the request after the change.
+    next_url = safe_next(request, request.POST.get("next"))
     form = FollowUpMissedForm(request.POST, followup=followup)
     try:
         if not form.is_valid():
@@ -124,4 +116,4 @@ def followup_missed(request, followup_id):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{followup.get_kind_display()} due {day(followup.due_on)} marked as missed.")
-    return redirect(_safe_next(request) or reverse("cases:case_detail", kwargs={"case_id": followup.case.public_id}))
+    return redirect(next_url or reverse("cases:case_detail", kwargs={"case_id": followup.case.public_id}))

@@ -240,6 +240,8 @@ def plan_review(request: HttpRequest, plan_id) -> HttpResponse:
     context = {
         **_plan_summary(plan),
         "form": form,
+        # Shown instead of the approve button (four eyes); sending back stays open.
+        "approve_refusal": services.approve_refusal(plan, by=request.user),
         "client": client,
         "contraindications": client.contraindications(clinic=ClinicSettings.load()),
         "contraindications_day": timezone.localdate(),

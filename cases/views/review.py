@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from cases.access import get_follow_up_for_user
@@ -28,6 +27,7 @@ from cases.models.followups import DUE_SOON_DAYS
 from cases.services import followups as services
 from cases.services.followups import day
 from smpclinic.forms import add_service_errors
+from smpclinic.http import safe_next
 from smpclinic.roles import manager_required, staff_required
 
 # Each section shows at most this many rows (one more is fetched to say the list was cut);
@@ -168,14 +168,6 @@ def review_queue(request):
     return render(request, "cases/review/queue.html", context)
 
 
-def _safe_next(request, url: str) -> str | None:
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return None
-
-
 def _case_url(case) -> str:
     return reverse("cases:case_detail", kwargs={"case_id": case.public_id}) + "#follow-ups"
 
@@ -190,10 +182,12 @@ def followup_reschedule(request, followup_id):
     """
     followup = get_follow_up_for_user(request.user, followup_id)
     case = followup.case
+    # Read before anything changes: a bad address is ignored, it cannot fail the request after the change.
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     refusal = services.reschedule_refusal(followup)
     if refusal:
         messages.error(request, refusal)
-        return redirect(_safe_next(request, request.POST.get("next") or request.GET.get("next", "")) or _case_url(case))
+        return redirect(next_url or _case_url(case))
     if request.method == "POST":
         form = RescheduleForm(request.POST, followup=followup)
         if form.is_valid():
@@ -208,8 +202,8 @@ def followup_reschedule(request, followup_id):
                     request,
                     f"{new.get_kind_display()} for {case.client.full_name} rescheduled to {day(new.due_on)}.",
                 )
-                return redirect(_safe_next(request, form.cleaned_data["next"]) or _case_url(case))
+                return redirect(next_url or _case_url(case))
     else:
-        form = RescheduleForm(initial={**reschedule_initial(), "next": request.GET.get("next", "")}, followup=followup)
+        form = RescheduleForm(initial={**reschedule_initial(), "next": next_url or ""}, followup=followup)
     context = {"case": case, "client": case.client, "followup": followup, "form": form}
     return render(request, "cases/review/reschedule.html", context)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cases import rules
@@ -110,7 +109,7 @@ def _laser_session_page(request, case, session: LaserSession):
 
     proposal = form.proposal()
     clinic = ClinicSettings.load()
-    day = timezone.localdate(proposal["scheduled_at"])
+    day = rules.rule_day(proposal["scheduled_at"])
     findings = rules.laser_session_findings(case=case, exclude_id=session.pk, clinic=clinic, **proposal)
     history = LaserSession.objects.active().filter(case=case).latest_first().for_history()
     if session.pk:

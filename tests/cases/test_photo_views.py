@@ -103,7 +103,7 @@ def test_staff_get_the_file_with_private_headers(name, photo, as_staff):
     body = b"".join(response.streaming_content)
     assert body == photo.image.open("rb").read()  # the factory's photo has no derivatives
     assert response["Content-Type"] == "image/jpeg"
-    assert response["Cache-Control"] == "private, max-age=600"
+    assert response["Cache-Control"] == "private, max-age=600, no-store"  # no-store: signed in
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
     assert response["Content-Disposition"].startswith("inline;")
@@ -174,7 +174,7 @@ def test_a_repeat_request_with_the_etag_gets_304(photo, as_staff):
     first = as_staff.get(url("photo_thumb", photo))
     again = as_staff.get(url("photo_thumb", photo), HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
-    assert again["Cache-Control"] == "private, max-age=600"
+    assert again["Cache-Control"] == "private, max-age=600, no-store"
     # The ETag is per variant: the full-size file is not "not modified" by the thumbnail's tag.
     assert as_staff.get(url("photo_file", photo), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
 

@@ -85,7 +85,7 @@ def test_the_revise_button_asks_for_confirmation_and_a_reason(as_staff, accepted
 
 
 def test_the_accepted_version_stays_the_clients_plan_while_a_revision_is_prepared(
-    accepted, as_client_a, client_a, as_staff, manager_user
+    accepted, as_client_a, client_a, as_staff, staff_user, manager_user
 ):
     new = _revise(accepted)
     accepted.refresh_from_db()
@@ -108,7 +108,7 @@ def test_the_accepted_version_stays_the_clients_plan_while_a_revision_is_prepare
 
     # Approved but not accepted: still version 1, and the client sees the new one labelled.
     new = services.plan_update(plan=new, summary="VERSION-TWO-SUMMARY")
-    new = services.plan_submit(plan=new, by=manager_user)
+    new = services.plan_submit(plan=new, by=staff_user)
     new = services.plan_approve(plan=new, by=manager_user)
     portal = as_client_a.get(PORTAL).content.decode()
     assert portal.index("VERSION-ONE-SUMMARY") < portal.index("Proposed new version")

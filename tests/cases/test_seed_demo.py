@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import Client as HttpClient
 from django.utils import timezone
 from PIL import Image
@@ -264,7 +265,7 @@ def test_demo_logins(seeded):
     assert set(client_user.groups.values_list("name", flat=True)) == {roles.CLIENTS}
     for user in (admin, manager, staff, client_user):
         assert user.check_password(PASSWORD)
-        assert HttpClient().login(username=user.username, password=PASSWORD)
+        assert HttpClient().login(request=HttpRequest(), username=user.username, password=PASSWORD)
     for name in ("demo-admin", "demo-manager", "demo-staff", "demo-client", f"Password for all of them: {PASSWORD}"):
         assert name in seeded
 
