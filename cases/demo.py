@@ -300,9 +300,9 @@ LAST = words(
     "Phillips Mitchell Kelly Collins Carter Begum Hussain Ahmed Ali Shah Singh Kaur Sharma Gupta Mensah Okoye "
     "Adeyemi Boateng Nwosu Campbell Stewart Murray Reid Fraser O'Brien Murphy Byrne Walsh Kowalski Nowak "
     "Wiśniewski Novak Horvat García Fernández López Rossi Russo Bianchi Müller Schmidt Fischer Dubois Laurent "
-    "Moreau Jansen de Vries Andersson Nilsson Hansen Ivanov Popescu Papadopoulos Yilmaz Demir Nguyen Tran Chen "
+    "Moreau Jansen Andersson Nilsson Hansen Ivanov Popescu Papadopoulos Yilmaz Demir Nguyen Tran Chen "
     "Wang Li Zhang Tanaka Sato Kim Park Silva Santos Costa"
-)
+) + ("de Vries", "van Dijk")  # surnames with a space, which a split would break
 STREETS = (
     "Park Road",
     "Church Street",
@@ -1613,15 +1613,22 @@ class Generator:
         status = STEP_STATUS.get(step.state, StepStatus.PLANNED)
         description = CorrectionKind(smp_kind).label if step.session == "smp" else STEP_TEXT[step.kind]
         result = None
+        interval = max(1, round(step.gap / 7)) if step.gap else None
         for p in ctx.plans:
+            # As the plan services derive it: a step with an interval is due that many weeks
+            # after the previous step's actual day (its completed session's) or target date.
+            base = ctx.step_base.get(id(p))
+            target = base + datetime.timedelta(weeks=interval) if interval and base else self.date(step.day)
+            done = p is plan and status == StepStatus.DONE and step.session is not None
+            ctx.step_base[id(p)] = self.date(step.day) if done else target
             ps = rows.new(
                 PlanStep,
                 plan=p,
                 order=order,
                 kind=step.kind,
                 description=description,
-                interval_weeks=max(1, round(step.gap / 7)) if step.gap else None,
-                target_date=self.date(step.day),
+                interval_weeks=interval,
+                target_date=target,
                 status=status if p is plan else StepStatus.PLANNED,
             )
             if step.kind != PlanStepKind.REVIEW:
@@ -1950,6 +1957,7 @@ class _CaseContext:
     adverse_of: dict = field(default_factory=dict)
     tech_of: dict = field(default_factory=dict)
     artist_of: dict = field(default_factory=dict)
+    step_base: dict = field(default_factory=dict)  # per plan: the day the next step's interval counts from
 
 
 def _any_session(sk: Skeleton, session: str) -> bool:

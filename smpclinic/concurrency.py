@@ -11,6 +11,12 @@ Optimistic locking
     record's history) and `smpclinic.forms.add_service_errors` puts their values into the
     form, keeping the user's own edits, so saving again loses neither.
 
+    A record with no history entry at the form's version (imported or bulk-loaded rows
+    have none) cannot say who changed what: then `changes` lists every field where the
+    stored record differs from the form (`base_known` is False), the form keeps the user's
+    values, and the message shows the stored ones beside them, so saving again is a choice
+    made with both in view.
+
 Idempotent creation
     Create forms carry a random `submission_token`; the record stores it in a unique
     column. `create_once()` answers a repeated or parallel submit of the same form with
@@ -51,21 +57,29 @@ class StaleEdit(ValidationError):
         self.expected = expected
         self.current = type(instance)._base_manager.filter(pk=instance.pk).first()
         self.changes, self.changed_by, self.changed_at = _changes_since(self.current, expected)
+        self.base_known = self.changes is not None
+        if self.changes is None:
+            self.changes = _differences(instance, self.current)
         super().__init__(self._describe(), code="stale")
 
     def _describe(self) -> str:
         what = self.instance._meta.verbose_name
         who = (self.changed_by.get_full_name() or self.changed_by.username) if self.changed_by else "Someone else"
         when = f" at {timezone.localtime(self.changed_at):%H:%M on %d %b %Y}" if self.changed_at else ""
+        saved = f"{who} saved this {what}{when}, after you opened this form, so nothing was saved."
+        if not self.base_known:
+            listed = "; ".join(f"{c.label}: {c.after_text} (yours: {c.before_text})" for c in self.changes)
+            stored = f" What is stored now differs from your form in: {listed}." if listed else ""
+            return (
+                f"{saved}{stored} The form still shows your values: check them against the stored ones "
+                "and save again to keep yours."
+            )
         if self.changes:
             listed = "; ".join(f"{c.label}: {c.before_text} → {c.after_text}" for c in self.changes)
             detail = f" Their changes: {listed}."
         else:
             detail = ""
-        return (
-            f"{who} saved this {what}{when}, after you opened this form, so nothing was saved.{detail} "
-            "The form now shows their changes with yours: check it and save again."
-        )
+        return f"{saved}{detail} The form now shows their changes with yours: check it and save again."
 
 
 def _display(field: models.Field, value: Any) -> str:
@@ -114,15 +128,33 @@ def _historical_snapshot(entry) -> dict[str, Any]:
     return values
 
 
-def _changes_since(current: models.Model | None, expected: int) -> tuple[list[Change], Any, Any]:
-    """What changed between the last history entry at version `expected` and now."""
-    if current is None or not hasattr(type(current), "history"):
+def _changes_since(current: models.Model | None, expected: int) -> tuple[list[Change] | None, Any, Any]:
+    """What changed between the last history entry at version `expected` and now; None
+    for the changes when no entry at that version exists (the base is unknown)."""
+    if current is None:
         return [], None, None
+    if not hasattr(type(current), "history"):
+        return None, None, None
     base_entry = current.history.filter(lock_version=expected).order_by("-history_date", "-history_id").first()
     latest = current.history.order_by("-history_date", "-history_id").first()
     if base_entry is None:
-        return [], getattr(latest, "history_user", None), getattr(latest, "history_date", None)
-    before, after = _historical_snapshot(base_entry), snapshot(current)
+        return None, getattr(latest, "history_user", None), getattr(latest, "history_date", None)
+    return (
+        _compare(current, _historical_snapshot(base_entry), snapshot(current)),
+        latest.history_user,
+        latest.history_date,
+    )
+
+
+def _differences(mine: models.Model, current: models.Model | None) -> list[Change]:
+    """Where the stored record differs from this copy (the user's form applied to it);
+    `before` is the user's value, `after` the stored one."""
+    if current is None:
+        return []
+    return _compare(current, snapshot(mine), snapshot(current))
+
+
+def _compare(current: models.Model, before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     changes = []
     for name, old in before.items():
         new = after.get(name)
@@ -139,7 +171,7 @@ def _changes_since(current: models.Model | None, expected: int) -> tuple[list[Ch
         else:
             old_text, new_text = _display(field, old), _display(field, new)
         changes.append(Change(name, str(field.verbose_name).capitalize(), old, new, old_text, new_text))
-    return changes, getattr(latest, "history_user", None), getattr(latest, "history_date", None)
+    return changes
 
 
 class Versioned(models.Model):

@@ -142,7 +142,9 @@ def _take_their_changes(form: BaseForm, error: StaleEdit) -> None:
         return
     data = form.data.copy()
     mine = getattr(form, "cleaned_data", {})
-    for change in error.changes:
+    # Without a known base every difference may be this user's own edit: the form keeps
+    # them all and the message lists the stored values beside them.
+    for change in error.changes if error.base_known else ():
         field = form.fields.get(change.field)
         if field is None:
             continue

@@ -254,7 +254,9 @@ class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
 class PlanStepQuerySet(models.QuerySet):
     def with_done_at(self) -> Self:
         """Annotate `laser_done_at` / `correction_done_at`: when the step's latest completed
-        (non-archived) linked session of each kind took place. `PlanStep.done_on` reads them."""
+        (non-archived) linked session of each kind took place (`PlanStep.done_on` reads
+        them), and `laser_booked_at` / `correction_booked_at`: its earliest booked one
+        (`PlanStep.booked_at`)."""
         from django.db.models import OuterRef, Subquery
 
         from cases.choices import SessionStatus
@@ -268,7 +270,19 @@ class PlanStepQuerySet(models.QuerySet):
                 .values("scheduled_at")[:1]
             )
 
-        return self.annotate(laser_done_at=latest(LaserSession), correction_done_at=latest(CorrectionSession))
+        def first_booked(model):
+            return Subquery(
+                model.objects.filter(plan_step=OuterRef("pk"), status=SessionStatus.SCHEDULED, archived_at__isnull=True)
+                .order_by("scheduled_at")
+                .values("scheduled_at")[:1]
+            )
+
+        return self.annotate(
+            laser_done_at=latest(LaserSession),
+            correction_done_at=latest(CorrectionSession),
+            laser_booked_at=first_booked(LaserSession),
+            correction_booked_at=first_booked(CorrectionSession),
+        )
 
 
 class PlanStep(Versioned, PublicIdMixin, Timestamped):
@@ -324,13 +338,25 @@ class PlanStep(Versioned, PublicIdMixin, Timestamped):
         return timezone.localdate(max(times)) if times else None
 
     @property
+    def booked_at(self) -> datetime.datetime | None:
+        """When the step's earliest booked (scheduled) linked session is, for a planned step
+        read through `PlanStepQuerySet.with_done_at()`; None otherwise."""
+        if self.status != StepStatus.PLANNED:
+            return None
+        times = [t for t in (getattr(self, "laser_booked_at", None), getattr(self, "correction_booked_at", None)) if t]
+        return min(times) if times else None
+
+    @property
     def when_label(self) -> str:
         """The step's date as staff and the client both read it: "done 12 Mar 2026" (the
-        day of its completed session), "target 20 Apr 2026" for a planned step, "skipped",
-        or "" when a planned step has no date yet."""
+        day of its completed session), "booked 3 Apr 2026" when a session is booked for a
+        planned step, "target 20 Apr 2026" for one not booked yet, "skipped", or "" when a
+        planned step has no date yet."""
         if self.status == StepStatus.DONE:
             done_on = self.done_on
             return f"done {date_format(done_on, 'j M Y')}" if done_on else "done"
         if self.status == StepStatus.SKIPPED:
             return "skipped"
+        if self.booked_at:
+            return f"booked {date_format(timezone.localdate(self.booked_at), 'j M Y')}"
         return f"target {date_format(self.target_date, 'j M Y')}" if self.target_date else ""

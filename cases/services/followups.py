@@ -198,7 +198,10 @@ def changed_since(stale: StaleEdit) -> str:
     """For a page of buttons rather than a form: "was changed by Nina Nurse after you
     opened this page (Status: Scheduled → Completed)"."""
     who = stale.changed_by.get_full_name() or str(stale.changed_by) if stale.changed_by else "someone else"
-    changes = "; ".join(f"{c.label}: {c.before_text} → {c.after_text}" for c in stale.changes)
+    if stale.base_known:
+        changes = "; ".join(f"{c.label}: {c.before_text} → {c.after_text}" for c in stale.changes)
+    else:
+        changes = "; ".join(f"{c.label} now: {c.after_text}" for c in stale.changes)
     return f"was changed by {who} after you opened this page{f' ({changes})' if changes else ''}"
 
 

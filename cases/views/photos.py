@@ -176,11 +176,17 @@ def photo_archive(request, photo_id):
 # ---------------------------------------------------------------------------- files
 
 
+IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
+
+
 def _private_headers(response: HttpResponse, *, max_age: int) -> HttpResponse:
     response["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     # Other sites may not embed a clinic photo, even with the user's cookies.
     response["Cross-Origin-Resource-Policy"] = "same-origin"
+    # A photo opened on its own is shown by the browser's image viewer, which styles its
+    # page inline: allow that and nothing else (no scripts, no requests, no forms).
+    response["Content-Security-Policy"] = IMAGE_CSP
     return response
 
 

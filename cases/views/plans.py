@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases import kirby_desai
 from cases.access import get_case_for_user, get_plan_for_user, get_step_for_user
-from cases.choices import PlanStatus
+from cases.choices import PlanStatus, StepStatus
 from cases.forms.plans import AcceptInClinicForm, PlanForm, PlanVersionForm, ReviewForm, ReviseForm, StepForm
-from cases.models import Issue, LaserSession, TreatmentPlan
+from cases.models import Issue, LaserSession, PlanStep, TreatmentPlan
 from cases.models.plans import KD_FIELDS
 from cases.services import plans as services
 from smpclinic import roles
@@ -90,6 +90,7 @@ def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
     }
     context = {
         **_plan_summary(plan),
+        "steps": _steps_dated(plan),
         "client": case.client,
         "versions": versions,
         "later_version": next((v for v in versions if v.previous_version_id == plan.pk), None),
@@ -100,6 +101,27 @@ def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
         "awaiting_review": plan.status == PlanStatus.PROPOSED and not plan.is_approved,
     }
     return render(request, "cases/plans/plan_detail.html", context)
+
+
+def _steps_dated(plan: TreatmentPlan) -> list[PlanStep]:
+    """The plan's steps; on a superseded version, a done step's date is read from the
+    later version's matching step (same order and kind), where its sessions moved."""
+    steps = list(plan.steps.all())
+    if plan.status != PlanStatus.SUPERSEDED:
+        return steps
+    undated = {(s.order, s.kind): s for s in steps if s.status == StepStatus.DONE and s.done_on is None}
+    if undated:
+        later = (
+            PlanStep.objects.filter(plan__case_id=plan.case_id, plan__version__gt=plan.version)
+            .with_done_at()
+            .order_by("plan__version")
+        )
+        for step in later:
+            match = undated.get((step.order, step.kind))
+            if match is not None and (step.laser_done_at or step.correction_done_at):
+                match.laser_done_at, match.correction_done_at = step.laser_done_at, step.correction_done_at
+                del undated[(step.order, step.kind)]
+    return steps
 
 
 def _plan_summary(plan: TreatmentPlan) -> dict:

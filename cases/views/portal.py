@@ -83,9 +83,12 @@ def _decorate(plans) -> list[TreatmentPlan]:
 
 def plan_context(user) -> dict:
     """What the plan page and the PDF show; the same data for both."""
+    plans = _decorate(client_plans(user))
     return {
         "client": own_client(user),
-        "plans": _decorate(client_plans(user)),
+        "plans": plans,
+        # A proposed revision is shown beside the plan it would replace: one case, two cards.
+        "case_count": len({plan.case_id for plan in plans}),
         "clinic": ClinicSettings.load(),
         "kd_uncertainty": kirby_desai.UNCERTAINTY,
     }

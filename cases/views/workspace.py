@@ -155,6 +155,8 @@ def _next_step(plan: TreatmentPlan | None, sessions: list) -> NextStep | None:
     if booked:
         session = min(booked, key=lambda s: s.scheduled_at)
         label = "Laser session" if isinstance(session, LaserSession) else f"{session.get_kind_display()} session"
+        if step is not None and session.plan_step_id == step.pk:
+            label = f"Plan step {step.order}: {label.lower()}"  # the plan section shows it booked too
         candidates.append(NextStep(session.day, f"{label} booked", session.scheduled_at))
     return min(candidates, key=lambda c: c.day) if candidates else None
 

@@ -106,6 +106,10 @@ def test_staff_get_the_file_with_private_headers(name, photo, as_staff):
     assert response["Cache-Control"] == "private, max-age=600, no-store"  # no-store: signed in
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    # Opened on its own, the browser's image viewer may style its page but run nothing.
+    assert response["Content-Security-Policy"] == (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
+    )
     assert response["Content-Disposition"].startswith("inline;")
     assert str(photo.public_id) in response["Content-Disposition"]
     assert "Cookie" in response["Vary"]

@@ -113,6 +113,7 @@ def test_the_accepted_version_stays_the_clients_plan_while_a_revision_is_prepare
     portal = as_client_a.get(PORTAL).content.decode()
     assert portal.index("VERSION-ONE-SUMMARY") < portal.index("Proposed new version")
     assert "Until you accept this new version, your current plan (version 1) stays in force." in portal
+    assert "one for each of your cases" not in portal  # two cards, one case
     assert url("portal_plan_accept", new) in portal and url("portal_plan_accept", accepted) not in portal
     pdf = plan_pdf_html(client_a.user)
     assert "VERSION-ONE-SUMMARY" in pdf and "version 1 above stays your plan" in pdf
@@ -122,24 +123,7 @@ def test_the_accepted_version_stays_the_clients_plan_while_a_revision_is_prepare
 def test_accepting_the_revision_supersedes_the_earlier_version_and_keeps_what_was_done(
     accepted, as_client_a, client_a, staff_user, manager_user
 ):
-    factories.ConsentFactory(client=client_a)
-    step_one = accepted.steps.get(order=1)
-    done_at = timezone.now() - timezone.timedelta(days=2)
-    laser_session_save(
-        session=LaserSession(
-            case=accepted.case,
-            plan_step=step_one,
-            technician=factories.TechnicianFactory(),
-            scheduled_at=done_at,
-            status=SessionStatus.COMPLETED,
-            wavelength_nm=1064,
-            fluence_j_cm2=Decimal("3.00"),
-            spot_size_mm=Decimal("4.0"),
-            passes=1,
-        ),
-        zones=ZoneLookup.objects.filter(code=Zone.FRONTAL_HAIRLINE),
-        by=staff_user,
-    )
+    done_at = _complete_step_one(accepted, staff_user)
     accepted.refresh_from_db()
     assert accepted.status == PlanStatus.IN_PROGRESS
 
@@ -161,6 +145,53 @@ def test_accepting_the_revision_supersedes_the_earlier_version_and_keeps_what_wa
     portal = as_client_a.get(PORTAL).content.decode()
     assert "VERSION-ONE-SUMMARY" in portal  # v2 copied the summary
     assert "Proposed new version" not in portal and "Next step: Laser session" in portal
+
+
+def test_a_superseded_version_says_so_and_keeps_the_dates_of_what_was_done(
+    accepted, as_staff, client_a, staff_user, manager_user
+):
+    done_at = _complete_step_one(accepted, staff_user)
+    accepted.refresh_from_db()
+    new = services.plan_approve(plan=services.plan_submit(plan=_revise(accepted), by=staff_user), by=manager_user)
+    services.plan_accept(plan=new, name=client_a.full_name, by=staff_user, in_clinic=True)
+
+    page = as_staff.get(url("plan_detail", accepted)).content.decode()
+
+    assert "stays the client's plan" not in page
+    assert "This version is superseded" in page and "The client's plan is version 2" in page
+    assert f"Done {timezone.localdate(done_at):%-d %b %Y}" in page  # its session moved to version 2
+
+
+def test_a_cancelled_version_does_not_claim_to_wait_for_approval(accepted, as_staff):
+    draft = _revise(accepted)
+    TreatmentPlan.objects.filter(pk=draft.pk).update(status=PlanStatus.CANCELLED)
+
+    page = as_staff.get(url("plan_detail", draft)).content.decode()
+
+    assert "stays the client's plan" not in page
+    assert "This version is cancelled" in page
+
+
+def _complete_step_one(accepted, staff_user):
+    factories.ConsentFactory(client=accepted.case.client)
+    step_one = accepted.steps.get(order=1)
+    done_at = timezone.now() - timezone.timedelta(days=2)
+    laser_session_save(
+        session=LaserSession(
+            case=accepted.case,
+            plan_step=step_one,
+            technician=factories.TechnicianFactory(),
+            scheduled_at=done_at,
+            status=SessionStatus.COMPLETED,
+            wavelength_nm=1064,
+            fluence_j_cm2=Decimal("3.00"),
+            spot_size_mm=Decimal("4.0"),
+            passes=1,
+        ),
+        zones=ZoneLookup.objects.filter(code=Zone.FRONTAL_HAIRLINE),
+        by=staff_user,
+    )
+    return done_at
 
 
 def test_a_revision_can_be_discarded_and_the_earlier_version_stays_in_force(as_staff, accepted, as_client_a):

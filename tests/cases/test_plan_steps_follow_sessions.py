@@ -114,6 +114,25 @@ def test_completing_a_session_marks_its_step_done_moves_later_dates_and_the_next
     assert f"Done {_day(done_on)}" in plan_page and f"Target {_day(done_on + 14 * WEEK)}" in plan_page
 
 
+def test_a_session_booked_for_the_next_step_dates_it_alike_in_the_header_the_plan_and_the_portal(
+    plan, staff_user, as_staff, as_client_a
+):
+    """The header's "next step" and the plan's next planned step tell one story: the step
+    with a booked session shows the booking's day, not its older target date."""
+    booked_at = timezone.now() + 3 * DAY
+    booked_on = timezone.localdate(booked_at)
+    _save(_laser(plan, _step(plan, 1), when=booked_at, status=SessionStatus.SCHEDULED), staff_user)
+
+    workspace = as_staff.get(reverse("cases:case_detail", args=[plan.case.public_id]))
+    assert workspace.context["next_step"].label == "Plan step 1: laser session booked"
+    assert workspace.context["next_step"].day == booked_on
+    assert f"Step 1: Laser session · booked {_day(booked_on)}" in workspace.content.decode()
+    portal = as_client_a.get(reverse("cases:portal_plan")).content.decode()
+    assert f"Next step: Laser session, booked {_day(booked_on)}." in portal
+    plan_page = as_staff.get(reverse("cases:plan_detail", args=[plan.public_id])).content.decode()
+    assert f"Booked {_day(booked_on)}" in plan_page
+
+
 @pytest.mark.parametrize("freeing", [SessionStatus.CANCELLED, SessionStatus.NOT_ATTENDED])
 def test_a_cancelled_or_missed_session_puts_its_step_back_to_planned(plan, staff_user, freeing):
     when = timezone.now() - 3 * DAY

@@ -132,6 +132,34 @@ def test_plans_in_every_stage_with_kirby_desai_and_steps(seeded):
     assert steps.filter(status="done").exists() and steps.filter(status="planned").exists()
 
 
+def test_step_dates_and_statuses_are_what_the_plan_services_would_derive(seeded):
+    """The seeded steps agree with the rule the app keeps: a step with an interval is due
+    that many weeks after the previous step's actual day or target date, and a step is
+    done exactly when a linked session was completed (checks and reviews, which have no
+    sessions, are marked done by hand)."""
+    plan_ids = TreatmentPlan.objects.values_list("pk", flat=True)
+    checked = 0
+    for plan_id in plan_ids:
+        previous = None
+        for step in PlanStep.objects.filter(plan_id=plan_id).with_done_at().order_by("order"):
+            if step.interval_weeks and previous is not None:
+                base = previous.done_on or previous.target_date
+                assert step.target_date == base + datetime.timedelta(weeks=step.interval_weeks), step
+                checked += 1
+            has_completed = step.laser_done_at is not None or step.correction_done_at is not None
+            if has_completed:
+                assert step.status == "done", step
+            elif step.kind not in ("healing_check", "review"):  # steps without sessions are marked by hand
+                assert step.status != "done", step
+            previous = step
+    assert checked > 20
+
+
+def test_surnames_of_two_words_stay_whole(seeded):
+    assert "de Vries" in demo.LAST
+    assert set(Client.objects.values_list("last_name", flat=True)) <= set(demo.LAST)
+
+
 def test_laser_sessions_follow_the_clinic_rules(seeded):
     sessions = list(LaserSession.objects.select_related("case__client", "technician").prefetch_related("zones"))
     assert sessions

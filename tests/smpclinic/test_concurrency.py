@@ -239,3 +239,54 @@ def test_create_once_answers_with_the_first_record_and_reraises_other_integrity_
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk
     assert Case.objects.count() == 1
+
+
+# --- A record with no history at the form's version (imported or bulk-loaded rows) -------------
+
+
+def _without_history(client) -> None:
+    client.history.all().delete()
+
+
+def test_a_stale_form_on_a_record_without_history_shows_the_stored_values_beside_the_users(as_staff, as_manager):
+    """With no history entry to compare against, nobody can tell whose edit each difference
+    is: the form keeps this user's values, the message lists the stored ones beside them,
+    and nothing is saved until the user saves again having seen both."""
+    client = factories.ClientFactory(active_infection=False, allergies="", address="1 Old Road")
+    _without_history(client)
+    staff_form = form_data(as_staff.get(_edit_client(client)).content)
+    manager_form = form_data(as_manager.get(_edit_client(client)).content)
+    as_staff.post(_edit_client(client), {**staff_form, "active_infection": "on"})
+    _without_history(client)  # the staff save wrote an entry at version 2 only; none at 1 either way
+
+    response = as_manager.post(_edit_client(client), {**manager_form, "address": "2 New Road"})
+
+    assert response.status_code == 200
+    errors = _errors(response)
+    assert "after you opened this form, so nothing was saved" in errors
+    assert "Active infection or herpes at or near the site: yes (yours: no)" in errors
+    assert "Address: 1 Old Road (yours: 2 New Road)" in errors
+    assert "Their changes" not in errors  # it does not claim to know who changed what
+    client.refresh_from_db()
+    assert (client.active_infection, client.address) == (True, "1 Old Road")
+    again = form_data(response.content)
+    assert again["address"] == "2 New Road"
+    assert "active_infection" not in again  # the user's own (unticked) value, shown against the stored one
+    assert again["lock_version"] == "2"
+
+
+def test_stale_edit_without_a_base_lists_differences_from_the_users_copy():
+    client = factories.ClientFactory(allergies="", phone="07700 900001")
+    _without_history(client)
+    stale = Client.objects.get(pk=client.pk)
+    Client.objects.filter(pk=client.pk).update(allergies="Latex", lock_version=2)
+
+    stale.phone = "07700 900002"
+    with pytest.raises(StaleEdit) as refused:
+        stale.save()
+
+    assert refused.value.base_known is False
+    assert {c.field: (c.before, c.after) for c in refused.value.changes} == {
+        "allergies": ("", "Latex"),
+        "phone": ("07700 900002", "07700 900001"),
+    }
