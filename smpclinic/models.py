@@ -167,6 +167,12 @@ class ClinicSettings(models.Model):
         help_text="Four eyes on every plan. A clinic with a single manager may turn this off; "
         "the change is kept in this record's history.",
     )
+    two_factor_for_staff = models.BooleanField(
+        "staff sign in with a second factor too",
+        default=False,
+        help_text="Managers and administrators always need a second factor (an authenticator app "
+        "code or a recovery code); this setting asks it of all staff.",
+    )
     correction_check_days = models.PositiveSmallIntegerField(
         "days after a correction session to schedule the healing check",
         default=14,
@@ -242,3 +248,81 @@ class ClinicSettings(models.Model):
             clinic = cls.objects.filter(pk=1).first() or cls()
             cache.set(cls.CACHE_KEY, clinic, cls.CACHE_SECONDS)
         return clinic
+
+
+# ---------------------------------------------------------------------------
+# Append-only audit records
+# ---------------------------------------------------------------------------
+
+
+class AppendOnlyError(Exception):
+    """An audit record was to be changed or deleted: they are written once and kept."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} cannot be deleted.")
+
+
+class AppendOnly(models.Model):
+    """A record written once and never changed or deleted, through the ORM or (on
+    PostgreSQL) by SQL: a trigger refuses UPDATE and DELETE on the table."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"A {self._meta.verbose_name} cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"A {self._meta.verbose_name} cannot be deleted.")
+
+
+class LoginEvent(AppendOnly):
+    """Sign-ins and everything that guards them: who, from where, when."""
+
+    class Kind(models.TextChoices):
+        LOGGED_IN = "logged_in", "Signed in"
+        FAILED = "failed", "Wrong password"
+        LOCKED_OUT = "locked_out", "Locked out after failures"
+        UNLOCKED = "unlocked", "Unlocked by a manager"
+        LOGGED_OUT = "logged_out", "Signed out"
+        TWO_FACTOR_ENROLLED = "2fa_enrolled", "Two-factor sign-in set up"
+        TWO_FACTOR_PASSED = "2fa_passed", "Two-factor code accepted"
+        TWO_FACTOR_FAILED = "2fa_failed", "Wrong two-factor code"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        TWO_FACTOR_RESET = "2fa_reset", "Two-factor sign-in reset"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET_REQUESTED = "reset_requested", "Password reset asked for"
+        PASSWORD_RESET = "password_reset", "Password set from a reset link"
+
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(max_length=254, blank=True, help_text="As typed, for attempts on no account.")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who acted, when not the user (a manager unlocking or resetting).",
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["user", "-at"], name="loginevent_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.username or self.user_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,6 @@
 """Clinical records. Split by area; import from `cases.models`."""
 
+from .audit import AccessEvent
 from .cases import (
     AdverseEventKind,
     Case,
@@ -20,6 +21,7 @@ from .reminders import SentReminder
 from .sessions import CorrectionSession, LaserDevice, LaserSession, RuleOverride
 
 __all__ = [
+    "AccessEvent",
     "AdverseEventKind",
     "Case",
     "Client",
