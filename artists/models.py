@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from simple_history.models import HistoricalRecords
 
-from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, PublicIdMixin, Timestamped
+from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, HttpsURLField, PublicIdMixin, Timestamped
 
 
 class Specialty(models.TextChoices):
@@ -37,7 +37,7 @@ class Studio(Archivable, PublicIdMixin, Timestamped):
     name = models.CharField(max_length=200)
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=100, blank=True)
-    website = models.URLField(blank=True)
+    website = HttpsURLField(blank=True)
     is_own_clinic = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
 
@@ -59,7 +59,7 @@ class ArtistQuerySet(ArchivableQuerySet):
         return self.filter(kind=Artist.Kind.EXTERNAL)
 
     def laser_certified_on(self, day: datetime.date) -> Self:
-        """Artists holding a laser-safety certification valid on `day` (DOMAIN.md)."""
+        """Artists holding a laser-safety certification valid on `day` (docs/domain.md#safety-rules)."""
         valid = Certification.objects.valid_on(day).filter(artist=OuterRef("pk"), kind=Certification.Kind.LASER_SAFETY)
         return self.filter(Exists(valid))
 

@@ -3,7 +3,7 @@
 A renewal is a new Certification row with its own dates; the one it renews is left as it
 was, neither changed nor archived. It stays true that the artist held that certification
 on the days it covered, so laser sessions done under it still pass the "valid laser
-certification on the day" rule (DOMAIN.md, "Who may do what") when they are looked at or
+certification on the day" rule (docs/domain.md#safety-rules) when they are looked at or
 edited later; Certification.objects.valid_on() skips archived rows, so archiving would
 rewrite that history. The team page treats the latest certification of each kind as the
 current one and lists the older ones as history.

@@ -1,4 +1,4 @@
-"""The clinic's vocabulary (DOMAIN.md), as TextChoices used by models, forms and reports."""
+"""The clinic's vocabulary (docs/domain.md#vocabulary), as TextChoices used by models, forms and reports."""
 
 from django.db import models
 
@@ -13,7 +13,7 @@ class Fitzpatrick(models.TextChoices):
 
     @classmethod
     def darker(cls) -> tuple[str, ...]:
-        """Types with more laser risk of pigment change and scarring (DOMAIN.md)."""
+        """Types with more laser risk of pigment change and scarring (docs/domain.md#skin-types)."""
         return (cls.IV, cls.V, cls.VI)
 
 
@@ -104,7 +104,7 @@ class PulseDomain(models.TextChoices):
     PICOSECOND = "ps", "Picoseconds"
 
 
-# Wavelengths of the pigment lasers in DOMAIN.md; anything else is "other", 400–1200 nm.
+# Wavelengths of the pigment lasers (docs/domain.md#lasers); anything else is "other", 400–1200 nm.
 STANDARD_WAVELENGTHS = (532, 694, 755, 1064)
 WAVELENGTH_OTHER_MIN, WAVELENGTH_OTHER_MAX = 400, 1200
 # 1064 nm is the usual wavelength for Fitzpatrick IV–VI.
@@ -241,7 +241,7 @@ class PhotoKind(models.TextChoices):
 
 
 class PhotoAngle(models.TextChoices):
-    """The standard scalp set (DOMAIN.md): same angles at every visit."""
+    """The standard scalp set (docs/domain.md#photos): same angles at every visit."""
 
     FRONT = "front", "Front"
     TOP = "top", "Top"
@@ -261,7 +261,7 @@ class ConsentKind(models.TextChoices):
 
 
 class OverrideRule(models.TextChoices):
-    """Rules a person with the right role may override, with a reason (DOMAIN.md)."""
+    """Rules a person with the right role may override, with a reason (docs/domain.md#safety-rules)."""
 
     ZONE_INTERVAL = "zone_interval", "Session on a zone within the minimum interval"
     DARK_SKIN_WAVELENGTH = "dark_skin_wavelength", "Wavelength other than 1064 nm on Fitzpatrick IV–VI"

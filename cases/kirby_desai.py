@@ -6,7 +6,7 @@ Scale to Assess Tattoo-removal Treatments." J Clin Aesthet Dermatol. 2009;2(3):3
 Six parameters are scored and added; the total estimates the number of sessions
 (about ±2.5). The range is 4 (Fitzpatrick I, head and neck, black only, amateur,
 no scarring, no layering) to 26. SMP is always head and neck and shallow, so the scale
-tends to over-estimate it: keep estimate and actual side by side (DOMAIN.md).
+tends to over-estimate it: keep estimate and actual side by side (docs/domain.md#kirby-desai).
 """
 
 from __future__ import annotations

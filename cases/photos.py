@@ -28,7 +28,7 @@ Decisions (the brief left them open):
   recognised whatever the encoder does.
 - A JPEG's screen copy (and the thumbnail made from it) comes from draft decoding before
   the EXIF transpose, which decodes at 1/2…1/8 scale; the stored photo itself keeps full
-  resolution, so it needs one full decode. See STACK.md and bench/photos.py.
+  resolution, so it needs one full decode. bench/photos.py measures it.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageCms, ImageFile
 
 # Register before the allow-list is used: without it "HEIF" is not a format Pillow knows
-# and every phone photo in HEIC would be refused (STACK.md).
+# and every phone photo in HEIC would be refused.
 pillow_heif.register_heif_opener()
 
 logger = logging.getLogger(__name__)

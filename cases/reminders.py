@@ -1,6 +1,6 @@
 """Reminder e-mails: what is due on a day, and sending each one exactly once.
 
-Three kinds go out (issue 5, "Reminders"):
+Three kinds go out:
 
 - clients who agreed to reminders and have an e-mail address hear about a planned session
   or a scheduled follow-up `ClinicSettings.reminder_lead_days` days ahead;

@@ -1,4 +1,4 @@
-"""Managers' reports: the queries behind each chart and table (issue 5).
+"""Managers' reports: the queries behind each chart and table .
 
 Every table is one aggregating query (values/annotate/Count/TruncMonth), so a report runs
 in the same number of queries whatever the clinic's size; Python only fills in empty
@@ -347,7 +347,7 @@ def origins_report(period: Period) -> list[Table]:
 
 
 def laser_sessions_report(period: Period) -> list[Table]:
-    """Kirby–Desai (2009) over-estimates for shallow SMP pigment (DOMAIN.md): this shows
+    """Kirby–Desai (2009) over-estimates for shallow SMP pigment (docs/domain.md#kirby-desai): this shows
     the clinic its own calibration, actual completed sessions against the estimate."""
     # The estimate a manager approved: the newest approved version (a later draft or an
     # unapproved revision does not count; an approved version stays the estimate after a

@@ -16,6 +16,18 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
+class HttpsURLField(models.URLField):
+    """A web address; typed without a scheme ("clinic.example") it is read as https://,
+    as Django 6 will do for every URLField's form field."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.URLField", args, kwargs  # the column is a URLField's
+
+
 class ArchivableQuerySet(models.QuerySet):
     def active(self) -> Self:
         return self.filter(archived_at__isnull=True)
@@ -123,7 +135,7 @@ def _valid_time_zone(value: str) -> None:
 class ClinicSettings(models.Model):
     """The clinic's identity and rule values: one row, edited by managers.
 
-    Defaults are DOMAIN.md's: 6 weeks between laser sessions on a zone, 6 months
+    Defaults are the domain's (docs/domain.md#laser-intervals): 6 weeks between laser sessions on a zone, 6 months
     isotretinoin washout, reminders 2 days ahead.
     """
 
@@ -131,7 +143,7 @@ class ClinicSettings(models.Model):
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
-    website = models.URLField(blank=True)
+    website = HttpsURLField(blank=True)
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[_valid_time_zone])
     currency = models.CharField(max_length=3, default="GBP", help_text="ISO 4217 code for price estimates.")
     min_laser_interval_weeks = models.PositiveSmallIntegerField(

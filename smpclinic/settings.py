@@ -258,7 +258,6 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="clinic@localh
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default; silences its deprecation warning
 
 MESSAGE_TAGS = {40: "danger"}  # Bootstrap's name for messages.ERROR
 

@@ -332,7 +332,7 @@ class MissedFollowUpFactory(FollowUpFactory):
 
 
 class ClosedCaseFactory(CaseFactory):
-    """A case closed with an outcome and the client's satisfaction (reports, issue 5)."""
+    """A case closed with an outcome and the client's satisfaction (for the reports)."""
 
     opened_on = datetime.date(2025, 6, 1)
     status = choices.CaseStatus.CLOSED

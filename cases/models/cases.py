@@ -226,7 +226,7 @@ class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
     )
     original_pigment = models.CharField("pigment used, if known", max_length=200, blank=True)
 
-    # Realistic expectations (DOMAIN.md: discussed and agreed before treatment).
+    # Realistic expectations (discussed and agreed before treatment: docs/domain.md#vocabulary).
     expectations_discussed_on = models.DateField(null=True, blank=True)
     expectations_discussed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

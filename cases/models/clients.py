@@ -70,7 +70,7 @@ class ClientQuerySet(ArchivableQuerySet):
     def contraindication_q(on: datetime.date | None = None, clinic: ClinicSettings | None = None) -> Q:
         """The rows for which Client.contraindications(on, clinic) is not empty, as a Q.
 
-        Mirrors that method flag by flag (DOMAIN.md, "Contraindications"): isotretinoin
+        Mirrors that method flag by flag (docs/domain.md#contraindications): isotretinoin
         counts within the clinic's washout window, chemotherapy/immunosuppression within
         6 months. A test checks the two agree for every flag.
         """
@@ -169,7 +169,7 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
     fitzpatrick_type = models.CharField("Fitzpatrick skin type", max_length=3, choices=Fitzpatrick.choices)
     norwood_stage = models.CharField("Hamilton–Norwood stage", max_length=12, choices=NorwoodStage.choices, blank=True)
 
-    # Contraindications for laser work (DOMAIN.md); shown on every laser form.
+    # Contraindications for laser work (docs/domain.md#contraindications); shown on every laser form.
     pregnant_or_breastfeeding = models.BooleanField(default=False)
     isotretinoin_last_dose = models.DateField(
         "last isotretinoin dose", null=True, blank=True, help_text="Leave empty if never taken."
@@ -230,7 +230,7 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
     def contraindications(
         self, on: datetime.date | None = None, clinic: ClinicSettings | None = None
     ) -> list[Contraindication]:
-        """Laser contraindications on a day (DOMAIN.md, "Contraindications").
+        """Laser contraindications on a day (docs/domain.md#contraindications).
 
         Isotretinoin counts within the clinic's washout window (default 6 months) and
         chemotherapy/immunosuppression within 6 months; isotretinoin and active

@@ -88,7 +88,7 @@ def _save_by(obj, by: User):
 def case_update(*, case: Case, by: User, regret_reasons: Iterable[RegretReason] | None = None, **fields) -> Case:
     """Change a case's details (never its status: see case_change_status).
 
-    Realistic expectations (DOMAIN.md): whoever records or changes the discussion is
+    Realistic expectations (docs/domain.md#vocabulary): whoever records or changes the discussion is
     named as the person who held it; clearing the date clears the name.
     """
     current = lock_for_edit(case)
@@ -242,7 +242,7 @@ def _check_issue_dates(issue: Issue) -> None:
 
 @transaction.atomic
 def issue_create(*, case: Case, by: User, **fields) -> Issue:
-    """Record an assessed problem (DOMAIN.md: kind, scalp zone, severity 1–5)."""
+    """Record an assessed problem (kind, scalp zone, severity 1–5)."""
     issue = Issue(case=case)
     _set_fields(issue, fields, ISSUE_FIELDS)
     _check_issue_dates(issue)

@@ -1,4 +1,4 @@
-"""Certifications and who may do laser work on a day (DOMAIN.md, "Who may do what")."""
+"""Certifications and who may do laser work on a day (docs/domain.md#safety-rules)."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ def bad(maker: str, changes: dict, constraint: str, reported_on: str, id: str):
 ALL = NON_FIELD_ERRORS
 
 BAD = [
-    # Laser parameters (DOMAIN.md, "Validation ranges").
+    # Laser parameters (docs/domain.md#laser-parameters).
     bad("laser", {"fluence_j_cm2": Decimal("0")}, "laser_fluence_range", "fluence_j_cm2", "fluence-0"),
     bad("laser", {"fluence_j_cm2": Decimal("-1")}, "laser_fluence_range", "fluence_j_cm2", "fluence-negative"),
     bad("laser", {"fluence_j_cm2": Decimal("20.01")}, "laser_fluence_range", "fluence_j_cm2", "fluence-20.01"),

@@ -1,4 +1,4 @@
-"""Laser contraindications on the client (DOMAIN.md, "Contraindications")."""
+"""Laser contraindications on the client (docs/domain.md#contraindications)."""
 
 from __future__ import annotations
 

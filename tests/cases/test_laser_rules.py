@@ -1,6 +1,6 @@
 """The clinical safety rules for sessions (cases.rules), at the service and through the views.
 
-DOMAIN.md: laser consent, technician's laser certification on the day, minimum interval
+docs/domain.md#safety-rules: laser consent, technician's laser certification on the day, minimum interval
 between sessions on a zone (laser and saline), Fitzpatrick IV–VI away from 1064 nm, and
 contraindications (isotretinoin and active infection: manager override only).
 """

@@ -643,7 +643,7 @@ def test_standing_plan_is_the_agreed_plan_else_the_plan_being_prepared():
 
 
 # ---------------------------------------------------------------------------
-# Acceptance: the same typed-name rule as consents (review of issue 6)
+# Acceptance: the same typed-name rule as consents
 # ---------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The numbers of each manager report, on small hand-computed datasets (issue 5)."""
+"""The numbers of each manager report, on small hand-computed datasets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The clinic's settings record: one row, DOMAIN.md's defaults."""
+"""The clinic's settings record: one row, the domain's defaults."""
 
 from __future__ import annotations
 
@@ -68,3 +68,12 @@ def test_known_time_zone_is_accepted(db, zone):
     clinic = ClinicSettings.load()
     clinic.time_zone = zone
     clinic.full_clean()
+
+
+@pytest.mark.parametrize("model", ["smpclinic.ClinicSettings", "artists.Studio"])
+def test_a_website_typed_without_a_scheme_is_read_as_https(model):
+    from django.apps import apps
+
+    field = apps.get_model(model)._meta.get_field("website").formfield()
+    assert field.clean("clinic.example") == "https://clinic.example"
+    assert field.clean("http://old.example") == "http://old.example"  # a scheme given is kept

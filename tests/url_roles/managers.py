@@ -1,4 +1,4 @@
-"""Manager pages (issue 5): follow-up review queue and team (artists, certifications)."""
+"""Manager pages: follow-up review queue and team (artists, certifications)."""
 
 from . import MANAGER, STAFF
 

@@ -1,4 +1,4 @@
-"""Client portal (issue 6): my plan, accepting it, the PDF; invitations and password reset."""
+"""Client portal: my plan, accepting it, the PDF; invitations and password reset."""
 
 from . import PORTAL, PUBLIC, STAFF
 

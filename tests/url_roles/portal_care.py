@@ -1,4 +1,4 @@
-"""Client portal: appointments, photos, consents, aftercare (issue 6)."""
+"""Client portal: appointments, photos, consents, aftercare."""
 
 from tests.url_roles import PORTAL
 

@@ -1,4 +1,4 @@
-"""Reports for managers (issue 5): the index, one page and one CSV download per report."""
+"""Reports for managers: the index, one page and one CSV download per report."""
 
 from tests.url_roles import MANAGER
 
