@@ -271,6 +271,7 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
                     "laser_check_days",
                     "correction_check_days",
                     "plan_approval_four_eyes",
+                    "two_factor_for_staff",
                 ]
             },
         ),
