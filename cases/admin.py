@@ -41,6 +41,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from cases.models import (
+    AccessEvent,
     AdverseEventKind,
     Case,
     Client,
@@ -70,6 +71,7 @@ from cases.services.consents import consent_withdraw
 from cases.services.plans import plan_steps_follow_sessions
 from smpclinic.admin import (
     ArchivableAdminMixin,
+    AuditLogAdmin,
     ClinicalAdmin,
     ClinicalAdminMixin,
     ClinicalRecordAdmin,
@@ -521,3 +523,12 @@ class SentReminderAdmin(ReadOnlyLogAdmin):
     list_select_related = ["client"]
     search_fields = ["recipient", "key"]
     date_hierarchy = "claimed_at"
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(AuditLogAdmin):
+    list_display = ["at", "action", "what", "object_id", "user", "client", "status", "ip"]
+    list_filter = ["action"]
+    search_fields = ["object_id", "path", "ip"]
+    list_select_related = ["user", "client"]
+    raw_id_fields = ["user", "client"]

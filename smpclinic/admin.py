@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from smpclinic.models import Archivable, ChoiceLookup, ClinicSettings
+from smpclinic.models import Archivable, ChoiceLookup, ClinicSettings, LoginEvent
 from smpclinic.paginators import EstimatedCountPaginator
 
 # Written by the app (or by Django), never typed into a form; shown read-only where present.
@@ -283,3 +283,23 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """An append-only audit record: listed and searchable, never added, changed or deleted
+    (the model and, on PostgreSQL, a trigger refuse it too). No delete action either."""
+
+    date_hierarchy = "at"
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def get_actions(self, request):
+        return {}
+
+
+@admin.register(LoginEvent)
+class LoginEventAdmin(AuditLogAdmin):
+    list_display = ["at", "kind", "username", "user", "ip"]
+    list_filter = ["kind"]
+    search_fields = ["username", "ip"]
+    list_select_related = ["user"]

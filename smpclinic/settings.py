@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "smpclinic.middleware.ClinicTimeZoneMiddleware",
     "smpclinic.middleware.IdleLogoutMiddleware",
+    # Who saw what: one INSERT per request that read clinical data (or was refused one).
+    "cases.audit.AccessLogMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it turns a lockout raised during login into a 429 page.
     "axes.middleware.AxesMiddleware",

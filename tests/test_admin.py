@@ -24,8 +24,17 @@ from django_tasks_db.models import DBTaskResult
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import choices
-from cases.models import Case, Client, LaserSession, PortalInvitation, RuleOverride, SentReminder, TreatmentPlan
-from smpclinic.models import ClinicSettings
+from cases.models import (
+    AccessEvent,
+    Case,
+    Client,
+    LaserSession,
+    PortalInvitation,
+    RuleOverride,
+    SentReminder,
+    TreatmentPlan,
+)
+from smpclinic.models import ClinicSettings, LoginEvent
 from smpclinic.paginators import EstimatedCountPaginator
 from tests import factories
 
@@ -52,6 +61,8 @@ CLINICAL_READ_ONLY = {
     "cases.portalinvitation",  # sent from the client page, which revokes the older link
     "cases.sentreminder",  # written by the reminder job
     "cases.referencecounter",  # written only by next_reference()
+    "cases.accessevent",  # the append-only access log
+    "smpclinic.loginevent",  # the append-only sign-in log
 }
 # Models whose add page is refused on purpose, with the reason in their ModelAdmin.
 NO_ADD = CLINICAL_READ_ONLY | {
@@ -98,6 +109,9 @@ def demo(db):
     SentReminder.objects.create(
         kind=choices.ReminderKind.CLIENT_SESSION, key=f"demo:{client.pk}", recipient="client@example.com", client=client
     )
+    # One row of each audit log, written as the app writes them.
+    AccessEvent.objects.create(action="viewed", what="client", object_id=str(client.public_id), client=client)
+    LoginEvent.objects.create(kind=LoginEvent.Kind.FAILED, username="someone")
     # A task the worker finished, so the task-results admin has a row to open.
     DBTaskResult.objects.create(
         task_path="cases.tests.demo",
@@ -225,7 +239,7 @@ def test_every_change_form_saves_unchanged(as_admin, demo):
 def test_nothing_clinical_can_be_deleted(as_admin, admin_user, demo):
     request = request_for(admin_user)
     clinical = [model for model in OURS if model._meta.app_label in ("cases", "artists")]
-    for model in [*clinical, ClinicSettings]:
+    for model in [*clinical, ClinicSettings, LoginEvent]:
         model_admin = admin.site._registry[model]
         obj = first_row(model)
         label = model._meta.label

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cases import audit
 from cases.access import get_client_for_user
 from cases.forms.clients import ClientFilterForm, ClientForm, ConsentRecordForm
 from cases.models import Client, Consent, ConsentText
@@ -40,6 +41,7 @@ def client_list(request):
     for client in page:
         client.age = client.age_on(today)
     filtered = form.is_bound and any(value for name, value in form.data.items() if name != "page")
+    audit.saw(request, "client list")
     return render(request, "cases/clients/list.html", {"form": form, "page": page, "filtered": filtered})
 
 
@@ -92,6 +94,7 @@ def client_edit(request, client_id):
 @require_http_methods(["GET", "HEAD"])
 def client_detail(request, client_id):
     client = get_client_for_user(request.user, client_id)
+    audit.saw(request, "client", client, client_id=client.pk)
     clinic = ClinicSettings.load()
     today = timezone.localdate()
     contraindications = client.contraindications(on=today, clinic=clinic)

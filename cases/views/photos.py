@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from cases import audit
 from cases.access import get_case_for_user, get_photo_for_user
 from cases.choices import PhotoAngle
 from cases.forms.photos import LINK_FIELDS, PhotoArchiveForm, PhotoCompareForm, PhotoUploadForm
@@ -77,6 +78,7 @@ def _group_by_angle(photos: list[Photo], sessions: list) -> list[AngleGroup]:
 @require_safe
 def photo_gallery(request, case_id):
     case = get_case_for_user(request.user, case_id)
+    audit.saw(request, "photo gallery", case)
     photos = list(Photo.objects.of_case(case).for_gallery().for_comparison())
     sessions = _sessions_between(case, photos[0].taken_on, max(p.taken_on for p in photos)) if photos else []
     return render(
@@ -132,6 +134,7 @@ def photo_upload(request, case_id):
 @require_safe
 def photo_compare(request, case_id):
     case = get_case_for_user(request.user, case_id)
+    audit.saw(request, "photo comparison", case)
     photos = list(Photo.objects.of_case(case).for_gallery().for_comparison())
     form = PhotoCompareForm(request.GET or None, photos=photos)
     if form.is_bound and not form.is_valid():
@@ -192,6 +195,9 @@ def _private_headers(response: HttpResponse, *, max_age: int) -> HttpResponse:
 
 def _serve(request, photo_id, variant: str) -> HttpResponse:
     photo = get_photo_for_user(request.user, photo_id)
+    audit.downloaded(
+        request, f"photo {variant}" if variant != "image" else "photo", photo, client_id=photo.case.client_id
+    )
     # Rows made before the screen copy and thumbnail existed fall back to the larger file.
     candidates = {
         "image": [photo.image],

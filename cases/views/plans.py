@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases import kirby_desai
+from cases import audit, kirby_desai
 from cases.access import get_case_for_user, get_plan_for_user, get_step_for_user
 from cases.choices import PlanStatus, StepStatus
 from cases.forms.plans import AcceptInClinicForm, PlanForm, PlanVersionForm, ReviewForm, ReviseForm, StepForm
@@ -74,6 +74,7 @@ def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
     found = get_plan_for_user(request.user, plan_id)
     plan = TreatmentPlan.objects.for_detail().get(pk=found.pk)
     case = plan.case
+    audit.saw(request, "plan", plan, client_id=case.client_id)
     is_manager = roles.is_manager(request.user)
     versions = list(
         TreatmentPlan.objects.versions_of(case).only(
@@ -239,6 +240,7 @@ def plan_submit(request: HttpRequest, plan_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_review(request: HttpRequest, plan_id) -> HttpResponse:
     found = get_plan_for_user(request.user, plan_id)
+    audit.saw(request, "plan review", found, client_id=found.case.client_id)
     refusal = services.review_refusal(found)
     if refusal:
         return _refused(request, found, refusal)

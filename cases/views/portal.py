@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from cases import kirby_desai
+from cases import audit, kirby_desai
 from cases.choices import CorrectionOptionChoice
 from cases.forms.portal import PortalPlanAcceptForm
 from cases.models import Client, TreatmentPlan
@@ -106,7 +106,9 @@ def plan_pdf_html(user) -> str:
 @client_required
 @require_http_methods(["GET", "HEAD"])
 def portal_plan(request):
-    return render(request, "portal/plan.html", plan_context(request.user))
+    context = plan_context(request.user)
+    audit.saw(request, "portal plan", client_id=context["client"].pk)
+    return render(request, "portal/plan.html", context)
 
 
 @client_required
@@ -144,6 +146,7 @@ def portal_plan_accept(request, plan_id):
 @require_http_methods(["GET", "HEAD"])
 def portal_plan_pdf(request):
     html = plan_pdf_html(request.user)
+    audit.downloaded(request, "plan PDF", client_id=own_client(request.user).pk)
     pdf = render_pdf(html)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="my-treatment-plan.pdf"'

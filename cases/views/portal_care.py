@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cases import aftercare
+from cases import aftercare, audit
 from cases.choices import FollowUpKind, FollowUpStatus, PhotoAngle, SessionStatus
 from cases.forms.photos import PhotoCompareForm
 from cases.forms.portal_care import ConsentSignForm, ConsentWithdrawForm
@@ -149,7 +149,7 @@ def portal_appointments(request):
     Cancelled appointments stay in the list, marked cancelled, so a client is never left
     wondering where a booking went.
     """
-    own_client(request.user)
+    audit.saw(request, "portal appointments", client_id=own_client(request.user).pk)
     today = timezone.localdate()
     everything = sorted(_appointments(request.user), key=lambda a: a.sort_key)
     upcoming_states = (SessionStatus.SCHEDULED, SessionStatus.CANCELLED)
@@ -195,7 +195,7 @@ def _groups(photos: list[Photo]) -> list[AngleGroup]:
 def portal_photos(request):
     """Photos the clinic shared, by angle in the standard scalp-set order, each angle
     with its default pair (PhotoPair.choose: the first "before" and the latest photo)."""
-    own_client(request.user)
+    audit.saw(request, "portal photos", client_id=own_client(request.user).pk)
     photos = _shared_photos(request.user)
     return render(request, "portal/care_photos.html", {"groups": _groups(photos), "photo_count": len(photos)})
 
@@ -207,7 +207,7 @@ def portal_photo_compare(request):
 
     An id that is not one of the client's own shared photos answers 404.
     """
-    own_client(request.user)
+    audit.saw(request, "portal photo comparison", client_id=own_client(request.user).pk)
     photos = _shared_photos(request.user)
     form = PhotoCompareForm(request.GET or None, photos=photos)
     if form.is_bound and not form.is_valid():
@@ -235,6 +235,7 @@ def portal_photo_compare(request):
 @require_safe
 def portal_consents(request):
     client = own_client(request.user)
+    audit.saw(request, "portal consents", client_id=client.pk)
     signed = Consent.objects.visible_to(request.user).select_related("text").order_by("-signed_at", "-id")
     return render(
         request,
@@ -290,6 +291,7 @@ def _own_consent(request, consent_id) -> Consent:
 @require_safe
 def portal_consent_detail(request, consent_id):
     consent = _own_consent(request, consent_id)
+    audit.saw(request, "portal consent", consent)
     return render(request, "portal/care_consent_detail.html", {"consent": consent})
 
 
@@ -425,7 +427,7 @@ def portal_aftercare(request):
 
     Never cached: the page must say what the clinic recorded a moment ago.
     """
-    own_client(request.user)
+    audit.saw(request, "portal aftercare", client_id=own_client(request.user).pk)
     today = timezone.localdate()
     sessions = _recent_sessions(request.user, today)
     items: list[SessionAftercare] = []

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from cases import charts
+from cases import audit, charts
 from cases.csv_export import csv_response, filename
 from cases.forms.reports import ReportPeriodForm
 from cases.reports import REPORTS
@@ -31,6 +31,7 @@ def report_index(request):
 @require_GET
 def report_page(request, slug):
     report = REPORTS[slug]
+    audit.saw(request, f"report: {slug}")
     form = ReportPeriodForm(request.GET or None)
     period = form.period()
     sections = []
@@ -68,5 +69,6 @@ def report_csv(request, slug):
     key = request.GET.get("table") or next(iter(tables))
     if key not in tables:
         raise Http404("No such table in this report.")
+    audit.downloaded(request, f"report CSV: {slug}")
     name = filename("smp", report.slug, key, start=period.start, end=period.end)
     return csv_response(tables[key].csv_rows(), name)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cases import audit
 from cases.access import get_follow_up_for_user
 from cases.choices import FollowUpStatus, PlanStatus
 from cases.forms.review import RescheduleForm, ReviewFilterForm, ReviewForm, reschedule_initial, version_key
@@ -135,6 +136,7 @@ def review_queue(request):
     rows ticked and the note kept). The bulk form and each row's own form (a row with an
     adverse finding) post the same fields; `single` says which one was used."""
     today = timezone.localdate()
+    audit.saw(request, "review queue")
     filters = ReviewFilterForm(request.GET or None)
     form = ReviewForm(request.POST, user=request.user) if request.method == "POST" else None
     if form is not None and form.is_valid():

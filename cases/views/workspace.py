@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from cases import charts
+from cases import audit, charts
 from cases.access import get_case_for_user, get_client_for_user, get_consultation_for_user, get_issue_for_user
 from cases.choices import CaseStatus, SessionStatus, Zone
 from cases.forms.cases import CaseForm, CaseStatusForm, ConsultationForm, IssueForm
@@ -298,6 +298,7 @@ def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
 @require_http_methods(["GET"])
 def case_detail(request, case_id):
     case = _case(request.user, case_id)
+    audit.saw(request, "case", case)
     case = Case.objects.for_workspace().get(pk=case.pk)
     # The client's plan (agreed) is the one shown and followed; before any acceptance,
     # the plan being prepared. A revision being prepared is linked beside the agreed plan.

@@ -553,7 +553,7 @@ def test_detail_query_count_does_not_grow(as_staff, staff_user):
     with_50 = _queries(as_staff, url)
     # session, user, groups, client, clinic settings, cases, consents
     assert with_5 == with_50
-    assert with_50 <= 8
+    assert with_50 <= 9  # +1: the access log's one insert
 
 
 # Consent signed in clinic ----------------------------------------------------------------------

@@ -284,9 +284,10 @@ def _queries(http, path) -> int:
 @pytest.mark.parametrize(
     ("name", "cap"),
     [
-        # session, user, user's groups, case (+client), photos (+case, links), sessions ×2
-        ("cases:photo_gallery", 7),
-        ("cases:photo_compare", 7),
+        # session, user, user's groups, case (+client), photos (+case, links), sessions ×2,
+        # the access log's insert
+        ("cases:photo_gallery", 8),
+        ("cases:photo_compare", 8),
     ],
 )
 def test_staff_photo_pages_take_as_many_queries_for_many_photos(name, cap, as_staff, client_a):
@@ -303,9 +304,10 @@ def test_staff_photo_pages_take_as_many_queries_for_many_photos(name, cap, as_st
 @pytest.mark.parametrize(
     ("name", "cap"),
     [
-        # session, user, user's groups, own client record, shared photos (+case)
-        ("cases:portal_photos", 5),
-        ("cases:portal_photo_compare", 5),
+        # session, user, user's groups, own client record, shared photos (+case), the
+        # access log's insert
+        ("cases:portal_photos", 6),
+        ("cases:portal_photo_compare", 6),
     ],
 )
 def test_portal_photo_pages_take_as_many_queries_for_many_photos(name, cap, as_client_a, client_a):

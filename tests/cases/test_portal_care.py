@@ -393,10 +393,10 @@ def _add_photos(case, n):
     [
         # session, user, user's groups (role check), own client record, then laser sessions
         # (+ technician), their zones, correction sessions (+ artist), their zones,
-        # follow-ups (+ assignee).
-        ("cases:portal_appointments", _add_appointments, 9),
-        # session, user, user's groups, own client record, shared photos.
-        ("cases:portal_photos", _add_photos, 5),
+        # follow-ups (+ assignee); the access log's insert.
+        ("cases:portal_appointments", _add_appointments, 10),
+        # session, user, user's groups, own client record, shared photos, the access log.
+        ("cases:portal_photos", _add_photos, 6),
     ],
 )
 def test_query_count_is_flat(as_client_a, client_a, url_name, add, cap):
