@@ -19,3 +19,6 @@ class SmpClinicConfig(AppConfig):
         post_migrate.connect(_sync_reference_rows, sender=self)
         # The idle clock starts at login, whether or not a request has loaded the middleware.
         from smpclinic import middleware  # noqa: F401
+        from smpclinic.audit import connect
+
+        connect()  # the sign-in audit

@@ -8,10 +8,13 @@ from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from axes.utils import reset
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from smpclinic.audit import login_event
+from smpclinic.models import LoginEvent
 from smpclinic.roles import manager_required
 
 
@@ -42,6 +45,13 @@ def lockout_list(request):
         username = request.POST.get("username", "")
         if username:
             reset(username=username)
+            login_event(
+                LoginEvent.Kind.UNLOCKED,
+                request=request,
+                user=User.objects.filter(username=username).first(),
+                username=username,
+                by=request.user,
+            )
             messages.success(request, f"{username} can log in again.")
         return redirect("lockouts")
     attempts = AccessAttempt.objects.order_by("-attempt_time")[:200]

@@ -7,7 +7,8 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 
-from smpclinic.models import ClinicSettings
+from smpclinic.audit import login_event
+from smpclinic.models import ClinicSettings, LoginEvent
 
 
 def clinic_sender(clinic: ClinicSettings) -> str:
@@ -23,4 +24,5 @@ class PasswordResetView(auth_views.PasswordResetView):
         clinic = ClinicSettings.load()
         self.from_email = clinic_sender(clinic)
         self.extra_email_context = {"clinic": clinic}
+        login_event(LoginEvent.Kind.PASSWORD_RESET_REQUESTED, request=self.request, username=form.cleaned_data["email"])
         return super().form_valid(form)

@@ -1,13 +1,18 @@
 """Manager pages: the follow-up review queue (managers only), and rescheduling a missed
 follow-up (staff and managers: it is offered on the case workspace too); exporting or
-anonymising a client (managers only)."""
+anonymising a client, and the audit logs (managers only)."""
 
 from django.urls import path
 
-from cases.views import privacy, review
+from cases.views import audit, privacy, review
 
 urlpatterns = [
     path("review/", review.review_queue, name="review_queue"),
+    # Who saw what, who signed in (managers only): append-only logs
+    path("audit/access/", audit.access_log, name="access_log"),
+    path("audit/access.csv", audit.access_log_csv, name="access_log_csv"),
+    path("audit/sign-ins/", audit.sign_in_log, name="sign_in_log"),
+    path("audit/sign-ins.csv", audit.sign_in_log_csv, name="sign_in_log_csv"),
     path("follow-ups/<uuid:followup_id>/reschedule/", review.followup_reschedule, name="followup_reschedule"),
     # Data subject rights (managers only): docs/privacy.md
     path("clients/<uuid:client_id>/export/", privacy.client_export, name="client_export"),

@@ -11,6 +11,11 @@ ROLES: dict[str, tuple[str, str]] = {
     # An empty POST to the export is a full export (200); the anonymise page is a form.
     "cases:client_export": (MANAGER, "post"),
     "cases:client_anonymise": (MANAGER, "get"),
+    # The audit logs (tests/test_audit_pages.py).
+    "cases:access_log": (MANAGER, "get"),
+    "cases:access_log_csv": (MANAGER, "get"),
+    "cases:sign_in_log": (MANAGER, "get"),
+    "cases:sign_in_log_csv": (MANAGER, "get"),
     "artists:team": (MANAGER, "get"),
     "artists:certification_add": (MANAGER, "get"),
     "artists:certification_renew": (MANAGER, "get"),
