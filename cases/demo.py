@@ -2240,6 +2240,15 @@ class Result:
     demo_reference: str
 
 
+def _recovery_codes_for_demo_managers() -> None:
+    """The demo's manager and administrator sign in with a second step: each gets
+    single-use recovery codes (printed with the logins) so the demo needs no phone."""
+    from smpclinic import twofactor
+
+    for user in User.objects.filter(username__in=[DEMO_USERNAMES["admin"], DEMO_USERNAMES["manager"]]):
+        twofactor.new_recovery_codes(user)
+
+
 def seed(
     *,
     clients: int,
@@ -2264,6 +2273,7 @@ def seed(
             if database_has_data():
                 raise ValueError("The demo clinic goes only into a database without clients or demo logins.")
             result = _seed(clients, master, today, password, progress, saved_files)
+            _recovery_codes_for_demo_managers()
     except BaseException:
         for name in saved_files:
             default_storage.delete(name)

@@ -303,3 +303,13 @@ class LoginEventAdmin(AuditLogAdmin):
     list_filter = ["kind"]
     search_fields = ["username", "ip"]
     list_select_related = ["user"]
+
+
+# Two-factor devices hold sign-in secrets: not shown in the admin. A manager resets a
+# lost phone on the lockouts page, which records who did it.
+for _device in ("otp_totp.TOTPDevice", "otp_static.StaticDevice"):
+    from django.apps import apps as _apps
+
+    _model = _apps.get_model(_device)
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

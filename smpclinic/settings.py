@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "artists",
     "cases",
     # Last, so its post_migrate hook sees every other app's permissions.
@@ -63,6 +66,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-factor: OTPMiddleware says whether the session passed its code; ours keeps
+    # anyone who owes one on the code or set-up page (smpclinic/twofactor.py).
+    "django_otp.middleware.OTPMiddleware",
+    "smpclinic.twofactor.TwoFactorMiddleware",
     "smpclinic.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -132,6 +139,8 @@ AUTHENTICATION_BACKENDS = [
 # address lock out the address (a guesser trying many usernames), for 15 minutes. The
 # username+address pair, not the username alone, so a guesser elsewhere cannot lock a
 # colleague out of the front desk. Failures are logged by axes without the password.
+OTP_TOTP_ISSUER = env.str("DJANGO_OTP_ISSUER", default="SMP Clinic")  # the name shown in the app
+
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cases.views import invitations
-from smpclinic import lockouts, mail, views
+from smpclinic import lockouts, mail, twofactor_views, views
 from smpclinic.throttle import reset_rate_limited
 
 urlpatterns = [
@@ -13,6 +13,10 @@ urlpatterns = [
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("password/reset/", reset_rate_limited(mail.PasswordResetView.as_view()), name="password_reset"),
     path("login/lockouts/", lockouts.lockout_list, name="lockouts"),
+    path("login/code/", twofactor_views.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/", twofactor_views.two_factor_codes, name="two_factor_codes"),
+    path("account/two-factor/set-up/", twofactor_views.two_factor_setup, name="two_factor_setup"),
+    path("login/two-factor/reset/", twofactor_views.two_factor_reset, name="two_factor_reset"),
     path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from tests import factories
+from tests.signin import signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -68,9 +69,7 @@ def client_b(db):
 
 
 def _logged_in(user) -> HttpClient:
-    http = HttpClient()
-    http.force_login(user)
-    return http
+    return signed_in(user)
 
 
 @pytest.fixture

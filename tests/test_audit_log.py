@@ -14,6 +14,7 @@ from django.urls import reverse
 from cases.models import AccessEvent
 from smpclinic.models import AppendOnlyError, LoginEvent
 from tests import factories
+from tests.signin import signed_in
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests"
@@ -198,7 +199,7 @@ def test_password_changes_and_reset_requests_are_recorded(clean_axes, staff_user
     staff_user.email = "staff@example.com"
     staff_user.save()
     http = HttpClient()
-    http.force_login(staff_user)
+    signed_in(staff_user, http)
     response = http.post(
         reverse("password_change"),
         {"old_password": PASSWORD, "new_password1": "a-long-new-secret-42", "new_password2": "a-long-new-secret-42"},

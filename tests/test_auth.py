@@ -11,6 +11,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from tests import factories
+from tests.signin import signed_in
 
 LOGIN = reverse("login")
 LOGOUT = reverse("logout")
@@ -179,7 +180,7 @@ def test_every_page_shows_the_user_and_role_navigation(persona, db, client_a):
     }
     user = users[persona]()
     http = HttpClient()
-    http.force_login(user)
+    signed_in(user, http)
     clients_link = f'href="{reverse("cases:client_list")}">Clients</a>'
     admin_link = f'href="{reverse("admin:index")}">Admin</a>'
     for url in _pages(client_a):
@@ -201,7 +202,7 @@ def _superuser():
 def test_user_without_a_full_name_is_shown_by_username(db):
     user = factories.StaffUserFactory(username="frontdesk", first_name="", last_name="")
     http = HttpClient()
-    http.force_login(user)
+    signed_in(user, http)
     assert "frontdesk" in nav(http.get(HOME).content.decode())
 
 

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from tests import test_url_permissions as permissions
 from tests.formdata import form_data
+from tests.signin import signed_in
 from tests.test_url_permissions import ROLE_BY_URL, _kwargs_for
 from tests.url_roles import LOGGED_IN, MANAGER, PHOTO, STAFF
 from tests.url_roles import portal as portal_urls
@@ -96,7 +97,7 @@ def _post_forms(html: str, page_url: str) -> list[tuple[str, dict]]:
 @pytest.mark.parametrize("name", MANAGER_PAGES)
 def test_no_form_answers_a_server_error(name, world, manager_user):
     http = HttpClient()
-    http.force_login(manager_user)
+    signed_in(manager_user, http)
     url = reverse(name, kwargs=_kwargs_for(name, world))
     page = http.get(url)
     assert page.status_code < 500, (name, page.status_code)

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from cases.choices import PlanStatus
 from tests import factories
-from tests.url_roles import ADMIN, LOGGED_IN, MANAGER, PHOTO, PORTAL, PUBLIC, STAFF  # noqa: F401
+from tests.signin import signed_in
+from tests.url_roles import ADMIN, LOGGED_IN, MANAGER, PHOTO, PORTAL, PUBLIC, SECOND_STEP, STAFF  # noqa: F401
 from tests.url_roles import managers as manager_urls
 from tests.url_roles import portal as portal_urls
 from tests.url_roles import portal_care as portal_care_urls
@@ -23,6 +24,11 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "login": (PUBLIC, "get"),
     "favicon": (PUBLIC, "get"),
     "lockouts": (MANAGER, "get"),
+    # Two-factor sign-in (tests/test_two_factor.py): the personas here have passed it.
+    "two_factor_verify": (SECOND_STEP, "get"),
+    "two_factor_codes": (LOGGED_IN, "get"),
+    "two_factor_setup": (LOGGED_IN, "get"),
+    "two_factor_reset": (MANAGER, "post"),
     "logout": (LOGGED_IN, "post"),  # checked separately below
     "password_change": (LOGGED_IN, "get"),
     "password_change_done": (LOGGED_IN, "get"),
@@ -156,7 +162,7 @@ def _expected(role: str, persona: str, method: str) -> int:
         return 200
     if role == portal_urls.PUBLIC_TOKEN:
         return 404  # a made-up token gets the helpful "link not valid" page, whoever asks
-    if persona == "anonymous":
+    if persona == "anonymous" or role == SECOND_STEP:
         return 302
     if role == portal_urls.STAFF_HOME:
         return 302 if persona == "client" else 200  # a client is sent on to the portal
@@ -180,7 +186,7 @@ def test_url_answers_by_role(name, persona, world, client_a, staff_user, manager
     users = {"client": client_a.user, "staff": staff_user, "manager": manager_user, "admin": admin_user}
     http = HttpClient()
     if persona != "anonymous":
-        http.force_login(users[persona])
+        signed_in(users[persona], http)
     role, method = ROLE_BY_URL[name]
     url = reverse(name, kwargs=_kwargs_for(name, world))
 

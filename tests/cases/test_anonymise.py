@@ -31,6 +31,7 @@ from cases.models import (
 )
 from cases.services import privacy
 from tests.cases.test_subject_access_export import client_with_everything
+from tests.signin import signed_in
 
 IDENTITY = ("Alice", "Able", "alice@example.com", "Aardvark", "07700 000008", "07700 900")
 
@@ -284,7 +285,7 @@ def test_an_archived_client_can_be_anonymised(alice, manager_user):
 
 def test_the_clients_portal_session_stops_working(alice, as_manager):
     portal = HttpClient()
-    portal.force_login(alice.user)
+    signed_in(alice.user, portal)
     assert portal.get(reverse("cases:portal_plan")).status_code == 200
     as_manager.post(url(alice), form(alice))
     response = portal.get(reverse("cases:portal_plan"))

@@ -21,6 +21,7 @@ from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import StaleEdit
 from tests import factories
 from tests.formdata import form_data
+from tests.signin import signed_in
 from tests.threads import race
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
@@ -180,7 +181,7 @@ def test_view_and_withdraw_signed_consent(as_client_a, client_a, laser_text, as_
     assert as_client_a.get(withdraw).status_code == 200
     later = NOW + datetime.timedelta(hours=2)
     with time_machine.travel(later, tick=False):
-        as_client_a.force_login(client_a.user)  # two hours on, the idle logout asks to sign in again
+        signed_in(client_a.user, as_client_a)  # two hours on, the idle logout asks to sign in again
         response = as_client_a.post(withdraw, {"reason": "I changed my mind."})
     assert response.status_code == 302 and response["Location"] == detail
     consent.refresh_from_db()
@@ -198,7 +199,7 @@ def test_view_and_withdraw_signed_consent(as_client_a, client_a, laser_text, as_
     assert f"?text={laser_text.pk}" in as_client_a.get(reverse("cases:portal_consents")).content.decode()
     # A second withdrawal changes nothing.
     with time_machine.travel(later + datetime.timedelta(hours=1), tick=False):
-        as_client_a.force_login(client_a.user)
+        signed_in(client_a.user, as_client_a)
         as_client_a.post(withdraw, {"reason": "again"})
     consent.refresh_from_db()
     assert consent.withdrawn_at == later and consent.withdrawn_reason == "I changed my mind."
@@ -419,7 +420,7 @@ def _browsers(user, n=4):
 
     browsers = [HttpClient() for _ in range(n)]
     for browser in browsers:
-        browser.force_login(user)
+        signed_in(user, browser)
     return browsers
 
 

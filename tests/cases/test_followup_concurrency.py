@@ -20,6 +20,7 @@ from cases.models import AdverseEventKind, FollowUp
 from cases.services.followups import followup_complete
 from smpclinic.concurrency import StaleEdit
 from tests import factories
+from tests.signin import signed_in
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -73,7 +74,7 @@ def hidden(html: str | bytes, name: str, form_id: str | None = None, action: str
 
 def logged_in(user) -> HttpClient:
     http = HttpClient()
-    http.force_login(user)
+    signed_in(user, http)
     return http
 
 

@@ -20,6 +20,7 @@ from cases.services.invitations import invitation_send
 from smpclinic import roles
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.signin import signed_in
 
 PORTAL = reverse("cases:portal_plan")
 NEW_PASSWORD = "Softer-Hairline-2026"
@@ -110,7 +111,7 @@ def test_client_page_says_when_the_invitation_expired(as_staff, staff_user, new_
     _send(as_staff, new_client)
     assert "the link works until" in as_staff.get(detail).content.decode()
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=73)):
-        as_staff.force_login(staff_user)  # idle logout would sign the staff member out meanwhile
+        signed_in(staff_user, as_staff)  # idle logout would sign the staff member out meanwhile
         html = as_staff.get(detail).content.decode()
     assert "expired" in html and "re-send it" in html
     assert "the link works until" not in html

@@ -18,6 +18,7 @@ from cases.choices import PhotoAngle, PhotoKind, SessionStatus
 from cases.models import Photo
 from tests import factories
 from tests.cases.test_photo_processing import CAMERA_DAY, SVG, encoded, opened, phone_jpeg, stored_files
+from tests.signin import signed_in
 
 DAY = datetime.timedelta(days=1)
 
@@ -146,7 +147,7 @@ def test_a_user_without_a_role_gets_404(photo):
     from django.test import Client as HttpClient
 
     http = HttpClient()
-    http.force_login(factories.UserFactory(username="nobody"))
+    signed_in(factories.UserFactory(username="nobody"), http)
     assert http.get(url("photo_file", photo)).status_code == 404
 
 

@@ -13,6 +13,7 @@ from cases.models import CorrectionOption
 from cases.services import plans as services
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.signin import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +132,7 @@ def test_send_back_through_the_page_is_allowed_to_the_submitter(as_manager, own_
 
 def test_second_manager_sees_and_uses_the_approve_button(own_proposal, second_manager):
     http = HttpClient()
-    http.force_login(second_manager)
+    signed_in(second_manager, http)
     body = http.get(url("plan_review", own_proposal)).content.decode()
     assert 'value="approve"' in body and 'id="approve-refusal"' not in body
     response = http.post(
@@ -158,7 +159,7 @@ def test_with_four_eyes_off_the_page_offers_approve_and_it_works(as_manager, own
 
 def test_turning_the_rule_off_in_the_admin_is_recorded_with_who(admin_user):
     http = HttpClient()
-    http.force_login(admin_user)
+    signed_in(admin_user, http)
     clinic = ClinicSettings.load()
     address = reverse("admin:smpclinic_clinicsettings_change", args=[clinic.pk])
     form = http.get(address).context["adminform"].form

@@ -22,6 +22,7 @@ from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import StaleEdit
 from tests import factories
 from tests.formdata import form_data
+from tests.signin import signed_in
 from tests.threads import race
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London
@@ -202,7 +203,7 @@ def test_parallel_posts_of_one_new_laser_session_form_save_one(staff_user):
     url = reverse("cases:laser_session_create", kwargs={"case_id": case.public_id})
     browsers = [HttpClient() for _ in range(4)]
     for browser in browsers:
-        browser.force_login(staff_user)
+        signed_in(staff_user, browser)
     data = form_data(
         browsers[0].get(url).content,
         technician=str(technician.pk),

@@ -20,6 +20,7 @@ from cases.models import CorrectionSession, FollowUp, LaserSession, ZoneLookup
 from cases.services.sessions import correction_session_save, laser_session_save
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.signin import signed_in
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London
 
@@ -183,7 +184,7 @@ def test_the_check_is_in_the_managers_review_queue(as_staff, manager_user, case,
     assert as_staff.post(url, laser_post(technician)).status_code == 302
     with time_machine.travel(NOW + datetime.timedelta(days=10), tick=False):
         manager = HttpClient()
-        manager.force_login(manager_user)  # signed in that day (idle sessions end)
+        signed_in(manager_user, manager)  # signed in that day (idle sessions end)
         html = manager.get(reverse("cases:review_queue")).content.decode()
     due_soon = re.search(r'<section id="due-soon".*?</section>', html, re.S).group(0)
     assert case.reference in due_soon and "Post-laser check" in due_soon

@@ -16,6 +16,7 @@ from django.views.decorators.cache import cache_control
 
 from tests import factories
 from tests import test_url_permissions as permissions
+from tests.signin import signed_in
 from tests.test_url_permissions import ROLE_BY_URL, _expected, _kwargs_for
 from tests.url_roles import PUBLIC
 from tests.url_roles import portal as portal_urls
@@ -52,7 +53,7 @@ def test_every_answer_to_a_signed_in_user_is_not_stored(name, world, client_a, s
         ("admin", admin_user),
     ):
         http = HttpClient()
-        http.force_login(user)
+        signed_in(user, http)
         response = getattr(http, method)(url)
         _assert_not_stored(response, (name, persona))
         seen_ok |= response.status_code in (200, 302) and _expected(role, persona, method) in (200, 302)

@@ -14,6 +14,7 @@ from cases.services.clients import client_update
 from smpclinic.concurrency import StaleEdit, create_once
 from tests import factories
 from tests.formdata import form_data
+from tests.signin import signed_in
 from tests.threads import race
 
 pytestmark = pytest.mark.django_db
@@ -215,7 +216,7 @@ def test_parallel_posts_of_one_consultation_form_record_one(staff_user):
     url = reverse("cases:consultation_create", kwargs={"case_id": case.public_id})
     browsers = [HttpClient() for _ in range(4)]
     for browser in browsers:
-        browser.force_login(staff_user)
+        signed_in(staff_user, browser)
     data = form_data(browsers[0].get(url).content, held_at="2026-03-01T10:00", findings="Dark hairline")
 
     results, errors = race(*[lambda b=b: b.post(url, data).status_code for b in browsers])

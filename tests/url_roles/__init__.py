@@ -12,3 +12,4 @@ STAFF = "staff"  # staff and managers
 MANAGER = "manager"
 PORTAL = "portal"  # clients only, their own records; staff and managers get 403
 ADMIN = "admin"  # Django admin: superusers (is_staff) only
+SECOND_STEP = "second step"  # the code page: sends anyone who owes no code onward (302)

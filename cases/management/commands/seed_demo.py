@@ -76,3 +76,19 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<14} {text}")
         note = "" if seeded else " (as set when the demo was seeded)"
         self.stdout.write(f"Password for all of them: {password}{note}")
+        self._second_factor_codes([username for username, _text in logins])
+
+    def _second_factor_codes(self, usernames: list[str]) -> None:
+        """Managers and administrators sign in with a second step: the demo gives each of
+        them single-use recovery codes (a new set once they are used up), so anyone trying
+        the demo can sign in without an authenticator app."""
+        from django.contrib.auth.models import User
+
+        from smpclinic import twofactor
+
+        for user in User.objects.filter(username__in=usernames).order_by("username"):
+            if not twofactor.required(user):
+                continue
+            codes = twofactor.unused_recovery_codes(user) or twofactor.new_recovery_codes(user)
+            shown = ", ".join(twofactor.shown(code) for code in codes[:5])
+            self.stdout.write(f"  {user.username:<14} after the password, a recovery code (each works once): {shown}")
