@@ -141,6 +141,9 @@ AUTHENTICATION_BACKENDS = [
 # colleague out of the front desk. Failures are logged by axes without the password.
 OTP_TOTP_ISSUER = env.str("DJANGO_OTP_ISSUER", default="SMP Clinic")  # the name shown in the app
 
+# The address axes counts failures by is the one the rest of the app records: behind
+# DJANGO_TRUSTED_PROXIES reverse proxies, the client's as the nearest proxy saw it.
+AXES_CLIENT_IP_CALLABLE = "smpclinic.http.client_ip"
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]

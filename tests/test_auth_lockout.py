@@ -150,3 +150,56 @@ def test_reset_limit_ignores_case_and_ends_with_the_window(db):
         assert from_ip("10.3.0.9").post(RESET, {"email": "rita@example.com "}).status_code == 429
         clock.shift(datetime.timedelta(minutes=61))
         assert from_ip("10.3.0.9").post(RESET, {"email": "rita@example.com"}).status_code == 302
+
+
+def test_behind_a_proxy_two_clients_are_locked_out_apart_and_spoofing_is_ignored(settings, staff_user):
+    """With one trusted proxy, the client is the last X-Forwarded-For entry: two people
+    behind the same proxy address count separately, and entries a client adds on the left
+    change nothing."""
+    settings.SMP_TRUSTED_PROXIES = 1
+    proxy = from_ip("10.0.0.99")
+    for n in range(5):
+        # The guesser puts a different made-up address on the left each time.
+        proxy.post(
+            LOGIN,
+            {"username": "staff", "password": SECRET_GUESS},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.1",
+        )
+    locked = proxy.post(
+        LOGIN, {"username": "staff", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.77, 198.51.100.1"
+    )
+    assert locked.status_code == 429
+    colleague = proxy.post(LOGIN, {"username": "staff", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert colleague.status_code == 302
+    assert AccessAttempt.objects.filter(ip_address="198.51.100.1").exists()
+    assert not AccessAttempt.objects.filter(ip_address="10.0.0.99").exists()
+
+
+def test_a_known_and_an_unknown_address_get_the_same_answer_at_the_same_cost(db, settings):
+    """The reset e-mail goes through the task queue: in the request, both addresses cost
+    the same queries and get the same page; the worker then sends one e-mail, only to the
+    account that exists."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    from smpclinic.tasks import send_password_reset
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    factories.StaffUserFactory(username="rita", email="rita@example.com")
+    answers, costs = [], []
+    for n, email in enumerate(("rita@example.com", "nobody@example.com")):
+        with CaptureQueriesContext(connection) as captured:
+            response = from_ip(f"10.3.0.{n}").post(RESET, {"email": email})
+        answers.append((response.status_code, response["Location"]))
+        costs.append(len(captured))
+    assert answers[0] == answers[1] == (302, reverse("password_reset_done"))
+    assert costs[0] == costs[1]
+    assert mail.outbox == []  # nothing sent in the request
+
+    queued = list(DBTaskResult.objects.order_by("enqueued_at"))
+    assert [q.task_path for q in queued] == ["smpclinic.tasks.send_password_reset"] * 2
+    sent = [send_password_reset.call(*q.args_kwargs["args"]) for q in queued]
+    assert sent == [1, 0]
+    assert [m.to for m in mail.outbox] == [["rita@example.com"]]
+    assert "/password/reset/" in mail.outbox[0].body
