@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from simple_history.models import HistoricalRecords
 
+from smpclinic.dates import PAST, not_before_1900
 from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, HttpsURLField, PublicIdMixin, Timestamped
 
 
@@ -160,8 +161,10 @@ class Certification(Archivable, PublicIdMixin, Timestamped):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     issuer = models.CharField(max_length=200)
     number = models.CharField("certificate number", max_length=100, blank=True)
-    issued_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True, help_text="Leave empty if it does not expire.")
+    issued_on = models.DateField(validators=PAST)
+    expires_on = models.DateField(
+        null=True, blank=True, validators=[not_before_1900], help_text="Leave empty if it does not expire."
+    )
     notes = models.TextField(blank=True)
 
     objects = CertificationQuerySet.as_manager()

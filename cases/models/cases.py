@@ -21,6 +21,7 @@ from cases.choices import (
     Zone,
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
+from smpclinic.dates import BOOKABLE, PAST
 from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, PublicIdMixin, Timestamped
 
 from .clients import Client
@@ -194,8 +195,8 @@ class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases")
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.CONSULTATION)
-    opened_on = models.DateField(default=timezone.localdate)
-    closed_on = models.DateField(null=True, blank=True)
+    opened_on = models.DateField(default=timezone.localdate, validators=PAST)
+    closed_on = models.DateField(null=True, blank=True, validators=PAST)
     lead_artist = models.ForeignKey(
         "artists.Artist",
         on_delete=models.PROTECT,
@@ -220,14 +221,14 @@ class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
         related_name="original_cases",
         limit_choices_to={"kind": "external"},
     )
-    original_date = models.DateField("date of the original SMP", null=True, blank=True)
+    original_date = models.DateField("date of the original SMP", null=True, blank=True, validators=PAST)
     original_sessions = models.PositiveSmallIntegerField(
         "sessions of the original SMP", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     original_pigment = models.CharField("pigment used, if known", max_length=200, blank=True)
 
     # Realistic expectations (discussed and agreed before treatment: docs/domain.md#vocabulary).
-    expectations_discussed_on = models.DateField(null=True, blank=True)
+    expectations_discussed_on = models.DateField(null=True, blank=True, validators=PAST)
     expectations_discussed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -298,7 +299,7 @@ class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
 
 class Consultation(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
-    held_at = models.DateTimeField(default=timezone.now)
+    held_at = models.DateTimeField(default=timezone.now, validators=BOOKABLE)
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
     kind = models.CharField(max_length=20, choices=ConsultationKind.choices, default=ConsultationKind.INITIAL)
     concerns = models.TextField("client's concerns", blank=True)
@@ -325,8 +326,8 @@ class Issue(Versioned, Archivable, PublicIdMixin, Timestamped):
         "severity (1 mild – 5 severe)", validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     description = models.TextField(blank=True)
-    identified_on = models.DateField(default=timezone.localdate)
-    resolved_on = models.DateField(null=True, blank=True)
+    identified_on = models.DateField(default=timezone.localdate, validators=PAST)
+    resolved_on = models.DateField(null=True, blank=True, validators=PAST)
 
     objects = CaseRecordQuerySet.as_manager()
     history = HistoricalRecords()

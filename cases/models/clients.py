@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.choices import CaseStatus, Fitzpatrick, NorwoodStage
 from smpclinic.concurrency import Versioned
+from smpclinic.dates import PAST
 from smpclinic.models import Archivable, ArchivableQuerySet, ClinicSettings, PublicIdMixin, Timestamped
 
 
@@ -172,11 +173,13 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
     # Contraindications for laser work (docs/domain.md#contraindications); shown on every laser form.
     pregnant_or_breastfeeding = models.BooleanField(default=False)
     isotretinoin_last_dose = models.DateField(
-        "last isotretinoin dose", null=True, blank=True, help_text="Leave empty if never taken."
+        "last isotretinoin dose", null=True, blank=True, validators=PAST, help_text="Leave empty if never taken."
     )
     photosensitising_medication = models.BooleanField(default=False)
     gold_therapy = models.BooleanField(default=False)
-    immunosuppression_last = models.DateField("last chemotherapy or immunosuppression", null=True, blank=True)
+    immunosuppression_last = models.DateField(
+        "last chemotherapy or immunosuppression", null=True, blank=True, validators=PAST
+    )
     active_infection = models.BooleanField("active infection or herpes at or near the site", default=False)
     open_wounds = models.BooleanField(default=False)
     recent_sunburn_or_tan = models.BooleanField(default=False)

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.choices import ConsentKind
 from smpclinic.concurrency import SubmittedOnce, Versioned
+from smpclinic.dates import BOOKABLE, PAST
 from smpclinic.models import PublicIdMixin, Timestamped
 
 from .clients import Client
@@ -36,8 +37,8 @@ class ConsentText(Timestamped):
     version = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=200)
     body = models.TextField()
-    effective_from = models.DateField(default=timezone.localdate)
-    retired_on = models.DateField(null=True, blank=True)
+    effective_from = models.DateField(default=timezone.localdate, validators=BOOKABLE)
+    retired_on = models.DateField(null=True, blank=True, validators=BOOKABLE)
 
     objects = ConsentTextQuerySet.as_manager()
     history = HistoricalRecords()
@@ -78,14 +79,14 @@ class Consent(Versioned, SubmittedOnce, PublicIdMixin, Timestamped):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consents")
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="consents")
     signed_name = models.CharField("typed name", max_length=200)
-    signed_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(default=timezone.now, validators=PAST)
     signed_ip = models.GenericIPAddressField(null=True, blank=True)
     signed_user_agent = models.CharField(max_length=500, blank=True)
     signed_in_clinic = models.BooleanField(default=False)
     witnessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, validators=PAST)
     withdrawn_reason = models.TextField(blank=True)
 
     objects = ConsentQuerySet.as_manager()

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.choices import AdverseEventChoice, FollowUpKind, FollowUpStatus, Healing
 from smpclinic.concurrency import SubmittedOnce, Versioned
+from smpclinic.dates import PAST
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
 from .cases import SATISFACTION_VALIDATORS, AdverseEventKind, Case, CaseRecordQuerySet
@@ -98,7 +99,7 @@ class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped)
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
     )
     status = models.CharField(max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.SCHEDULED)
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, validators=PAST)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases.choices import PhotoAngle, PhotoKind, Zone
+from smpclinic.dates import PAST
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
 from .cases import Case, CaseRecordQuerySet, Issue
@@ -55,7 +56,7 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
     kind = models.CharField(max_length=10, choices=PhotoKind.choices)
     angle = models.CharField(max_length=10, choices=PhotoAngle.choices)
     zone = models.CharField(max_length=20, choices=Zone.choices, blank=True)
-    taken_on = models.DateField(default=timezone.localdate)
+    taken_on = models.DateField(default=timezone.localdate, validators=PAST)
     issue = models.ForeignKey(Issue, on_delete=models.PROTECT, null=True, blank=True, related_name="photos")
     laser_session = models.ForeignKey(
         LaserSession, on_delete=models.PROTECT, null=True, blank=True, related_name="photos"

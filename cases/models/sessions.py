@@ -26,7 +26,7 @@ from cases.choices import (
     SessionStatus,
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
-from smpclinic.dates import booking_date_error
+from smpclinic.dates import PAST, booking_date_error
 from smpclinic.models import Archivable, ClinicSettings, PublicIdMixin, Timestamped
 
 from .cases import AdverseEventKind, Case, CaseRecordQuerySet, ZoneLookup
@@ -121,7 +121,7 @@ class LaserDevice(Archivable, PublicIdMixin, Timestamped):
     serial_number = models.CharField(max_length=100, blank=True)
     laser_type = models.CharField(max_length=20, choices=LaserType.choices)
     wavelengths = models.CharField(max_length=100, blank=True, help_text="e.g. 532, 1064")
-    last_serviced_on = models.DateField(null=True, blank=True)
+    last_serviced_on = models.DateField(null=True, blank=True, validators=PAST)
 
     history = HistoricalRecords()
 
