@@ -27,6 +27,8 @@ install-dev: $(VENV)/.installed-dev
 
 # Local run: DEBUG on, SQLite in the checkout, demo clinic loaded once.
 run: export DJANGO_DEBUG = 1
+# Tasks (photo copies, reset e-mails) run at once here; a deployment runs a worker.
+run: export DJANGO_TASKS_BACKEND ?= django_tasks.backends.immediate.ImmediateBackend
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --if-empty

@@ -273,12 +273,41 @@ def _encode_copies(screen: Image.Image) -> tuple[bytes, bytes]:
     return _encode(screen, QUALITY["screen"]), _encode(_shrunk(screen, THUMBNAIL_BOX), QUALITY["thumbnail"])
 
 
-def process_photo(upload: IO[bytes] | bytes, *, name: str = "", draft: bool = True) -> ProcessedPhoto:
+def pixel_count(upload: IO[bytes], *, name: str = "") -> int:
+    """Width × height from the file's header, without decoding it (0 when it cannot be
+    read: `process_photo` then says why). The upload is left at its start."""
+    data = _read(upload, _short(name), max_bytes())
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            header = _open(data, _short(name))
+            width, height = header.size
+            header.close()
+    except (ValidationError, *_DECODE_ERRORS):
+        return 0
+    return width * height
+
+
+def make_copies(image_jpeg: bytes) -> tuple[bytes, bytes]:
+    """The screen copy and thumbnail of a stored (already cleaned, upright) photo; made
+    by a background task so a batch of large photos does not hold the upload request."""
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    with Image.open(io.BytesIO(image_jpeg)) as stored:
+        stored.draft("RGB", SCREEN_BOX)  # decode at a reduced scale where JPEG allows
+        screen = _shrunk(stored.convert("RGB"), SCREEN_BOX)
+        return _encode_copies(screen)
+
+
+def process_photo(
+    upload: IO[bytes] | bytes, *, name: str = "", draft: bool = True, copies: bool = True
+) -> ProcessedPhoto:
     """Check an uploaded file is a photo and return its cleaned JPEGs; raise PhotoRejected.
 
     `name` is the uploaded file name, used in messages only. `draft=False` makes a JPEG's
     screen copy and thumbnail from the full-size decode instead of a reduced-scale one;
-    it exists so bench/photos.py can compare the two.
+    it exists so bench/photos.py can compare the two. `copies=False` leaves the screen
+    copy and thumbnail empty (`make_copies` makes them later, in a task).
     """
     name = _short(name)
     data = _read(upload, name, max_bytes())
@@ -303,7 +332,10 @@ def process_photo(upload: IO[bytes] | bytes, *, name: str = "", draft: bool = Tr
         # library may turn it on when imported (WeasyPrint does: cases/pdf.py), so the
         # pipeline does not trust it and turns it off itself.
         ImageFile.LOAD_TRUNCATED_IMAGES = False
-        if draft and fmt == "JPEG":
+        if not copies:
+            full = _decode(data, name, fmt, None, orientation, icc)
+            screen_jpeg = thumbnail_jpeg = b""
+        elif draft and fmt == "JPEG":
             # Screen copy first, from a reduced-scale decode: it reads the whole file (so
             # a damaged one is refused before the expensive part) and is what the
             # thumbnail is made from. Encoded at once, so only the bytes stay in memory

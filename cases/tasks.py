@@ -38,3 +38,14 @@ def send_staff_digest(user_id: int, day: str) -> str:
 def send_manager_summary(user_id: int, day: str) -> str:
     """A manager's weekly summary for the ISO week of `day`."""
     return reminders.send_manager_summary(user_id=user_id, day=datetime.date.fromisoformat(day))
+
+
+@task()
+def make_photo_copies(photo_id: int) -> bool:
+    """The screen copy and thumbnail of an uploaded photo (the upload stores only the
+    cleaned original). Nothing to do if they exist, or if the photo is gone."""
+    from cases.models import Photo
+    from cases.services.photos import photo_make_copies
+
+    photo = Photo.objects.filter(pk=photo_id).first()
+    return photo is not None and photo_make_copies(photo)

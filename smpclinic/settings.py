@@ -210,6 +210,9 @@ STORAGES = {
 # does not cap an uploaded file's size.
 SMP_PHOTO_MAX_BYTES = env.int("DJANGO_PHOTO_MAX_BYTES", default=25 * 1024 * 1024)
 SMP_PHOTO_MAX_PIXELS = env.int("DJANGO_PHOTO_MAX_PIXELS", default=50_000_000)
+# A whole upload batch: the request decodes and re-encodes each original, so the total
+# bounds its time (about 8 large phone photos; the screen copies are made in a task).
+SMP_PHOTO_MAX_BATCH_PIXELS = env.int("DJANGO_PHOTO_MAX_BATCH_PIXELS", default=400_000_000)
 
 # Photos on S3-compatible object storage instead of MEDIA_ROOT: DJANGO_PHOTO_STORAGE=s3.
 # Objects stay private (no ACL); the serving views hand out pre-signed URLs that expire

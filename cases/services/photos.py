@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import dateformat, timezone
 
 from cases.models import Case, CorrectionSession, FollowUp, Issue, LaserSession, Photo
-from cases.photos import ProcessedPhoto, process_photo
+from cases.photos import ProcessedPhoto, make_copies, pixel_count, process_photo
 
 # Fields the uploaded file decides; everything else is checked before any file is read.
 _FILE_FIELDS = ["image", "thumbnail", "screen", "width", "height", "byte_size", "sha256", "source_format"]
@@ -103,6 +104,7 @@ def photo_upload(
     if not files:
         raise ValidationError("Choose at least one photo to upload.")
 
+    _refuse_a_batch_too_large(files)
     storage = Photo._meta.get_field("image").storage
     stored: list[str] = []
     photos: list[Photo] = []
@@ -116,7 +118,7 @@ def photo_upload(
         for upload in files:
             name = getattr(upload, "name", "") or "photo"
             try:
-                result = process_photo(upload, name=name)
+                result = process_photo(upload, name=name, copies=False)
             except ValidationError as exc:
                 file_problems.append(exc)
                 continue
@@ -139,6 +141,10 @@ def photo_upload(
             duplicates = _link_duplicates(case, photos, names)
             for photo in photos:
                 photo.save()
+            # The screen copy and thumbnail are made in the background: the request
+            # stores only the cleaned originals. Enqueued in this transaction, so the
+            # database queue holds the tasks exactly when the rows exist.
+            _enqueue_copies([p.pk for p in photos])
     except BaseException:
         for stored_name in stored:
             storage.delete(stored_name)
@@ -189,7 +195,10 @@ def _stored_photo(fields: dict, result: ProcessedPhoto, *, day: datetime.date, s
     )
     # The name given here only supplies the ".jpg" suffix: upload_to makes a random name.
     for field_name in ("image", "screen", "thumbnail"):
-        getattr(photo, field_name).save("photo.jpg", ContentFile(getattr(result, field_name)), save=False)
+        content = getattr(result, field_name)
+        if not content:
+            continue  # copies made later (photo_make_copies)
+        getattr(photo, field_name).save("photo.jpg", ContentFile(content), save=False)
         stored.append(getattr(photo, field_name).name)
     photo.full_clean()
     return photo
@@ -220,3 +229,51 @@ def photo_archive(*, photo: Photo, by, reason: str) -> Photo:
     """
     photo.archive(by=by, reason=reason)
     return photo
+
+
+def _refuse_a_batch_too_large(files: Sequence[IO[bytes]]) -> None:
+    """A batch is capped by its total pixels (each file is capped on its own too), read
+    from the headers: the request stores each cleaned original, and decoding hundreds of
+    megapixels would outlast a worker's timeout."""
+    cap = settings.SMP_PHOTO_MAX_BATCH_PIXELS
+    total = sum(pixel_count(upload, name=getattr(upload, "name", "")) for upload in files)
+    if total > cap:
+        raise ValidationError(
+            {
+                "files": (
+                    f"These {len(files)} photos add up to {total / 1e6:,.1f} megapixels; upload at most "
+                    f"{cap / 1e6:,.1f} megapixels at once (send the rest in another batch)."
+                )
+            },
+            code="batch_too_large",
+        )
+
+
+def _enqueue_copies(photo_ids: list[int]) -> None:
+    from cases.tasks import make_photo_copies
+
+    for photo_id in photo_ids:
+        make_photo_copies.enqueue(photo_id)
+
+
+def photo_make_copies(photo: Photo) -> bool:
+    """Make the screen copy and thumbnail of a stored photo that lacks them; False when
+    there was nothing to do. Safe to run twice at once: only the first to store its copies
+    keeps them, the other's files are removed."""
+    if photo.screen and photo.thumbnail:
+        return False
+    storage = Photo._meta.get_field("image").storage
+    with storage.open(photo.image.name, "rb") as handle:
+        screen, thumbnail = make_copies(handle.read())
+    names = {}
+    for field_name, content in (("screen", screen), ("thumbnail", thumbnail)):
+        field = getattr(photo, field_name)
+        field.save("photo.jpg", ContentFile(content), save=False)
+        names[field_name] = field.name
+    claimed = Photo.objects.filter(pk=photo.pk, screen="").update(**names)
+    if not claimed:
+        for name in names.values():
+            storage.delete(name)
+        photo.refresh_from_db(fields=["screen", "thumbnail"])
+        return False
+    return True
