@@ -405,7 +405,7 @@ class CorrectionSessionAdmin(SessionAdmin):
 
 
 @admin.register(RuleOverride)
-class RuleOverrideAdmin(ReadOnlyAdminMixin, ClinicalAdminMixin, admin.ModelAdmin):
+class RuleOverrideAdmin(ReadOnlyAdminMixin, ClinicalAdmin):
     """An audit record of a safety warning someone overrode: read, never changed."""
 
     list_display = ["created_at", "rule", "case", "overridden_by", "laser_session", "correction_session"]

@@ -458,3 +458,37 @@ def test_client_changelist_uses_the_estimate_on_postgresql(as_admin, db, monkeyp
     assert searched.context["cl"].result_count == 1  # a search always counts exactly
     # The default (active) list of the whole table: the estimate on PostgreSQL, exact elsewhere.
     assert cl.result_count == (4 if connection.vendor == "postgresql" else 6)
+
+
+# Records that are not clinical facts: lookups mirroring choices, counters, audit logs (themselves
+# append-only), invitations and sent reminders (their own timestamps are their record).
+WITHOUT_HISTORY = {
+    "cases.accessevent",
+    "cases.zonelookup",
+    "cases.regretreason",
+    "cases.correctionoption",
+    "cases.adverseeventkind",
+    "cases.referencecounter",
+    "cases.portalinvitation",
+    "cases.sentreminder",
+    "artists.specialisation",
+    "smpclinic.loginevent",
+}
+
+
+def test_every_clinical_model_keeps_its_history():
+    """Photos, consents, overrides, plan steps and every other clinical record keep each
+    change in their history; a new model must join the history or this list."""
+    from django.apps import apps as django_apps
+
+    missing = [
+        model._meta.label_lower
+        for app in ("cases", "artists", "smpclinic")
+        for model in django_apps.get_app_config(app).get_models()
+        if not model.__name__.startswith("Historical")
+        and not hasattr(model, "history")
+        and model._meta.label_lower not in WITHOUT_HISTORY
+    ]
+    assert missing == []
+    for label in ("cases.photo", "cases.consent", "cases.ruleoverride", "cases.planstep"):
+        assert hasattr(django_apps.get_model(label), "history"), label

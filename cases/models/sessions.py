@@ -499,6 +499,8 @@ class RuleOverride(Timestamped):
     reason = models.TextField()
     overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-created_at"]
         permissions = [("override_contraindication", "Can override a blocking contraindication")]
