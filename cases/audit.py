@@ -2,11 +2,15 @@
 
 A view that shows clinical data says so with `saw(request, what, obj, client_id=...)`
 after its access check, passing the client id of objects it has already loaded (no query
-is made for the audit). `AccessLogMiddleware` writes what the request collected in one
-INSERT when the response is ready, with the status answered, so a page costs one query
-more, whatever it lists. List pages (the client list, the review queue, a report) record
-one event for the page and its query string, not one per row: the search is what tells
-who was looked for.
+is made for the audit). A portal view whose access check did not keep the client record
+(the plan PDF: the check is inside the PDF's context) calls `saw_own(request, what)`: the
+signed-in client's id is then found inside the INSERT itself, by a subquery on their one
+client record, rather than by a lookup of its own.
+
+`AccessLogMiddleware` writes what the request collected in one INSERT when the response
+is ready, with the status answered, so a page costs one query more, whatever it lists.
+List pages (the client list, the review queue, a report) record one event for the page
+and its query string, not one per row: the search is what tells who was looked for.
 
 A request refused with 403 or 404 on a URL that names a record (a `<…_id>` in its
 pattern) is written as `denied`, with the id asked for and no client: probing other
@@ -17,10 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Subquery
 from django.http import HttpRequest, HttpResponse
 
-from cases.models import AccessEvent
+from cases.models import AccessEvent, Client
 from smpclinic.http import client_ip
+
+VIEWED = AccessEvent.Action.VIEWED
+DOWNLOADED = AccessEvent.Action.DOWNLOADED
 
 
 @dataclass
@@ -29,6 +37,7 @@ class _Read:
     what: str
     object_id: str
     client_id: int | None
+    own: bool = False  # the signed-in client's own record: resolved in the INSERT
 
 
 def saw(
@@ -53,12 +62,28 @@ def downloaded(request: HttpRequest, what: str, obj=None, *, client_id: int | No
     saw(request, what, obj, client_id=client_id, action=AccessEvent.Action.DOWNLOADED)
 
 
+def saw_own(request: HttpRequest, what: str, obj=None, *, action: str = AccessEvent.Action.VIEWED) -> None:
+    """A portal read: the signed-in client sees their own records. Their client id is not
+    looked up here; the INSERT takes it from their client record (one-to-one with the
+    user), so the read costs no query before the one insert."""
+    saw(request, what, obj, action=action)
+    request._access_reads[-1].own = True
+
+
 def _denied(request: HttpRequest) -> list[_Read]:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return []
     ids = {k: v for k, v in match.kwargs.items() if k.endswith("_id")}
     return [_Read(AccessEvent.Action.DENIED, key.removesuffix("_id"), str(value), None) for key, value in ids.items()]
+
+
+def _client_of(read: _Read, user_id: int | None):
+    if read.action == AccessEvent.Action.DENIED:
+        return None
+    if read.own and read.client_id is None and user_id is not None:
+        return Subquery(Client.objects.filter(user_id=user_id).values("pk")[:1])
+    return read.client_id
 
 
 class AccessLogMiddleware:
@@ -84,7 +109,7 @@ class AccessLogMiddleware:
                 action=read.action,
                 what=read.what,
                 object_id=read.object_id[:64],
-                client_id=read.client_id if read.action != AccessEvent.Action.DENIED else None,
+                client_id=_client_of(read, user_id),
                 path=path,
                 status=response.status_code,
                 ip=ip,

@@ -7,6 +7,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -38,6 +40,10 @@ def _onward(request) -> str:
     return safe_next(request, request.POST.get("next") or request.GET.get("next")) or "/"
 
 
+def _code_first(request):
+    return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': request.path})}")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
@@ -45,7 +51,12 @@ def two_factor_verify(request):
         return redirect(_onward(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if twofactor.check_code(request, form.cleaned_data["code"]) is not None:
+        try:
+            passed = twofactor.check_code(request, form.cleaned_data["code"]) is not None
+        except twofactor.TooSoon:
+            form.add_error("code", "That was quick after a wrong code: wait a few seconds, then try again.")
+            return render(request, "registration/two_factor_verify.html", {"form": form, "next": _onward(request)})
+        if passed:
             return redirect(_onward(request))
         if not request.user.is_authenticated:
             messages.error(request, "Too many wrong codes: sign in again.")
@@ -59,6 +70,8 @@ def two_factor_verify(request):
 def two_factor_setup(request):
     """Set up (or replace) the authenticator app. Someone who already has a second factor
     must have passed it in this session (the middleware sees to that)."""
+    if twofactor.owes_code_before_changing(request):
+        return _code_first(request)
     device = twofactor.unconfirmed_app_device(request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -83,6 +96,8 @@ def two_factor_setup(request):
 def two_factor_codes(request):
     """Your two-factor status; new recovery codes are shown once, here."""
     if request.method == "POST":
+        if twofactor.owes_code_before_changing(request):
+            return _code_first(request)
         if not twofactor.has_second_factor(request.user):
             return redirect("two_factor_setup")
         request.session[twofactor.NEW_CODES_KEY] = twofactor.new_recovery_codes(request.user)

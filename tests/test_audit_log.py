@@ -6,10 +6,13 @@ from __future__ import annotations
 import pytest
 from axes.utils import reset as axes_reset
 from django.contrib.auth.models import User
+from django.contrib.auth.tokens import default_token_generator
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from cases.models import AccessEvent
 from smpclinic.models import AppendOnlyError, LoginEvent
@@ -134,6 +137,8 @@ def test_the_admin_cannot_change_or_delete_an_event_even_for_a_superuser(as_admi
         assert as_admin.get(change).status_code == 200  # shown, read-only
         assert as_admin.post(change, {"ip": "203.0.113.9", "what": "nothing"}).status_code == 403
         assert as_admin.post(delete, {"post": "yes"}).status_code == 403
+        assert as_admin.get(reverse(f"admin:{name}_add")).status_code == 403
+        assert not as_admin.get(reverse(f"admin:{name}_changelist")).context["action_form"]
         changelist = reverse(f"admin:{name}_changelist")
         as_admin.post(changelist, {"action": "delete_selected", "_selected_action": [record.pk], "post": "yes"})
         assert type(record).objects.filter(pk=record.pk, ip=None).exists()
@@ -143,16 +148,26 @@ def test_the_admin_cannot_change_or_delete_an_event_even_for_a_superuser(as_admi
 def test_on_postgresql_sql_cannot_change_or_delete_an_event_either(table, staff_user, client_a):
     """The trigger refuses UPDATE and DELETE even outside the app. (SQLite has no such
     trigger: there the model's refusal above is the guard, and this test checks that no
-    other path was taken.)"""
+    trigger is assumed.)"""
     from django.db import DatabaseError, transaction
 
     AccessEvent.objects.create(user=staff_user, action="viewed", what="client", client=client_a)
     LoginEvent.objects.create(kind=LoginEvent.Kind.FAILED, username="x")
     statements = [f"UPDATE {table} SET ip = '203.0.113.9'", f"DELETE FROM {table}"]
-    for sql in statements:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        for sql in statements:
             with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
                 cur.execute(sql)
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT tgenabled FROM pg_trigger WHERE tgname = %s AND tgrelid = %s::regclass",
+                [f"{table}_append_only", table],
+            )
+            assert cur.fetchall() == [("O",)]  # installed by the migration, enabled
+    else:
+        with connection.cursor() as cur:
+            cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+            assert cur.fetchall() == []  # SQLite: no trigger; the model's refusal is the guard
     with connection.cursor() as cur:
         cur.execute(f"SELECT COUNT(*) FROM {table} WHERE ip IS NULL")
         assert cur.fetchone()[0] >= 1
@@ -217,3 +232,30 @@ def test_a_login_does_not_look_up_the_password_again(staff_user):
     user = User.objects.get(pk=staff_user.pk)
     user.save(update_fields=["last_login"])
     assert not LoginEvent.objects.filter(kind=LoginEvent.Kind.PASSWORD_CHANGED).exists()
+
+
+def test_a_password_set_from_a_reset_link_is_recorded(clean_axes, staff_user):
+    uid = urlsafe_base64_encode(force_bytes(staff_user.pk))
+    token = default_token_generator.make_token(staff_user)
+    http = HttpClient(REMOTE_ADDR="192.0.2.44")
+    link = http.get(reverse("password_reset_confirm", args=[uid, token]))
+    new = "a-long-new-secret-43"
+    assert http.post(link["Location"], {"new_password1": new, "new_password2": new}).status_code == 302
+    done = LoginEvent.objects.get(kind=LoginEvent.Kind.PASSWORD_RESET)
+    assert (done.user, done.by, done.ip) == (staff_user, None, "192.0.2.44")
+    assert not LoginEvent.objects.filter(kind=LoginEvent.Kind.PASSWORD_CHANGED).exists()
+
+
+def test_a_reset_asked_for_an_unknown_address_is_recorded_as_typed(clean_axes):
+    HttpClient().post(reverse("password_reset"), {"email": "nobody@example.com"})
+    asked = LoginEvent.objects.get(kind=LoginEvent.Kind.PASSWORD_RESET_REQUESTED)
+    assert (asked.user, asked.username) == (None, "nobody@example.com")
+
+
+def test_a_password_set_by_an_administrator_names_who_set_it(as_admin, admin_user, staff_user):
+    new = "a-long-new-secret-44"
+    url = reverse("admin:auth_user_password_change", args=[staff_user.pk])
+    response = as_admin.post(url, {"password1": new, "password2": new, "usable_password": "true"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    changed = LoginEvent.objects.get(kind=LoginEvent.Kind.PASSWORD_CHANGED)
+    assert (changed.user, changed.by) == (staff_user, admin_user)

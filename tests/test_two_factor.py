@@ -156,10 +156,13 @@ def test_recovery_codes_work_once_and_a_new_set_replaces_the_old(manager_user):
 
 def test_five_wrong_codes_end_the_session(manager_user):
     enrolled(manager_user)
+    start = timezone.now()
     http = password_step(manager_user)
-    for _ in range(twofactor.MAX_FAILURES - 1):
-        assert http.post(CODE, {"code": "not-a-code"}).status_code == 200
-    last = http.post(CODE, {"code": "not-a-code"})
+    for attempt in range(twofactor.MAX_FAILURES - 1):  # a minute apart: each one is really tried
+        with time_machine.travel(start + datetime.timedelta(minutes=attempt), tick=False):
+            assert http.post(CODE, {"code": "not-a-code"}).status_code == 200
+    with time_machine.travel(start + datetime.timedelta(minutes=twofactor.MAX_FAILURES), tick=False):
+        last = http.post(CODE, {"code": "not-a-code"})
     assert last.status_code == 302 and last["Location"] == reverse("login")
     assert SESSION_KEY not in http.session
     assert LoginEvent.objects.filter(kind=LoginEvent.Kind.TWO_FACTOR_FAILED).count() == twofactor.MAX_FAILURES
@@ -167,7 +170,9 @@ def test_five_wrong_codes_end_the_session(manager_user):
 
 def test_a_client_may_opt_in_and_is_then_asked_for_a_code(client_a):
     http = password_step(client_a.user)
-    assert http.get(reverse("cases:portal_plan")).status_code == 200  # not required
+    portal = http.get(reverse("cases:portal_plan"))
+    assert portal.status_code == 200  # not required
+    assert f'href="{reverse("two_factor_codes")}"' in portal.content.decode()  # the way there
     assert "Set up two-factor sign-in" in http.get(reverse("two_factor_codes")).content.decode()
     http.get(SETUP)
     device = TOTPDevice.objects.get(user=client_a.user)
@@ -218,3 +223,80 @@ def test_the_demo_prints_recovery_codes_that_sign_its_manager_in(db, monkeypatch
     again = io.StringIO()
     call_command("seed_demo", if_empty=True, stdout=again)
     assert code not in again.getvalue() and "demo-manager" in again.getvalue()
+
+
+def test_wrong_codes_hold_the_device_back_across_sign_ins(manager_user):
+    """Signing in again after five wrong codes does not give a guesser fresh tries at
+    once: the device itself waits longer after each wrong code (a try while it waits is
+    refused unseen), until a right one."""
+    device = enrolled(manager_user)
+    start = timezone.now()
+
+    def at(seconds: int):
+        return time_machine.travel(start + datetime.timedelta(seconds=seconds), tick=False)
+
+    with at(0):
+        http = password_step(manager_user)
+    for attempt in range(twofactor.MAX_FAILURES):  # a minute apart: each one is really tried
+        with at(60 * attempt):
+            http.post(CODE, {"code": "000000" if app_code(device) != "000000" else "111111"})
+    device.refresh_from_db()
+    assert device.throttling_failure_count == twofactor.MAX_FAILURES
+    assert SESSION_KEY not in http.session
+
+    signed_off_at = 60 * (twofactor.MAX_FAILURES - 1)
+    with at(signed_off_at + 5):
+        again = password_step(manager_user)
+        refused = again.post(CODE, {"code": app_code(device)})
+        assert refused.status_code == 200  # even the right code, for now
+        assert again.get(HOME).status_code == 302
+    with at(signed_off_at + 2**twofactor.MAX_FAILURES + 1):
+        assert again.post(CODE, {"code": app_code(device)}).status_code == 302
+        assert again.get(HOME).status_code == 200
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+
+
+def test_a_session_that_never_passed_the_code_cannot_change_the_second_factor(staff_user):
+    """Staff signed in without a second factor; meanwhile one is set up for them (on
+    another computer). The old session must pass it before making new codes or a new phone."""
+    http = password_step(staff_user)
+    assert http.get(HOME).status_code == 200
+    phone = enrolled(staff_user)
+    codes = twofactor.new_recovery_codes(staff_user)
+
+    for response in (http.post(reverse("two_factor_codes")), http.get(SETUP)):
+        assert response.status_code == 302 and response["Location"].startswith(CODE)
+    assert sorted(twofactor.unused_recovery_codes(staff_user)) == sorted(codes)
+    assert list(TOTPDevice.objects.filter(user=staff_user)) == [phone]
+    assert http.get(HOME)["Location"].startswith(CODE)  # now on the code step for every page
+    assert http.post(CODE, {"code": codes[0]}).status_code == 302
+    assert http.get(SETUP).status_code == 200
+
+
+def test_the_test_personas_are_verified_by_a_device_of_their_own(as_manager, as_admin, manager_user, admin_user):
+    """The manager and administrator fixtures pass the middleware's own rule (a confirmed
+    device and django-otp's session key), not a session with the step taken out."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    assert as_manager.get(HOME).status_code == 200
+    assert as_admin.get(reverse("admin:index")).status_code == 200
+    for http, user in ((as_manager, manager_user), (as_admin, admin_user)):
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        assert http.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+        assert twofactor.STEP_KEY not in http.session
+
+
+def test_a_code_typed_at_once_after_a_wrong_one_is_asked_again_not_counted(manager_user):
+    """After a wrong code each device waits a moment (doubling): a right code typed within
+    it is not refused as wrong; the person is asked to wait, and it is not counted."""
+    enrolled(manager_user)
+    code, *_ = twofactor.new_recovery_codes(manager_user)
+    http = password_step(manager_user)
+    assert http.post(CODE, {"code": "not-a-code"}).status_code == 200
+    hurried = http.post(CODE, {"code": code})
+    assert "wait a few seconds" in hurried.content.decode()
+    assert LoginEvent.objects.filter(kind=LoginEvent.Kind.TWO_FACTOR_FAILED).count() == 1
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=5), tick=False):
+        assert http.post(CODE, {"code": code}).status_code == 302
+    assert http.get(HOME).status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -50,17 +51,32 @@ class AccessLogFilterForm(_PeriodForm):
     user = forms.CharField(label="User (username)", required=False, max_length=150)
     action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any"), *AccessEvent.Action.choices])
 
+    def clean(self):
+        """The client and the user are looked up here, by their unique keys, so the log is
+        then filtered on `client_id = <n>` and `user_id = <n>`: constants the database
+        matches against the (client, at) and (user, at) indexes. Filtering through a join
+        instead walks every event newest first until a page of theirs is found."""
+        cleaned = super().clean()
+        self.chosen_client = None
+        if cleaned.get("client"):
+            self.chosen_client = Client.objects.filter(public_id=cleaned["client"]).first()
+        self.chosen_user_id = None
+        if cleaned.get("user"):
+            users = get_user_model()._default_manager.filter(username=cleaned["user"].strip())
+            self.chosen_user_id = users.values_list("pk", flat=True).first()
+        return cleaned
+
     def events(self) -> QuerySet[AccessEvent]:
         """The events matching the filters, newest first (the indexes on at, (client, at)
         and (user, at) serve each filter)."""
         rows = AccessEvent.objects.select_related("user", "client")
         data = self.cleaned_data
         if data.get("client"):
-            rows = rows.filter(client__public_id=data["client"])
+            rows = rows.filter(client_id=self.chosen_client.pk) if self.chosen_client else rows.none()
         if data.get("who"):
-            rows = rows.filter(client__in=_clients_matching(data["who"]))
+            rows = rows.filter(client_id__in=list(_clients_matching(data["who"]).values_list("pk", flat=True)))
         if data.get("user"):
-            rows = rows.filter(user__username=data["user"].strip())
+            rows = rows.filter(user_id=self.chosen_user_id) if self.chosen_user_id else rows.none()
         if data.get("action"):
             rows = rows.filter(action=data["action"])
         return self._bounds(rows).order_by("-at", "-pk")
@@ -74,7 +90,7 @@ def _clients_matching(text: str) -> QuerySet[Client]:
         for word in words:
             names &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
         query |= names
-    return Client.objects.filter(query).values("pk")
+    return Client.objects.filter(query).distinct()
 
 
 class SignInLogFilterForm(_PeriodForm):

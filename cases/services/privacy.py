@@ -463,12 +463,13 @@ def client_anonymise(*, client: Client, by, reason: str, confirmation: str, remo
     parameters, follow-ups, consents (which text, when signed and withdrawn), overrides.
     Removed: names (now "Anonymised client <reference>"), day and month of birth, contact
     details, the client's internal notes, the portal login (deactivated, names and e-mail
-    cleared, unusable password), pending invitations (revoked) and e-mail addresses on
-    invitations and reminders, the typed names, IP addresses and browsers on signatures,
-    and all of it in the history rows too, or the old identity would survive there. With
-    `remove_photos`, the photo files (original, screen copy, thumbnail) are deleted after
-    the commit and the rows archived as "anonymised". The client is archived with the
-    reason, who and when: that is the record of the anonymisation.
+    cleared, unusable password), pending invitations (revoked), the e-mail addresses on
+    invitations and reminders (and a failed reminder's error), the typed names, IP
+    addresses and browsers on signatures, and all of it in the history rows too, or the
+    old identity would survive there. With `remove_photos`, the photo files (original,
+    screen copy, thumbnail) are deleted after the commit and the rows archived as
+    "anonymised". The client is archived with the reason, who and when: that is the
+    record of the anonymisation.
     """
     stored = lock_for_edit(client)
     if is_anonymised(stored):
@@ -512,7 +513,8 @@ def client_anonymise(*, client: Client, by, reason: str, confirmation: str, remo
     invitations = PortalInvitation.objects.filter(client=stored)
     invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     invitations.update(sent_to="")
-    SentReminder.objects.filter(client=stored).update(recipient="")
+    # A failed send's error can quote the refused address.
+    SentReminder.objects.filter(client=stored).update(recipient="", error="")
 
     signature = {"signed_name": name, "signed_ip": None, "signed_user_agent": ""}
     Consent.objects.filter(client=stored).update(**signature)

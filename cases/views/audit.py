@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 from cases import audit
 from cases.csv_export import csv_response
 from cases.forms.audit import AccessLogFilterForm, SignInLogFilterForm
-from cases.models import Client
 from smpclinic.roles import manager_required
 
 PAGE_SIZE = 100
@@ -44,9 +43,7 @@ def _local(moment) -> str:
 def access_log(request):
     form = AccessLogFilterForm(request.GET or {})  # bound even when empty: no filter
     valid = form.is_valid()
-    client = None
-    if valid and form.cleaned_data.get("client"):
-        client = Client.objects.filter(public_id=form.cleaned_data["client"]).first()
+    client = form.chosen_client if valid else None
     audit.saw(request, "access log", client, client_id=client.pk if client else None)
     context = {
         "form": form,

@@ -146,7 +146,7 @@ def portal_plan_accept(request, plan_id):
 @require_http_methods(["GET", "HEAD"])
 def portal_plan_pdf(request):
     html = plan_pdf_html(request.user)
-    audit.downloaded(request, "plan PDF", client_id=own_client(request.user).pk)
+    audit.saw_own(request, "plan PDF", action=audit.DOWNLOADED)
     pdf = render_pdf(html)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="my-treatment-plan.pdf"'

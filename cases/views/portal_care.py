@@ -149,7 +149,8 @@ def portal_appointments(request):
     Cancelled appointments stay in the list, marked cancelled, so a client is never left
     wondering where a booking went.
     """
-    audit.saw(request, "portal appointments", client_id=own_client(request.user).pk)
+    client = own_client(request.user)  # 404 once the client is archived
+    audit.saw(request, "portal appointments", client_id=client.pk)
     today = timezone.localdate()
     everything = sorted(_appointments(request.user), key=lambda a: a.sort_key)
     upcoming_states = (SessionStatus.SCHEDULED, SessionStatus.CANCELLED)
@@ -195,7 +196,8 @@ def _groups(photos: list[Photo]) -> list[AngleGroup]:
 def portal_photos(request):
     """Photos the clinic shared, by angle in the standard scalp-set order, each angle
     with its default pair (PhotoPair.choose: the first "before" and the latest photo)."""
-    audit.saw(request, "portal photos", client_id=own_client(request.user).pk)
+    client = own_client(request.user)  # 404 once the client is archived
+    audit.saw(request, "portal photos", client_id=client.pk)
     photos = _shared_photos(request.user)
     return render(request, "portal/care_photos.html", {"groups": _groups(photos), "photo_count": len(photos)})
 
@@ -207,7 +209,8 @@ def portal_photo_compare(request):
 
     An id that is not one of the client's own shared photos answers 404.
     """
-    audit.saw(request, "portal photo comparison", client_id=own_client(request.user).pk)
+    client = own_client(request.user)  # 404 once the client is archived
+    audit.saw(request, "portal photo comparison", client_id=client.pk)
     photos = _shared_photos(request.user)
     form = PhotoCompareForm(request.GET or None, photos=photos)
     if form.is_bound and not form.is_valid():
@@ -427,7 +430,8 @@ def portal_aftercare(request):
 
     Never cached: the page must say what the clinic recorded a moment ago.
     """
-    audit.saw(request, "portal aftercare", client_id=own_client(request.user).pk)
+    client = own_client(request.user)  # 404 once the client is archived
+    audit.saw(request, "portal aftercare", client_id=client.pk)
     today = timezone.localdate()
     sessions = _recent_sessions(request.user, today)
     items: list[SessionAftercare] = []

@@ -13,11 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cases import audit
 from cases.forms.privacy import AnonymiseForm
 from cases.models import AccessEvent, Client, Photo
 from cases.services import privacy as services
 from smpclinic.forms import add_service_errors
-from smpclinic.http import client_ip
 from smpclinic.roles import manager_required
 
 
@@ -33,16 +33,7 @@ def client_export(request, client_id):
     """The subject access zip, streamed from its temporary file; every export is audited."""
     client = _client(client_id)
     archive = services.subject_access_export(client=client)
-    AccessEvent.objects.create(
-        user=request.user,
-        action=AccessEvent.Action.EXPORTED,
-        what="subject access export",
-        object_id=str(client.public_id),
-        client=client,
-        path=request.path,
-        status=200,
-        ip=client_ip(request),
-    )
+    audit.saw(request, "subject access export", client, client_id=client.pk, action=AccessEvent.Action.EXPORTED)
     filename = f"subject-access-{services.client_reference(client)}-{timezone.localdate():%Y-%m-%d}.zip"
     response = FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
     response["Cache-Control"] = "private, no-store"
@@ -52,7 +43,11 @@ def client_export(request, client_id):
 @manager_required
 @require_http_methods(["GET", "POST"])
 def client_anonymise(request, client_id):
+    """The confirmation page, and the anonymisation itself on POST. Each request is in the
+    access log (the page shows who the client is; the POST that anonymised answers 302),
+    beside the archive reason, manager and time the service records on the client."""
     client = _client(client_id)
+    audit.saw(request, "client anonymisation", client, client_id=client.pk)
     form = AnonymiseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

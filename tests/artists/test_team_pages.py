@@ -23,8 +23,9 @@ TODAY = NOW.date()
 DAY = datetime.timedelta(days=1)
 TEAM_URL = reverse("artists:team")
 # 1 session, 2 user, 3 the user's groups (role check), 4 artists (with their login),
-# 5 their specialisations, 6 their certifications. The same whatever the size of the team.
-QUERY_CAP = 6
+# 5 their specialisations, 6 their certifications, 7 the two-factor device of the verified
+# session. The same whatever the size of the team.
+QUERY_CAP = 7
 LASER = Certification.Kind.LASER_SAFETY
 
 

@@ -14,7 +14,9 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.choices import ReminderKind
 from cases.models import (
+    AccessEvent,
     Case,
     Client,
     Consent,
@@ -27,6 +29,7 @@ from cases.models import (
     PlanStep,
     PortalInvitation,
     RuleOverride,
+    SentReminder,
     TreatmentPlan,
 )
 from cases.services import privacy
@@ -48,6 +51,14 @@ def alice(db):
     plan = TreatmentPlan.objects.get(case__client=client)
     TreatmentPlan.objects.filter(pk=plan.pk).update(accepted_ip="203.0.113.9", accepted_user_agent="AliceBrowser/1")
     Consent.objects.filter(client=client).update(signed_ip="203.0.113.9", signed_user_agent="AliceBrowser/1")
+    SentReminder.objects.create(
+        kind=ReminderKind.CLIENT_FOLLOW_UP,
+        key=f"client_follow_up:{client.public_id}:test",
+        recipient="alice@example.com",
+        client=client,
+        subject="Reminder: your healing check",
+        error="SMTPRecipientsRefused: {'alice@example.com': (550, b'mailbox full')}",
+    )
     return client
 
 
@@ -117,6 +128,8 @@ def test_identity_is_gone_from_the_client_its_history_and_its_portal_login(
 
     invitation = PortalInvitation.objects.get(client=client)
     assert invitation.revoked_at is not None and invitation.sent_to == ""
+    reminder = SentReminder.objects.get(client=client)
+    assert (reminder.recipient, reminder.error) == ("", "")
 
     consent = Consent.objects.get(client=client)
     assert consent.signed_name == client.full_name
@@ -290,3 +303,13 @@ def test_the_clients_portal_session_stops_working(alice, as_manager):
     as_manager.post(url(alice), form(alice))
     response = portal.get(reverse("cases:portal_plan"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_page_and_the_anonymisation_are_in_the_access_log(alice, as_manager, manager_user):
+    as_manager.get(url(alice))
+    as_manager.post(url(alice), form(alice))
+    events = AccessEvent.objects.filter(client=alice, what="client anonymisation").order_by("at", "pk")
+    assert [(e.user, e.action, e.status, e.path) for e in events] == [
+        (manager_user, AccessEvent.Action.VIEWED, 200, url(alice)),
+        (manager_user, AccessEvent.Action.VIEWED, 302, url(alice)),
+    ]

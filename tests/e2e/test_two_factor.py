@@ -16,6 +16,8 @@ def test_first_sign_in_of_a_manager_sets_up_the_app_and_shows_recovery_codes(pag
     manager = factories.ManagerUserFactory(username="e2e-manager")
     manager.set_password(PASSWORD)
     manager.save()
+    refused = []  # the QR code is inline SVG: the Content Security Policy must not block it
+    page.on("console", lambda message: "Content Security Policy" in message.text and refused.append(message.text))
     page.goto(live_server.url + reverse("login"))
     page.get_by_label("Username").fill("e2e-manager")
     page.get_by_label("Password").fill(PASSWORD)
@@ -23,7 +25,8 @@ def test_first_sign_in_of_a_manager_sets_up_the_app_and_shows_recovery_codes(pag
     page.wait_for_load_state()
 
     assert "/account/two-factor/set-up/" in page.url
-    assert page.locator("#two-factor-qr svg").is_visible()
+    qr = page.locator("#two-factor-qr svg")
+    assert qr.is_visible() and qr.bounding_box()["width"] > 100
     secret = page.locator("#two-factor-secret").inner_text().strip()
     page.get_by_label("Code").fill(app_code_from_secret(secret))
     page.get_by_role("button", name="Turn on").click()
@@ -33,3 +36,4 @@ def test_first_sign_in_of_a_manager_sets_up_the_app_and_shows_recovery_codes(pag
     assert len(codes) == 10 and all(len(code) == 11 and code[5] == "-" for code in codes)
     page.goto(live_server.url + reverse("cases:review_queue"))
     assert page.url.endswith(reverse("cases:review_queue"))
+    assert refused == []
