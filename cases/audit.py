@@ -9,8 +9,10 @@ client record, rather than by a lookup of its own.
 
 `AccessLogMiddleware` writes what the request collected in one INSERT when the response
 is ready, with the status answered, so a page costs one query more, whatever it lists.
-List pages (the client list, the review queue, a report) record one event for the page
-and its query string, not one per row: the search is what tells who was looked for.
+List pages (the staff home, the client list, the review queue, a report) record one event
+for the page and its query string, not one per row: the search is what tells who was
+looked for. A form opened on a record shows the record too: it records on every request,
+shown or posted, and the status says which (200 shown, 302 saved or refused).
 
 A request refused with 403 or 404 on a URL that names a record (a `<…_id>` in its
 pattern) is written as `denied`, with the id asked for and no client: probing other
@@ -25,7 +27,7 @@ from django.db.models import Subquery
 from django.http import HttpRequest, HttpResponse
 
 from cases.models import AccessEvent, Client
-from smpclinic.http import client_ip
+from smpclinic.audit import recorded_ip
 
 VIEWED = AccessEvent.Action.VIEWED
 DOWNLOADED = AccessEvent.Action.DOWNLOADED
@@ -101,7 +103,7 @@ class AccessLogMiddleware:
             return response
         user = getattr(request, "user", None)
         user_id = user.pk if user is not None and user.is_authenticated else None
-        ip = client_ip(request)
+        ip = recorded_ip(request)
         path = request.get_full_path()[:500]
         AccessEvent.objects.bulk_create(
             AccessEvent(

@@ -2240,12 +2240,20 @@ class Result:
     demo_reference: str
 
 
-def _recovery_codes_for_demo_managers() -> None:
-    """The demo's manager and administrator sign in with a second step: each gets
-    single-use recovery codes (printed with the logins) so the demo needs no phone."""
+DEMO_APP_NAME = "Demo authenticator"
+
+
+def _second_factor_for_demo_managers() -> None:
+    """The demo's manager and administrator sign in with a second step: each gets an
+    authenticator app device and single-use recovery codes, both printed with the logins
+    (the app's key, to try a real app), so the demo needs no phone. Two users, whatever
+    the number of clients."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from smpclinic import twofactor
 
     for user in User.objects.filter(username__in=[DEMO_USERNAMES["admin"], DEMO_USERNAMES["manager"]]):
+        TOTPDevice.objects.create(user=user, name=DEMO_APP_NAME, confirmed=True)
         twofactor.new_recovery_codes(user)
 
 
@@ -2273,7 +2281,7 @@ def seed(
             if database_has_data():
                 raise ValueError("The demo clinic goes only into a database without clients or demo logins.")
             result = _seed(clients, master, today, password, progress, saved_files)
-            _recovery_codes_for_demo_managers()
+            _second_factor_for_demo_managers()
     except BaseException:
         for name in saved_files:
             default_storage.delete(name)

@@ -293,7 +293,7 @@ def make_copies(image_jpeg: bytes) -> tuple[bytes, bytes]:
     """The screen copy and thumbnail of a stored (already cleaned, upright) photo; made
     by a background task so a batch of large photos does not hold the upload request."""
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    with Image.open(io.BytesIO(image_jpeg)) as stored:
+    with Image.open(io.BytesIO(image_jpeg), formats=["JPEG"]) as stored:  # what process_photo stored
         stored.draft("RGB", SCREEN_BOX)  # decode at a reduced scale where JPEG allows
         screen = _shrunk(stored.convert("RGB"), SCREEN_BOX)
         return _encode_copies(screen)

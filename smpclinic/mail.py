@@ -6,6 +6,7 @@ from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 
 from smpclinic.audit import login_event
 from smpclinic.models import ClinicSettings, LoginEvent
@@ -23,9 +24,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     say the same thing."""
 
     def form_valid(self, form):
-        from django.http import HttpResponseRedirect
-
-        from smpclinic.tasks import send_password_reset
+        from smpclinic.tasks import send_password_reset  # the task module imports this one
 
         email = form.cleaned_data["email"]
         login_event(LoginEvent.Kind.PASSWORD_RESET_REQUESTED, request=self.request, username=email)

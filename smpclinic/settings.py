@@ -210,8 +210,9 @@ STORAGES = {
 # does not cap an uploaded file's size.
 SMP_PHOTO_MAX_BYTES = env.int("DJANGO_PHOTO_MAX_BYTES", default=25 * 1024 * 1024)
 SMP_PHOTO_MAX_PIXELS = env.int("DJANGO_PHOTO_MAX_PIXELS", default=50_000_000)
-# A whole upload batch: the request decodes and re-encodes each original, so the total
-# bounds its time (about 8 large phone photos; the screen copies are made in a task).
+# A whole upload batch: the request decodes and re-encodes each original (the screen copy
+# and thumbnail are made by a task), so the total bounds its time: 400 MP is eight photos
+# at the 50 MP cap, well inside a 30-second worker timeout.
 SMP_PHOTO_MAX_BATCH_PIXELS = env.int("DJANGO_PHOTO_MAX_BATCH_PIXELS", default=400_000_000)
 
 # Photos on S3-compatible object storage instead of MEDIA_ROOT: DJANGO_PHOTO_STORAGE=s3.

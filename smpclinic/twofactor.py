@@ -5,7 +5,10 @@ Who needs it
     Managers and administrators always; all staff when Clinic settings say so; anyone
     (clients included) who set it up. Whether a session must still pass the second step
     is decided once, at sign-in, and kept in the session (`STEP_KEY`), so a page costs no
-    query for it; a change of role or setting applies from the next sign-in.
+    query for it; a change of role or setting applies from the next sign-in. A session
+    that holds no decision (signed in before this rule existed) is decided on its next
+    request, once. A session that passed with a device that is gone since (a manager's
+    reset, another phone set up elsewhere) is decided again: it owes a code or a set-up.
 
 Until the second step is passed, `TwoFactorMiddleware` lets the person reach only the
 sign-out, the code page and (for someone who must set it up) the set-up page: every other
@@ -19,6 +22,7 @@ code.
 
 from __future__ import annotations
 
+import base64
 import secrets
 
 from django.conf import settings
@@ -38,7 +42,11 @@ from smpclinic import roles
 from smpclinic.audit import login_event
 from smpclinic.models import ClinicSettings, LoginEvent
 
-STEP_KEY = "smp_second_factor"  # "verify", "enrol" or absent (no second step)
+STEP_KEY = "smp_second_factor"  # VERIFY, ENROL, PASSED or NONE; absent: not decided yet
+VERIFY = "verify"  # owes a code
+ENROL = "enrol"  # owes setting up a device
+PASSED = "passed"  # passed the code (or the set-up) with the device in django-otp's session key
+NONE = ""  # owes nothing: no device, and none required
 FAILURES_KEY = "smp_second_factor_failures"
 MAX_FAILURES = 5
 RECOVERY_CODES = 10
@@ -56,11 +64,14 @@ def required(user) -> bool:
     return roles.is_clinic_user(user) and ClinicSettings.load().two_factor_for_staff
 
 
-def confirmed_devices(user) -> list:
-    return [
-        *TOTPDevice.objects.filter(user=user, confirmed=True),
-        *StaticDevice.objects.filter(user=user, confirmed=True),
-    ]
+def confirmed_devices(user, *, lock: bool = False) -> list:
+    """The user's app and recovery-code devices; `lock` (inside a transaction) holds their
+    rows until it ends, so two requests checking a code for them go one after the other."""
+    apps = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk")
+    recovery = StaticDevice.objects.filter(user=user, confirmed=True).order_by("pk")
+    if lock:
+        apps, recovery = apps.select_for_update(), recovery.select_for_update()
+    return [*apps, *recovery]
 
 
 def has_second_factor(user) -> bool:
@@ -70,33 +81,47 @@ def has_second_factor(user) -> bool:
     )
 
 
+def _decide(session, user) -> str:
+    """What this session owes (stored under STEP_KEY): one or two queries, at sign-in."""
+    if session.get(DEVICE_ID_SESSION_KEY):
+        step = PASSED  # verified as part of this sign-in
+    elif has_second_factor(user):
+        step = VERIFY
+    elif required(user):
+        step = ENROL
+    else:
+        step = NONE
+    session[STEP_KEY] = step
+    return step
+
+
 def _decide_at_sign_in(sender, request, user, **kwargs) -> None:
     if request is None or not hasattr(request, "session"):
         return
     request.session.pop(FAILURES_KEY, None)
-    if request.session.get(DEVICE_ID_SESSION_KEY):
-        request.session.pop(STEP_KEY, None)  # verified as part of this sign-in
-    elif has_second_factor(user):
-        request.session[STEP_KEY] = "verify"
-    elif required(user):
-        request.session[STEP_KEY] = "enrol"
-    else:
-        request.session.pop(STEP_KEY, None)
+    _decide(request.session, user)
 
 
 user_logged_in.connect(_decide_at_sign_in, dispatch_uid="smp_second_factor_at_sign_in")
 
 
 def pending_step(request: HttpRequest) -> str | None:
-    """ "verify" or "enrol" while this session still owes its second step, else None."""
+    """VERIFY or ENROL while this session still owes its second step, else None.
+
+    `user.is_verified()` costs nothing here: django-otp's middleware has already looked
+    up the session's device when the user was loaded (and dropped a device that is gone)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    step = request.session.get(STEP_KEY)
-    if step and user.is_verified():
-        request.session.pop(STEP_KEY, None)
-        return None
-    return step
+    session = request.session
+    step = session.get(STEP_KEY)
+    if step is None:
+        step = _decide(session, user)  # a session from before this rule
+    if step == PASSED and not user.is_verified():
+        step = _decide(session, user)  # its device was reset or replaced since
+    if step in (VERIFY, ENROL) and user.is_verified():
+        session[STEP_KEY] = step = PASSED
+    return step if step in (VERIFY, ENROL) else None
 
 
 class TwoFactorMiddleware:
@@ -117,9 +142,9 @@ class TwoFactorMiddleware:
             return None
         match = request.resolver_match
         opened = match is not None and not match.namespace and match.url_name in OPEN_DURING_SECOND_STEP
-        if opened and (match.url_name != "two_factor_setup" or step == "enrol"):
+        if opened and (match.url_name != "two_factor_setup" or step == ENROL):
             return None
-        target = "two_factor_setup" if step == "enrol" else "two_factor_verify"
+        target = "two_factor_setup" if step == ENROL else "two_factor_verify"
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
 
 
@@ -136,7 +161,7 @@ def owes_code_before_changing(request: HttpRequest) -> bool:
     user = request.user
     if user.is_verified() or not has_second_factor(user):
         return False
-    request.session[STEP_KEY] = "verify"
+    request.session[STEP_KEY] = VERIFY
     return True
 
 
@@ -152,10 +177,13 @@ def check_code(request: HttpRequest, code: str):
     user = request.user
     code = normalised(code)
     device = None
-    devices = confirmed_devices(user)
-    if devices and not any(candidate.verify_is_allowed()[0] for candidate in devices):
-        raise TooSoon  # after a wrong code, each device waits a moment (doubling) before the next
     with transaction.atomic():
+        # Read and locked inside the transaction: of two requests with one code (a recovery
+        # code, or an app code within its 30 seconds) the second sees it used, and of two
+        # wrong guesses at once the second meets the wait the first started.
+        devices = confirmed_devices(user, lock=True)
+        if devices and not any(candidate.verify_is_allowed()[0] for candidate in devices):
+            raise TooSoon  # after a wrong code, each device waits a moment (doubling) before the next
         for candidate in devices:
             if candidate.verify_is_allowed()[0] and candidate.verify_token(code):
                 device = candidate
@@ -168,7 +196,7 @@ def check_code(request: HttpRequest, code: str):
             logout(request)
         return None
     otp_login(request, device)
-    request.session.pop(STEP_KEY, None)
+    request.session[STEP_KEY] = PASSED
     request.session.pop(FAILURES_KEY, None)
     kind = LoginEvent.Kind.RECOVERY_CODE_USED if isinstance(device, StaticDevice) else LoginEvent.Kind.TWO_FACTOR_PASSED
     login_event(kind, request=request, user=user)
@@ -181,6 +209,11 @@ def unconfirmed_app_device(user) -> TOTPDevice:
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
     return device
+
+
+def app_key(device: TOTPDevice) -> str:
+    """The device's secret as a person types it into an authenticator app (base32)."""
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
 
 
 def qr_svg(device: TOTPDevice) -> str:
@@ -203,7 +236,7 @@ def confirm_app_device(request: HttpRequest, device: TOTPDevice, code: str) -> l
     device.confirmed = True
     device.save()
     otp_login(request, device)
-    request.session.pop(STEP_KEY, None)
+    request.session[STEP_KEY] = PASSED
     login_event(LoginEvent.Kind.TWO_FACTOR_ENROLLED, request=request, user=request.user)
     return new_recovery_codes(request.user)
 

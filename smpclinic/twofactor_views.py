@@ -47,7 +47,7 @@ def _code_first(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
-    if twofactor.pending_step(request) != "verify":
+    if twofactor.pending_step(request) != twofactor.VERIFY:
         return redirect(_onward(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -84,7 +84,7 @@ def two_factor_setup(request):
     context = {
         "form": form,
         "qr": twofactor.qr_svg(device),
-        "secret": device.config_url.split("secret=")[1].split("&")[0],
+        "secret": twofactor.app_key(device),
         "required": twofactor.required(request.user),
         "next": _onward(request),
     }

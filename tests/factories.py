@@ -312,6 +312,14 @@ class PhotoFactory(factory.django.DjangoModelFactory):
     byte_size = factory.LazyAttribute(lambda p: p.image.size)
     sha256 = factory.Sequence(lambda n: f"{n:064x}")
 
+    class Params:
+        # With its screen copy and thumbnail, as the background task leaves a photo soon
+        # after its upload; without them (the default) the photo is still "processing".
+        copies_made = factory.Trait(
+            screen=factory.LazyFunction(lambda: ContentFile(jpeg_bytes(), name="photo.jpg")),
+            thumbnail=factory.LazyFunction(lambda: ContentFile(jpeg_bytes(size=(32, 24)), name="photo.jpg")),
+        )
+
 
 class CompletedFollowUpFactory(FollowUpFactory):
     """A follow-up done (a few days ago, on time) and waiting for a manager's review."""

@@ -23,13 +23,14 @@ def verified_device(user):
 def signed_in(user, http: HttpClient | None = None) -> HttpClient:
     from django_otp import DEVICE_ID_SESSION_KEY
 
-    from smpclinic.twofactor import STEP_KEY
+    from smpclinic.twofactor import ENROL, PASSED, STEP_KEY, VERIFY
 
     http = http or HttpClient()
     http.force_login(user)
     session = http.session
-    if session.pop(STEP_KEY, None):
+    if session.get(STEP_KEY) in (ENROL, VERIFY):
         # As a right code leaves it (smpclinic.twofactor.check_code): verified, no step owed.
         session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
+        session[STEP_KEY] = PASSED
         session.save()
     return http

@@ -108,6 +108,20 @@ def test_a_page_reading_nothing_clinical_writes_nothing(as_staff):
     assert AccessEvent.objects.count() == before
 
 
+@pytest.mark.parametrize(("sent", "kept"), [(" 2001:DB8::0:1 ", "2001:db8::1"), ("tablet-7", None)])
+def test_an_odd_address_is_kept_normalised_or_left_out_never_failing_the_request(
+    clean_axes, staff_user, client_a, sent, kept
+):
+    """PostgreSQL's inet column refuses what is not an address: both logs keep it
+    normalised, or keep none, rather than answering the person with a server error."""
+    page = signed_in(staff_user).get(reverse("cases:client_detail", args=[client_a.public_id]), REMOTE_ADDR=sent)
+    assert page.status_code == 200
+    assert last_event().ip == kept
+    asked = HttpClient(REMOTE_ADDR=sent).post(reverse("password_reset"), {"email": "nobody@example.com"})
+    assert asked.status_code == 302
+    assert LoginEvent.objects.get(kind=LoginEvent.Kind.PASSWORD_RESET_REQUESTED).ip == kept
+
+
 # --- Append-only ----------------------------------------------------------------------------
 
 

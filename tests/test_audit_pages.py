@@ -144,6 +144,17 @@ def test_managers_reach_both_logs_from_the_navigation_and_a_clients_page(as_mana
     assert ACCESS not in staff_page and who_has_seen not in staff_page
 
 
+def test_a_user_in_the_sign_in_log_links_to_what_they_saw(as_manager, client_b, world):
+    """From a sign-in to the user's reads: the link is the access log filtered on them."""
+    LoginEvent.objects.create(kind=LoginEvent.Kind.LOGGED_IN, user=world["omar"], ip="192.0.2.5")
+    page = as_manager.get(SIGN_INS, {"user": "omar"}).content.decode()
+    link = f"{ACCESS}?user=omar"
+    assert f'href="{link}"' in page
+    seen = _rows(as_manager.get(link))
+    assert {(e.user.username, e.client_id) for e in seen} >= {("omar", client_b.pk)}
+    assert all(e.user.username == "omar" for e in seen)
+
+
 def test_the_sign_in_log_is_paged_newest_first_and_filtered_by_date(as_manager):
     old = LoginEvent.objects.create(
         kind=LoginEvent.Kind.FAILED, username="old-try", at=timezone.now() - datetime.timedelta(days=40)

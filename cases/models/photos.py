@@ -119,6 +119,13 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
             raise ValidationError(errors)
 
     @property
+    def is_processing(self) -> bool:
+        """Its thumbnail is not made yet (a background task makes it, with the screen copy,
+        after the upload): pages show a "processing" tile instead of loading the original
+        as a thumbnail, and the copies' URLs serve the original meanwhile."""
+        return not self.thumbnail
+
+    @property
     def within_case(self) -> bool:
         """Taken on or after its case opened. Older photos (the original work years ago, or
         a camera with a wrong clock confirmed at upload) are compared only when chosen."""

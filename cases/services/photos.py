@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO
 
 from django.conf import settings
@@ -63,6 +64,10 @@ def photo_upload(
 
     Each file is verified and cleaned by `cases.photos.process_photo` (format by content,
     size and pixel limits, EXIF orientation applied, every piece of metadata dropped).
+    Only the cleaned original is stored here; the screen copy and thumbnail are made by
+    the `make_photo_copies` task, enqueued after the commit (`Photo.is_processing` until
+    then). The batch's total pixels are capped (`SMP_PHOTO_MAX_BATCH_PIXELS`), so even
+    storing the originals fits in a request.
 
     The date taken: `taken_on`, when given, for the whole batch. Left empty, each photo
     gets its camera's date (EXIF), or today without one. A camera date in the future, or
@@ -142,9 +147,11 @@ def photo_upload(
             for photo in photos:
                 photo.save()
             # The screen copy and thumbnail are made in the background: the request
-            # stores only the cleaned originals. Enqueued in this transaction, so the
-            # database queue holds the tasks exactly when the rows exist.
-            _enqueue_copies([p.pk for p in photos])
+            # stores only the cleaned originals. Enqueued once the rows are committed, so
+            # a worker never looks for a photo that is not there yet (or never will be),
+            # and a backend that runs tasks at once (tests, `make run`) does not make the
+            # copies while this transaction holds the write lock.
+            transaction.on_commit(partial(_enqueue_copies, [p.pk for p in photos]), robust=True)
     except BaseException:
         for stored_name in stored:
             storage.delete(stored_name)
@@ -238,18 +245,27 @@ def _refuse_a_batch_too_large(files: Sequence[IO[bytes]]) -> None:
     cap = settings.SMP_PHOTO_MAX_BATCH_PIXELS
     total = sum(pixel_count(upload, name=getattr(upload, "name", "")) for upload in files)
     if total > cap:
+        these = f"These {len(files)} photos add up to" if len(files) > 1 else "This photo is"
         raise ValidationError(
             {
                 "files": (
-                    f"These {len(files)} photos add up to {total / 1e6:,.1f} megapixels; upload at most "
-                    f"{cap / 1e6:,.1f} megapixels at once (send the rest in another batch)."
+                    f"{these} {_megapixels(total)} megapixels; upload at most {_megapixels(cap)} megapixels "
+                    "at once (send the rest in another batch)."
                 )
             },
             code="batch_too_large",
         )
 
 
+def _megapixels(pixels: int) -> str:
+    """“1,000”, “400”, “12.5”: one decimal only where it says something."""
+    return f"{pixels / 1e6:,.1f}".removesuffix(".0")
+
+
 def _enqueue_copies(photo_ids: list[int]) -> None:
+    """One task per photo, so one bad file does not hold up the others' copies. Run after
+    the commit and robustly: if the queue cannot be reached the upload has still succeeded,
+    the photos stay "processing", and `manage.py make_photo_copies` makes their copies."""
     from cases.tasks import make_photo_copies
 
     for photo_id in photo_ids:
@@ -257,23 +273,31 @@ def _enqueue_copies(photo_ids: list[int]) -> None:
 
 
 def photo_make_copies(photo: Photo) -> bool:
-    """Make the screen copy and thumbnail of a stored photo that lacks them; False when
-    there was nothing to do. Safe to run twice at once: only the first to store its copies
-    keeps them, the other's files are removed."""
-    if photo.screen and photo.thumbnail:
+    """Make the screen copy and thumbnail a stored photo lacks; False when there was
+    nothing to do. Raises OSError when the original cannot be read.
+
+    Only what is missing is made (demo photos have a thumbnail and no screen copy). Safe to
+    run twice at once: only the first to store its copies keeps them, the other's files are
+    removed. Not for an archived photo: it is shown nowhere, and an anonymisation that
+    archived it deletes its files after the commit, which copies stored by a task running
+    alongside would outlive; the claim below re-checks that in the same UPDATE.
+    """
+    missing = [name for name in ("screen", "thumbnail") if not getattr(photo, name)]
+    if not missing or photo.archived_at is not None:
         return False
     storage = Photo._meta.get_field("image").storage
     with storage.open(photo.image.name, "rb") as handle:
-        screen, thumbnail = make_copies(handle.read())
+        made = dict(zip(("screen", "thumbnail"), make_copies(handle.read()), strict=True))
     names = {}
-    for field_name, content in (("screen", screen), ("thumbnail", thumbnail)):
+    for field_name in missing:
         field = getattr(photo, field_name)
-        field.save("photo.jpg", ContentFile(content), save=False)
+        field.save("photo.jpg", ContentFile(made[field_name]), save=False)
         names[field_name] = field.name
-    claimed = Photo.objects.filter(pk=photo.pk, screen="").update(**names)
+    unclaimed = dict.fromkeys(missing, "")
+    claimed = Photo.objects.filter(pk=photo.pk, archived_at__isnull=True, **unclaimed).update(**names)
     if not claimed:
         for name in names.values():
             storage.delete(name)
-        photo.refresh_from_db(fields=["screen", "thumbnail"])
+        photo.refresh_from_db(fields=["screen", "thumbnail", "archived_at"])
         return False
     return True

@@ -78,6 +78,7 @@ def client_create(request):
 @require_http_methods(["GET", "POST"])
 def client_edit(request, client_id):
     client = get_client_for_user(request.user, client_id)
+    audit.saw(request, "client form", client, client_id=client.pk)
     stored_name = client.full_name  # the form changes the instance in memory while validating
     form = ClientForm(request.POST or None, instance=client)
     duplicates = []
@@ -115,6 +116,7 @@ def consent_record(request, client_id):
     """Record a consent the client signed in the clinic, witnessed by the user; the same
     signing rules as the portal (`consent_sign`), and saved once however often it is posted."""
     client = get_client_for_user(request.user, client_id)
+    audit.saw(request, "consent form", client, client_id=client.pk)
     form = ConsentRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token = form.submission_token

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases import audit
 from cases.access import get_case_for_user, get_follow_up_for_user
 from cases.choices import FollowUpStatus
 from cases.forms.followups import FollowUpCompleteForm, FollowUpForm, FollowUpMissedForm, followup_initial
@@ -25,6 +26,7 @@ from smpclinic.roles import staff_required
 @require_http_methods(["GET", "POST"])
 def followup_create(request, case_id):
     case = get_case_for_user(request.user, case_id)
+    audit.saw(request, "follow-up form", case)
     if request.method == "POST":
         form = FollowUpForm(request.POST, case=case)
         if form.is_valid():
@@ -80,6 +82,7 @@ def _refuse_unless_scheduled(request, followup, action: str):
 @require_http_methods(["GET", "POST"])
 def followup_complete(request, followup_id):
     followup = get_follow_up_for_user(request.user, followup_id)
+    audit.saw(request, "follow-up completion", followup, client_id=followup.case.client_id)
     refused = _refuse_unless_scheduled(request, followup, "completed")
     if refused:
         return refused

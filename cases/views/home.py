@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cases import audit
 from cases.choices import CaseStatus
 from cases.models import Case, CorrectionSession, FollowUp, LaserSession
 from cases.views.review import plans_to_approve
@@ -114,6 +115,7 @@ def _clients_to_portal(view):
 @staff_required
 @require_http_methods(["GET", "HEAD"])
 def staff_home(request):
+    audit.saw(request, "home")  # today's sessions and follow-ups name clients: a list page
     today = timezone.localdate()
     tomorrow = today + datetime.timedelta(days=1)
     sessions, sessions_cut = _scheduled_sessions(request.user, today, tomorrow + datetime.timedelta(days=WEEK_DAYS))

@@ -92,6 +92,7 @@ def photo_gallery(request, case_id):
 @require_http_methods(["GET", "POST"])
 def photo_upload(request, case_id):
     case = get_case_for_user(request.user, case_id)
+    audit.saw(request, "photo upload", case)
     if request.method == "POST":
         form = PhotoUploadForm(request.POST, request.FILES, case=case)
         if form.is_valid():
@@ -164,6 +165,7 @@ def photo_compare(request, case_id):
 @require_http_methods(["GET", "POST"])
 def photo_archive(request, photo_id):
     photo = get_photo_for_user(request.user, photo_id)
+    audit.saw(request, "photo archive", photo, client_id=photo.case.client_id)
     form = PhotoArchiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -198,7 +200,9 @@ def _serve(request, photo_id, variant: str) -> HttpResponse:
     audit.downloaded(
         request, f"photo {variant}" if variant != "image" else "photo", photo, client_id=photo.case.client_id
     )
-    # Rows made before the screen copy and thumbnail existed fall back to the larger file.
+    # Until the background task has made the screen copy and thumbnail (and for rows made
+    # before there were copies), their URLs serve the larger file rather than 404. Pages
+    # show such a photo as "processing" instead of loading the original as a thumbnail.
     candidates = {
         "image": [photo.image],
         "screen": [photo.screen, photo.image],

@@ -50,6 +50,7 @@ def _bound(request: HttpRequest) -> dict | None:
 @require_http_methods(["GET", "POST"])
 def plan_create(request: HttpRequest, case_id) -> HttpResponse:
     case = get_case_for_user(request.user, case_id)
+    audit.saw(request, "plan form", case)
     refusal = services.plan_create_refusal(case)
     if refusal:
         messages.error(request, refusal)
@@ -159,6 +160,7 @@ def _kirby_desai_rows(plan: TreatmentPlan) -> list[tuple[str, int | None, str]]:
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, plan_id) -> HttpResponse:
     plan = get_plan_for_user(request.user, plan_id)
+    audit.saw(request, "plan form", plan, client_id=plan.case.client_id)
     refusal = services.edit_refusal(plan)
     if refusal:
         return _refused(request, plan, refusal)
@@ -181,6 +183,7 @@ def plan_edit(request: HttpRequest, plan_id) -> HttpResponse:
 
 
 def _step_form_page(request: HttpRequest, plan: TreatmentPlan, step=None) -> HttpResponse:
+    audit.saw(request, "plan step form", step or plan, client_id=plan.case.client_id)
     refusal = services.edit_refusal(plan)
     if refusal:
         return _refused(request, plan, refusal)
@@ -281,6 +284,7 @@ def plan_review(request: HttpRequest, plan_id) -> HttpResponse:
 def plan_revise(request: HttpRequest, plan_id) -> HttpResponse:
     """Asks for the reason first (GET); the new version is made by the POST."""
     plan = get_plan_for_user(request.user, plan_id)
+    audit.saw(request, "plan revision", plan, client_id=plan.case.client_id)
     refusal = services.revise_refusal(plan)
     if refusal:
         return _refused(request, plan, refusal)
@@ -312,6 +316,7 @@ def plan_revise(request: HttpRequest, plan_id) -> HttpResponse:
 def plan_discard(request: HttpRequest, plan_id) -> HttpResponse:
     """Asks for confirmation first (GET); the POST discards (cancels) the plan."""
     plan = get_plan_for_user(request.user, plan_id)
+    audit.saw(request, "plan discard", plan, client_id=plan.case.client_id)
     refusal = services.discard_refusal(plan)
     if refusal:
         return _refused(request, plan, refusal)
@@ -340,6 +345,7 @@ def plan_discard(request: HttpRequest, plan_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_accept_in_clinic(request: HttpRequest, plan_id) -> HttpResponse:
     plan = get_plan_for_user(request.user, plan_id)
+    audit.saw(request, "plan acceptance", plan, client_id=plan.case.client_id)
     refusal = services.accept_refusal(plan)
     if refusal:
         return _refused(request, plan, refusal)

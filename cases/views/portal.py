@@ -115,6 +115,7 @@ def portal_plan(request):
 @require_http_methods(["GET", "POST"])
 def portal_plan_accept(request, plan_id):
     plan = get_object_or_404(client_plans(request.user), public_id=plan_id)
+    audit.saw(request, "portal plan acceptance", plan, client_id=plan.case.client_id)
     refusal = plan_services.accept_refusal(plan)
     if refusal is not None:
         messages.info(request, refusal)

@@ -264,6 +264,7 @@ def _text_to_sign(request, client: Client) -> ConsentText | None:
 def portal_consent_sign(request):
     """Read the full text of a consent and sign it with a typed name."""
     client = own_client(request.user)
+    audit.saw(request, "portal consent signing", client_id=client.pk)
     text = _text_to_sign(request, client)
     already = (
         Consent.objects.visible_to(request.user).in_force().filter(text=text).first() if text is not None else None
@@ -302,6 +303,7 @@ def portal_consent_detail(request, consent_id):
 @require_http_methods(["GET", "POST"])
 def portal_consent_withdraw(request, consent_id):
     consent = _own_consent(request, consent_id)
+    audit.saw(request, "portal consent withdrawal", consent)
     form = ConsentWithdrawForm(request.POST or None, consent=consent)
     if request.method == "POST" and consent.is_in_force and form.is_valid():
         expected_version(form, consent)

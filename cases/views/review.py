@@ -184,6 +184,7 @@ def followup_reschedule(request, followup_id):
     """
     followup = get_follow_up_for_user(request.user, followup_id)
     case = followup.case
+    audit.saw(request, "follow-up reschedule", followup, client_id=case.client_id)
     # Read before anything changes: a bad address is ignored, it cannot fail the request after the change.
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     refusal = services.reschedule_refusal(followup)

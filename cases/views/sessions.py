@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from cases import rules
+from cases import audit, rules
 from cases.access import get_case_for_user, get_correction_session_for_user, get_laser_session_for_user
 from cases.choices import SessionStatus
 from cases.forms.sessions import (
@@ -100,6 +100,7 @@ def _page_context(request, case, session, form, creating: bool, findings: list[r
 
 def _laser_session_page(request, case, session: LaserSession):
     creating = session.pk is None
+    audit.saw(request, "laser session form", case if creating else session, client_id=case.client_id)
     initial = previous = None
     if creating and request.method != "POST":
         session, initial, previous = laser_session_defaults(case, request.user)
@@ -141,6 +142,7 @@ def laser_session_edit(request, session_id):
 
 def _correction_session_page(request, case, session: CorrectionSession):
     creating = session.pk is None
+    audit.saw(request, "correction session form", case if creating else session, client_id=case.client_id)
     initial = None
     if creating and request.method != "POST":
         session, initial = correction_session_defaults(case, request.user)

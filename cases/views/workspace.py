@@ -78,6 +78,7 @@ def _workspace_url(case: Case, anchor: str = "") -> str:
 @require_http_methods(["GET", "POST"])
 def case_create(request, client_id):
     client = get_client_for_user(request.user, client_id)
+    audit.saw(request, "case form", client, client_id=client.pk)
     form = CaseForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         fields = dict(form.cleaned_data)
@@ -99,6 +100,7 @@ def case_create(request, client_id):
 @require_http_methods(["GET", "POST"])
 def case_edit(request, case_id):
     case = _case(request.user, case_id)
+    audit.saw(request, "case form", case)
     form = CaseForm(request.POST if request.method == "POST" else None, instance=case)
     if form.is_bound and form.is_valid():
         fields = dict(form.cleaned_data)
@@ -357,6 +359,7 @@ def case_status(request, case_id):
     Without a target, the page lists the changes the case allows now.
     """
     case = _case(request.user, case_id)
+    audit.saw(request, "case status", case)
     posted = request.method == "POST"
     to = (request.POST if posted else request.GET).get("to", "")
     if not to:
@@ -391,6 +394,7 @@ def case_status(request, case_id):
 @require_http_methods(["GET", "POST"])
 def consultation_create(request, case_id):
     case = _case(request.user, case_id)
+    audit.saw(request, "consultation form", case)
     form = ConsultationForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
@@ -414,6 +418,7 @@ def consultation_create(request, case_id):
 def consultation_edit(request, consultation_id):
     consultation = get_consultation_for_user(request.user, consultation_id)
     case = _visible(consultation.case)
+    audit.saw(request, "consultation form", consultation, client_id=case.client_id)
     form = ConsultationForm(request.POST if request.method == "POST" else None, instance=consultation)
     if form.is_bound and form.is_valid():
         try:
@@ -434,6 +439,7 @@ def consultation_edit(request, consultation_id):
 @require_http_methods(["GET", "POST"])
 def issue_create(request, case_id):
     case = _case(request.user, case_id)
+    audit.saw(request, "issue form", case)
     form = IssueForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
@@ -451,6 +457,7 @@ def issue_create(request, case_id):
 def issue_edit(request, issue_id):
     issue = get_issue_for_user(request.user, issue_id)
     case = _visible(issue.case)
+    audit.saw(request, "issue form", issue, client_id=case.client_id)
     form = IssueForm(request.POST if request.method == "POST" else None, instance=issue)
     if form.is_bound and form.is_valid():
         try:

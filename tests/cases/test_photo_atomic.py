@@ -114,11 +114,12 @@ def test_an_upload_cannot_run_inside_a_transaction_that_may_roll_back_later(case
     assert files_now(settings) == set()
 
 
-def test_a_whole_good_batch_is_stored(case, as_staff, settings):
-    response = as_staff.post(
-        reverse("cases:photo_upload", kwargs={"case_id": case.public_id}),
-        {"images": good_files(), "kind": PhotoKind.BEFORE, "angle": PhotoAngle.FRONT, "taken_on": ""},
-    )
+def test_a_whole_good_batch_is_stored(case, as_staff, settings, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the copies' task, after the commit
+        response = as_staff.post(
+            reverse("cases:photo_upload", kwargs={"case_id": case.public_id}),
+            {"images": good_files(), "kind": PhotoKind.BEFORE, "angle": PhotoAngle.FRONT, "taken_on": ""},
+        )
     assert response.status_code == 302
     assert Photo.objects.count() == 3
     assert len(files_now(settings)) == 9

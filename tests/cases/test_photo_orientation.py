@@ -133,16 +133,19 @@ def test_each_orientation_is_upright_from_a_large_jpeg(orientation, draft):
 # ------------------------------------------------------------ through the upload page
 
 
-def test_an_upload_of_all_eight_orientations_is_stored_and_served_upright(client_a, as_staff, settings):
+def test_an_upload_of_all_eight_orientations_is_stored_and_served_upright(
+    client_a, as_staff, settings, django_capture_on_commit_callbacks
+):
     case = factories.CaseFactory(client=client_a)
     files = [
         SimpleUploadedFile(f"orientation-{n}.jpg", camera_file(n, size=(160, 80)), content_type="image/jpeg")
         for n in ORIENTATIONS
     ]
-    response = as_staff.post(
-        reverse("cases:photo_upload", kwargs={"case_id": case.public_id}),
-        {"images": files, "kind": PhotoKind.BEFORE, "angle": PhotoAngle.LEFT, "taken_on": ""},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the copies' task, after the commit
+        response = as_staff.post(
+            reverse("cases:photo_upload", kwargs={"case_id": case.public_id}),
+            {"images": files, "kind": PhotoKind.BEFORE, "angle": PhotoAngle.LEFT, "taken_on": ""},
+        )
     assert response.status_code == 302, response.context["form"].errors
     photos = list(Photo.objects.order_by("id"))
     assert len(photos) == 8

@@ -58,15 +58,19 @@ def jpeg_bytes(image: Image.Image | None = None, **save_options) -> bytes:
     return buffer.getvalue()
 
 
+# Made once: a profile records when it was created, so two made a second apart differ, and
+# so would two "identical" files (the duplicate tests upload the same photo twice).
+SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def phone_jpeg(orientation: int = 6, taken: str | None = CAMERA_TIME, size=(80, 40)) -> bytes:
     """A JPEG carrying everything that must not be kept: EXIF with GPS, comment, XMP, ICC."""
-    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     return jpeg_bytes(
         two_tone(size),
         exif=phone_exif(orientation, taken).tobytes(),
         comment=b"Client Jane Doe, 12 High Street",
         xmp=b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF>secret-xmp</rdf:RDF></x:xmpmeta>",
-        icc_profile=srgb,
+        icc_profile=SRGB_ICC,
     )
 
 
@@ -315,8 +319,11 @@ def _upload(case, files, **options):
     return photo_upload(case=case, files=files, **fields)
 
 
-def test_service_stores_each_file_under_a_random_name_with_its_facts(case, settings):
-    result = _upload(case, [upload(phone_jpeg(), name="Jane Doe front.jpg"), upload(encoded("PNG"), "top.png")])
+def test_service_stores_each_file_under_a_random_name_with_its_facts(
+    case, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the copies' task, after the commit
+        result = _upload(case, [upload(phone_jpeg(), name="Jane Doe front.jpg"), upload(encoded("PNG"), "top.png")])
 
     assert [p.pk for p in result.photos] == list(Photo.objects.order_by("id").values_list("pk", flat=True))
     first = Photo.objects.get(pk=result.photos[0].pk)

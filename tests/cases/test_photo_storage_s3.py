@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection
+from django.test import TestCase
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
@@ -80,8 +81,10 @@ def keys(client) -> list[str]:
 
 
 def post_upload(http, case, *files, **fields):
+    """The upload, and the task that makes the copies once it is committed."""
     data = {"images": list(files), "kind": PhotoKind.BEFORE, "angle": PhotoAngle.FRONT, **fields}
-    return http.post(reverse("cases:photo_upload", kwargs={"case_id": case.public_id}), data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return http.post(reverse("cases:photo_upload", kwargs={"case_id": case.public_id}), data)
 
 
 def jpeg_file(name="IMG_0001.JPG") -> SimpleUploadedFile:

@@ -231,25 +231,26 @@ def test_query_parameters_for_another_case_or_garbage_select_nothing(case, as_st
     assert "<script>" not in response.content.decode()
 
 
-def test_upload_several_photos_at_once(case, as_staff, staff_user, settings):
+def test_upload_several_photos_at_once(case, as_staff, staff_user, settings, django_capture_on_commit_callbacks):
     issue = factories.IssueFactory(case=case)
     heic = SimpleUploadedFile("IMG_0002.HEIC", encoded("HEIF"), content_type="image/heic")
     png = SimpleUploadedFile("scan.png", encoded("PNG"), content_type="image/png")
-    response = as_staff.post(
-        url("photo_upload", case),
-        upload_data(
-            jpeg_file(),
-            heic,
-            png,
-            kind=PhotoKind.PROGRESS,
-            angle=PhotoAngle.CROWN,
-            zone="crown",
-            taken_on="2026-06-01",
-            issue=str(issue.public_id),
-            caption="Six weeks after laser",
-            shared_with_client="on",
-        ),
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the copies' task, after the commit
+        response = as_staff.post(
+            url("photo_upload", case),
+            upload_data(
+                jpeg_file(),
+                heic,
+                png,
+                kind=PhotoKind.PROGRESS,
+                angle=PhotoAngle.CROWN,
+                zone="crown",
+                taken_on="2026-06-01",
+                issue=str(issue.public_id),
+                caption="Six weeks after laser",
+                shared_with_client="on",
+            ),
+        )
     assert response.status_code == 302
     assert response["Location"] == url("photo_gallery", case) + "#angle-crown"
     assert texts(response) == [f"3 photos added to {case.reference}."]
@@ -346,7 +347,9 @@ def test_a_duplicate_upload_is_stored_with_a_warning(case, as_staff):
 def test_gallery_groups_by_angle_in_the_standard_order_and_by_date(case, as_staff):
     crown = factories.PhotoFactory(case=case, angle=PhotoAngle.CROWN, taken_on=factories.TODAY - 50 * DAY)
     late = factories.PhotoFactory(case=case, angle=PhotoAngle.FRONT, kind="after", taken_on=factories.TODAY - DAY)
-    early = factories.PhotoFactory(case=case, angle=PhotoAngle.FRONT, taken_on=factories.TODAY - 90 * DAY)
+    early = factories.PhotoFactory(
+        case=case, angle=PhotoAngle.FRONT, taken_on=factories.TODAY - 90 * DAY, copies_made=True
+    )
     factories.PhotoFactory(case=factories.CaseFactory(), angle=PhotoAngle.TOP)  # another case
 
     response = as_staff.get(url("photo_gallery", case))

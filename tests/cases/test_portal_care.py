@@ -114,7 +114,12 @@ def care(client_a, manager_user):
         case=case, shared_with_client=True, kind=PhotoKind.BEFORE, taken_on=datetime.date(2026, 1, 5), caption=MARK
     )
     after = factories.PhotoFactory(
-        case=case, shared_with_client=True, kind=PhotoKind.AFTER, taken_on=datetime.date(2026, 6, 5), caption=MARK
+        case=case,
+        shared_with_client=True,
+        kind=PhotoKind.AFTER,
+        taken_on=datetime.date(2026, 6, 5),
+        caption=MARK,
+        copies_made=True,
     )
     unshared = factories.PhotoFactory(case=case, shared_with_client=False, angle=PhotoAngle.TOP)
     archived_photo = factories.PhotoFactory(case=case, shared_with_client=True, angle=PhotoAngle.CROWN)

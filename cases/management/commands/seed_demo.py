@@ -81,8 +81,10 @@ class Command(BaseCommand):
     def _second_factor_codes(self, usernames: list[str]) -> None:
         """Managers and administrators sign in with a second step: the demo gives each of
         them single-use recovery codes (a new set once they are used up), so anyone trying
-        the demo can sign in without an authenticator app."""
+        the demo can sign in without an authenticator app, and shows the key of the demo's
+        own app device (until someone sets up another) for trying a real app."""
         from django.contrib.auth.models import User
+        from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from smpclinic import twofactor
 
@@ -92,3 +94,6 @@ class Command(BaseCommand):
             codes = twofactor.unused_recovery_codes(user) or twofactor.new_recovery_codes(user)
             shown = ", ".join(twofactor.shown(code) for code in codes[:5])
             self.stdout.write(f"  {user.username:<14} after the password, a recovery code (each works once): {shown}")
+            app = TOTPDevice.objects.filter(user=user, name=demo.DEMO_APP_NAME, confirmed=True).first()
+            if app is not None:
+                self.stdout.write(f"  {'':<14} or an authenticator app's code, its key: {twofactor.app_key(app)}")

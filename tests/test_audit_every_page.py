@@ -1,0 +1,73 @@
+"""Every page of the cases app is walked (the same table and records as
+tests/test_url_permissions.py): each one that shows a client's record, forms included,
+writes one access event naming that client and the record its URL asks for; list pages
+write one event naming no client. A new page fails here until it is audited or listed
+below as showing nothing of a client."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cases.models import AccessEvent
+from tests.signin import signed_in
+from tests.test_url_permissions import (
+    ROLE_BY_URL,
+    _kwargs_for,
+    world,  # noqa: F401  (the fixture: one record of each kind, client A's)
+)
+from tests.url_roles import MANAGER, PHOTO, PORTAL, STAFF
+from tests.url_roles.portal import STAFF_HOME
+
+pytestmark = pytest.mark.django_db
+
+# Pages that show nothing of any client, and why.
+SHOWS_NO_CLIENT = {
+    "cases:client_create": "a blank form",
+    "cases:reports": "the list of reports, no figures",
+    "cases:sign_in_log": "sign-ins only; its CSV download is recorded",
+}
+
+PERSONA_BY_ROLE = {STAFF: "staff", STAFF_HOME: "staff", PHOTO: "staff", MANAGER: "manager", PORTAL: "client"}
+
+# Pages that open with GET (actions that only take a POST show nothing), by a role that may.
+PAGES = sorted(
+    name
+    for name, (role, method) in ROLE_BY_URL.items()
+    if name.startswith("cases:") and method == "get" and role in PERSONA_BY_ROLE
+)
+
+
+def test_the_walk_covers_the_pages_that_show_client_records():
+    """The walk is not empty by accident: the record pages and the portal are in it."""
+    for name in ("cases:client_edit", "cases:laser_session_edit", "cases:photo_thumb", "cases:portal_consent_sign"):
+        assert name in PAGES
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_that_shows_a_clients_record_writes_its_event(request, name, client_a, staff_user, manager_user):
+    role, _method = ROLE_BY_URL[name]
+    persona = PERSONA_BY_ROLE[role]
+    user = {"staff": staff_user, "manager": manager_user, "client": client_a.user}[persona]
+    kwargs = _kwargs_for(name, request.getfixturevalue("world"))
+    url = reverse(name, kwargs=kwargs)
+    last = AccessEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    response = signed_in(user).get(url)
+
+    assert response.status_code == 200, (name, response.status_code)
+    written = list(AccessEvent.objects.filter(pk__gt=last))
+    if name in SHOWS_NO_CLIENT:
+        assert written == [], name
+        return
+    assert len(written) == 1, (name, written)
+    (event,) = written
+    assert (event.user, event.status, event.path) == (user, 200, url)
+    assert event.action in (AccessEvent.Action.VIEWED, AccessEvent.Action.DOWNLOADED)
+    if kwargs or role == PORTAL:
+        # A record of client A's, or the portal, where every page is the client's own.
+        assert event.client_id == client_a.pk, (name, event.what)
+        assert event.object_id == (str(next(iter(kwargs.values()))) if kwargs else ""), (name, event.what)
+    else:
+        # A list page (home, clients, review queue, a report): one event for the page.
+        assert event.client_id is None, (name, event.what)
