@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,8 +22,7 @@ from smpclinic import roles
 
 
 def _require_manager(by) -> None:
-    if not roles.is_manager(by):
-        raise PermissionDenied("Only a manager can keep certifications.")
+    roles.check(by, roles.MANAGE_TEAM)
 
 
 def _check_dates(issued_on: datetime.date, expires_on: datetime.date | None) -> None:

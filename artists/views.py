@@ -21,8 +21,8 @@ from django.views.decorators.http import require_http_methods
 from artists import services
 from artists.forms import CertificationForm, RenewalForm, renewal_initial
 from artists.models import Artist, Certification
+from smpclinic import roles
 from smpclinic.forms import add_service_errors
-from smpclinic.roles import manager_required
 
 EXPIRY_WARNING_DAYS = 60
 EXPIRED, EXPIRING, VALID, NOT_YET = "expired", "expiring", "valid", "not yet valid"
@@ -81,7 +81,7 @@ def _member(artist: Artist, today: datetime.date) -> TeamMember:
     return TeamMember(artist=artist, kinds=list(kinds.values()), laser=laser, laser_until=until)
 
 
-@manager_required
+@roles.required(roles.MANAGE_TEAM)
 @require_http_methods(["GET", "HEAD"])
 def team(request):
     today = timezone.localdate()
@@ -102,7 +102,7 @@ def _team_url(artist: Artist) -> str:
     return f"{reverse('artists:team')}#artist-{artist.public_id}"
 
 
-@manager_required
+@roles.required(roles.MANAGE_TEAM)
 @require_http_methods(["GET", "POST"])
 def certification_add(request, artist_id):
     artist = get_object_or_404(Artist.objects.active().internal(), public_id=artist_id)
@@ -122,7 +122,7 @@ def certification_add(request, artist_id):
     return render(request, "artists/certification_form.html", {"artist": artist, "form": form, "renews": None})
 
 
-@manager_required
+@roles.required(roles.MANAGE_TEAM)
 @require_http_methods(["GET", "POST"])
 def certification_renew(request, certification_id):
     certification = get_object_or_404(

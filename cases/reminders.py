@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -158,14 +157,8 @@ def digest_follow_ups(day: datetime.date):
 
 
 def managers():
-    """Active members of the Managers group with an e-mail address: the weekly summary's readers."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=roles.MANAGERS)
-        .exclude(email="")
-        .distinct()
-        .order_by("pk")
-    )
+    """Who reviews follow-ups, with an e-mail address: the weekly summary's readers."""
+    return roles.holders(roles.REVIEW_FOLLOW_UPS).exclude(email="").order_by("pk")
 
 
 @dataclass(frozen=True)

@@ -383,7 +383,7 @@ def overrides_called_for(
                 rule=rule,
                 message=message,
                 manager_only=manager_only,
-                allowed=roles.is_manager(by) or not manager_only,
+                allowed=roles.may(by, roles.OVERRIDE_RULES) or not manager_only,
                 reason=(overrides.get(rule) or "").strip(),
             )
         )

@@ -3,10 +3,12 @@ from smpclinic.models import ClinicSettings
 
 
 def user_roles(request):
+    """`can.<action>` (smpclinic.roles) for menus and buttons, checked only where a
+    template asks; `is_clinic_user` and `is_client` choose the staff or the portal menu."""
     user = request.user
     return {
+        "can": roles.Abilities(user),
         "is_clinic_user": roles.is_clinic_user(user),
-        "is_manager": roles.is_manager(user),
         "is_client": roles.is_client(user),
     }
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 
 from smpclinic.concurrency import StaleEdit, new_token
+from smpclinic.models import ClinicSettings
 
 
 class DateInput(forms.DateInput):
@@ -186,3 +188,41 @@ class FittingChoiceIdsMixin:
             if type(field) is forms.ModelMultipleChoiceField:
                 # The subclass only adds a check: the field's own state stays as it was built.
                 field.__class__ = FittingIdsMultipleChoiceField
+
+
+CLINIC_FIELDS = ["name", "address", "phone", "email", "website", "time_zone", "currency"]
+RULE_FIELDS = [
+    "min_laser_interval_weeks",
+    "min_saline_interval_weeks",
+    "isotretinoin_washout_months",
+    "laser_check_days",
+    "correction_check_days",
+    "reminder_lead_days",
+]
+SECURITY_FIELDS = ["plan_approval_four_eyes", "two_factor_for_staff", "idle_logout_minutes"]
+
+
+class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
+    """The Settings page: the clinic's details, the safety-rule values and the sign-in rules."""
+
+    class Meta:
+        model = ClinicSettings
+        fields = CLINIC_FIELDS + RULE_FIELDS + SECURITY_FIELDS
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].help_text = "An IANA name such as Europe/London: dates and the day's diary follow it."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset("Clinic", *CLINIC_FIELDS),
+            Fieldset("Safety rules and follow-ups", *RULE_FIELDS),
+            Fieldset("Approval and sign-in", *SECURITY_FIELDS),
+        )
+
+    def clean_currency(self) -> str:
+        code = self.cleaned_data["currency"].strip().upper()
+        if not (len(code) == 3 and code.isascii() and code.isalpha()):
+            raise ValidationError("Three letters, as in GBP or EUR.")
+        return code

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from smpclinic import roles
 from smpclinic.audit import login_event
 from smpclinic.models import LoginEvent
-from smpclinic.roles import manager_required
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -37,7 +37,7 @@ def lockout_response(request, original_response=None, credentials=None):
     return response
 
 
-@manager_required
+@roles.required(roles.MANAGE_SIGN_INS)
 @require_http_methods(["GET", "POST"])
 def lockout_list(request):
     """Current failed-login records; a manager unlocks a username (from every address)."""

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from smpclinic.concurrency import Versioned
+
 
 class HttpsURLField(models.URLField):
     """A web address; typed without a scheme ("clinic.example") it is read as https://,
@@ -132,8 +134,8 @@ def _valid_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/London).")
 
 
-class ClinicSettings(models.Model):
-    """The clinic's identity and rule values: one row, edited by managers.
+class ClinicSettings(Versioned):
+    """The clinic's identity and rule values: one row, edited by managers on the Settings page.
 
     Defaults are the domain's (docs/domain.md#laser-intervals): 6 weeks between laser sessions on a zone, 6 months
     isotretinoin washout, reminders 2 days ahead.
@@ -198,6 +200,7 @@ class ClinicSettings(models.Model):
     class Meta:
         verbose_name = "clinic settings"
         verbose_name_plural = "clinic settings"
+        permissions = [("manage_sign_ins", "Can unlock sign-ins and reset a second factor")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(id=1),

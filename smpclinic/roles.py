@@ -1,14 +1,36 @@
-"""Who may do what: the three groups, their permissions, and the checks views use.
+"""Who may do what: the actions, the three roles that hold them, and the one way to check.
 
-Staff run the clinic day to day; Managers can do all Staff can plus approve plans,
-review follow-ups, override safety warnings, keep certifications and settings;
-Clients have no model permissions at all: the portal shows them their own records
-through `visible_to(user)` QuerySet methods, never through a permission.
+Every check is a Django permission (`user.has_perm`). The three groups merely grant
+them, as the table below says, so a clinic can give one person a single extra right in
+the admin (a senior technician who approves plans: add "Can approve or send back a
+proposed plan" to that user) without making them a manager.
+
+                                       Staff   Managers   Clients
+    work on client records               ✓        ✓
+    use the client portal                                    ✓   (own records only)
+    approve plans                                 ✓
+    review follow-ups                             ✓
+    override a manager-only safety rule           ✓
+    archive records                               ✓
+    see reports                                   ✓
+    read the audit logs                           ✓
+    export a client's record                      ✓
+    anonymise a client                            ✓
+    keep the team's certifications                ✓
+    change clinic settings                        ✓
+    unlock sign-ins, reset a second factor        ✓
+
+`MATRIX` below is that table; the URL test reads it to know what each persona may open.
+Views use `required(action)` (or `staff_required` / `client_required`); services that
+enforce a role call `check(user, action)`; templates read `can.<action>`. Superusers hold
+every action. Clients see their own records through `visible_to(user)` QuerySet methods,
+never through a model permission.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -19,6 +41,58 @@ MANAGERS = "Managers"
 CLIENTS = "Clients"
 ROLES = (STAFF, MANAGERS, CLIENTS)
 
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # templates: `can.<name>`
+    permission: str  # "app_label.codename"
+    label: str
+    roles: frozenset[str]
+
+
+def _action(name: str, permission: str, label: str, *roles: str) -> Action:
+    return Action(name, permission, label, frozenset(roles))
+
+
+WORK = _action("work", "cases.view_case", "Work on client records", STAFF, MANAGERS)
+PORTAL = _action("portal", "cases.use_portal", "Use the client portal (own records only)", CLIENTS)
+APPROVE_PLANS = _action("approve_plans", "cases.approve_treatmentplan", "Approve plans", MANAGERS)
+REVIEW_FOLLOW_UPS = _action("review_follow_ups", "cases.review_followup", "Review follow-ups", MANAGERS)
+OVERRIDE_RULES = _action(
+    "override_rules", "cases.override_contraindication", "Override a manager-only safety rule", MANAGERS
+)
+ARCHIVE = _action("archive", "cases.archive_record", "Archive records", MANAGERS)
+VIEW_REPORTS = _action("view_reports", "cases.view_reports", "See reports", MANAGERS)
+READ_AUDIT_LOG = _action("read_audit_log", "cases.view_accessevent", "Read the audit logs", MANAGERS)
+EXPORT_CLIENT = _action("export_client", "cases.export_client", "Export a client's record", MANAGERS)
+ANONYMISE_CLIENT = _action("anonymise_client", "cases.anonymise_client", "Anonymise a client", MANAGERS)
+MANAGE_TEAM = _action("manage_team", "artists.change_certification", "Keep the team's certifications", MANAGERS)
+CHANGE_SETTINGS = _action("change_settings", "smpclinic.change_clinicsettings", "Change clinic settings", MANAGERS)
+MANAGE_SIGN_INS = _action(
+    "manage_sign_ins", "smpclinic.manage_sign_ins", "Unlock sign-ins, reset a second factor", MANAGERS
+)
+
+MATRIX: tuple[Action, ...] = (
+    WORK,
+    PORTAL,
+    APPROVE_PLANS,
+    REVIEW_FOLLOW_UPS,
+    OVERRIDE_RULES,
+    ARCHIVE,
+    VIEW_REPORTS,
+    READ_AUDIT_LOG,
+    EXPORT_CLIENT,
+    ANONYMISE_CLIENT,
+    MANAGE_TEAM,
+    CHANGE_SETTINGS,
+    MANAGE_SIGN_INS,
+)
+BY_NAME = {action.name: action for action in MATRIX}
+MANAGER_ONLY = tuple(action for action in MATRIX if MANAGERS in action.roles and STAFF not in action.roles)
+
+# Model permissions, for the Django admin and for `has_perm` checks on a model. The
+# records themselves are worked on through the staff pages; no role gets delete_*:
+# clinical records are archived, never deleted.
 _CLINICAL = [
     "cases.client",
     "cases.case",
@@ -43,9 +117,13 @@ def _perms(models: list[str], actions: tuple[str, ...]) -> set[str]:
     return out
 
 
-# No role gets delete_*: clinical records are archived, never deleted.
+def _actions_of(role: str) -> set[str]:
+    return {action.permission for action in MATRIX if role in action.roles}
+
+
 STAFF_PERMISSIONS = (
-    _perms(_CLINICAL, ("view", "add", "change"))
+    _actions_of(STAFF)
+    | _perms(_CLINICAL, ("view", "add", "change"))
     | _perms(["cases.consenttext", "cases.laserdevice", "artists.artist", "artists.studio"], ("view",))
     | _perms(["artists.studio"], ("add", "change"))
     | _perms(["artists.certification"], ("view",))
@@ -53,17 +131,11 @@ STAFF_PERMISSIONS = (
 )
 MANAGER_PERMISSIONS = (
     STAFF_PERMISSIONS
+    | _actions_of(MANAGERS)
     | _perms(["cases.consenttext", "cases.laserdevice", "artists.artist", "artists.certification"], ("add", "change"))
-    | _perms(["smpclinic.clinicsettings"], ("change",))
-    | {
-        "cases.approve_treatmentplan",
-        "cases.review_followup",
-        "cases.override_contraindication",
-        "cases.archive_record",
-        "cases.view_reports",
-    }
+    | _perms(["smpclinic.loginevent"], ("view",))
 )
-CLIENT_PERMISSIONS: set[str] = set()
+CLIENT_PERMISSIONS = _actions_of(CLIENTS)
 
 GROUP_PERMISSIONS: dict[str, set[str]] = {
     STAFF: STAFF_PERMISSIONS,
@@ -93,35 +165,78 @@ def sync_groups(apps=None) -> None:
         group.permissions.set(perms)
 
 
-def _groups(user) -> set[str]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    cached = getattr(user, "_role_groups", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._role_groups = cached
-    return cached
+# The checks. `has_perm` reads a user's permissions once per request (one query, see
+# smpclinic.auth_backends) and short-circuits for active superusers.
 
 
-def is_manager(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or MANAGERS in _groups(user))
+def may(user, action: Action) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(action.permission)
+
+
+def check(user, action: Action) -> None:
+    """For services: refuse a user who does not hold the action, whoever called."""
+    if not may(user, action):
+        raise PermissionDenied(f"You may not {action.label[0].lower()}{action.label[1:]}.")
 
 
 def is_clinic_user(user) -> bool:
     """Staff or manager (or a superuser): sees every active clinical record."""
-    return user.is_authenticated and (user.is_superuser or bool(_groups(user) & {STAFF, MANAGERS}))
+    return may(user, WORK)
 
 
 def is_client(user) -> bool:
-    return user.is_authenticated and not is_clinic_user(user) and CLIENTS in _groups(user)
+    """A client of the clinic, limited to their own records. Clinic access wins: a member
+    of staff who is also a client sees every record, so is never limited to 'own'."""
+    return may(user, PORTAL) and not may(user, WORK)
 
 
-def _role_required(check: Callable):
+def is_elevated(user) -> bool:
+    """Holds any right beyond the staff's (a manager, a superuser, or someone given one
+    manager's right): such a person always signs in with a second factor."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or any(may(user, action) for action in MANAGER_ONLY)
+
+
+def holders(action: Action, *, superusers: bool = False):
+    """The active users granted an action, through a group or their own permissions, and
+    with `superusers` every active superuser too."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    app_label, codename = action.permission.split(".")
+    perms = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    granted = Q(user_permissions__in=perms) | Q(groups__permissions__in=perms)
+    if superusers:
+        granted |= Q(is_superuser=True)
+    return get_user_model().objects.filter(granted, is_active=True).distinct()
+
+
+class Abilities:
+    """`can` in templates: `{% if can.approve_plans %}`; each answer is a permission check."""
+
+    def __init__(self, user):
+        self._user = user
+
+    def __getattr__(self, name: str) -> bool:
+        try:
+            action = BY_NAME[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return may(self._user, action)
+
+    @property
+    def elevated(self) -> bool:
+        return is_elevated(self._user)
+
+
+def _required(test: Callable) -> Callable:
     def decorator(view):
         @login_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not check(request.user):
+            if not test(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -130,6 +245,10 @@ def _role_required(check: Callable):
     return decorator
 
 
-staff_required = _role_required(is_clinic_user)
-manager_required = _role_required(is_manager)
-client_required = _role_required(is_client)
+def required(action: Action) -> Callable:
+    """A view for holders of `action`: anonymous users are sent to sign in, others get 403."""
+    return _required(lambda user: may(user, action))
+
+
+staff_required = _required(is_clinic_user)
+client_required = _required(is_client)

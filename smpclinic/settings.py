@@ -132,7 +132,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # django-axes first: it refuses a locked-out username/address before any password is hashed.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "smpclinic.auth_backends.ModelBackend",
 ]
 
 # Brute force: 5 wrong passwords lock out that username from that address, and 5 from one

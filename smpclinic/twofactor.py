@@ -28,6 +28,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect
@@ -59,7 +60,7 @@ OPEN_DURING_SECOND_STEP = {"logout", "two_factor_verify", "two_factor_setup", "f
 
 def required(user) -> bool:
     """Managers and administrators always; staff when the clinic asks it of them."""
-    if user.is_superuser or user.is_staff or roles.is_manager(user):
+    if user.is_staff or roles.is_elevated(user):
         return True
     return roles.is_clinic_user(user) and ClinicSettings.load().two_factor_for_staff
 
@@ -274,9 +275,23 @@ def normalised(code: str) -> str:
 
 
 @transaction.atomic
+def reset_refusal(user, *, by) -> str | None:
+    """Why `by` may not reset `user`'s second factor, or None. After a reset the next
+    sign-in with the password sets up a new device, so whoever resets must not be able
+    to open more than the person they reset: an administrator's needs an administrator."""
+    if not roles.may(by, roles.MANAGE_SIGN_INS):
+        return "You may not reset a second factor."
+    if user.is_superuser and not by.is_superuser:
+        return "Only an administrator can reset an administrator's second factor."
+    return None
+
+
 def reset(user, *, by, request: HttpRequest | None = None) -> None:
     """A manager clears someone's second factor (a lost phone): their next sign-in asks
     them to set it up again where it is required."""
+    refusal = reset_refusal(user, by=by)
+    if refusal:
+        raise PermissionDenied(refusal)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     login_event(LoginEvent.Kind.TWO_FACTOR_RESET, request=request, user=user, by=by)

@@ -12,9 +12,8 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from smpclinic import twofactor
+from smpclinic import roles, twofactor
 from smpclinic.http import safe_next
-from smpclinic.roles import manager_required
 
 
 class CodeForm(forms.Form):
@@ -29,10 +28,17 @@ class CodeForm(forms.Form):
 class ResetForm(forms.Form):
     username = forms.CharField(label="Username", max_length=150)
 
+    def __init__(self, *args, by, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.by = by
+
     def clean_username(self):
         user = User.objects.filter(username=self.cleaned_data["username"].strip()).first()
         if user is None:
             raise forms.ValidationError("No account has this username.")
+        refusal = twofactor.reset_refusal(user, by=self.by)
+        if refusal:
+            raise forms.ValidationError(refusal)
         return user
 
 
@@ -113,10 +119,10 @@ def two_factor_codes(request):
     return render(request, "registration/two_factor_codes.html", context)
 
 
-@manager_required
+@roles.required(roles.MANAGE_SIGN_INS)
 @require_POST
 def two_factor_reset(request):
-    form = ResetForm(request.POST)
+    form = ResetForm(request.POST, by=request.user)
     if form.is_valid():
         user = form.cleaned_data["username"]
         twofactor.reset(user, by=request.user, request=request)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invite/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("settings/", views.clinic_settings, name="clinic_settings"),
     path("admin/", admin.site.urls),
     path("team/", include("artists.urls")),
     path("", include("cases.urls")),

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
+
+from smpclinic import roles, services
+from smpclinic.forms import ClinicSettingsForm, add_service_errors
+from smpclinic.models import ClinicSettings
 
 FAVICON = "favicon.ico"
 
@@ -21,3 +29,40 @@ def favicon(request):
     if path is None:
         raise Http404("No favicon.")
     return FileResponse(open(path, "rb"), content_type="image/x-icon")
+
+
+SETTINGS_HISTORY = 10
+
+
+@roles.required(roles.CHANGE_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request):
+    """The clinic's Settings page: details, rule values, sign-in rules, and who changed
+    what lately (the record's history)."""
+    stored = ClinicSettings.load()
+    form = ClinicSettingsForm(request.POST or None, instance=stored)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.clinic_settings_update(settings=form.instance, by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The clinic settings are saved.")
+            return redirect("clinic_settings")
+    history = list(
+        ClinicSettings.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : SETTINGS_HISTORY + 1
+        ]
+    )
+    shown = set(ClinicSettingsForm.Meta.fields)
+    changes = [
+        {"entry": entry, "fields": [_label(name) for name in entry.diff_against(older).changed_fields if name in shown]}
+        for entry, older in zip(history, history[1:], strict=False)
+    ]
+    return render(request, "smpclinic/settings.html", {"form": form, "changes": changes[:SETTINGS_HISTORY]})
+
+
+def _label(name: str) -> str:
+    label = str(ClinicSettings._meta.get_field(name).verbose_name)
+    return label[:1].upper() + label[1:]

@@ -10,13 +10,14 @@ import pytest
 from django.urls import reverse
 
 from cases.models import AccessEvent
+from smpclinic import roles
 from tests.signin import signed_in
 from tests.test_url_permissions import (
     ROLE_BY_URL,
     _kwargs_for,
     world,  # noqa: F401  (the fixture: one record of each kind, client A's)
 )
-from tests.url_roles import MANAGER, PHOTO, PORTAL, STAFF
+from tests.url_roles import PHOTO, PORTAL
 from tests.url_roles.portal import STAFF_HOME
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,12 @@ SHOWS_NO_CLIENT = {
     "cases:sign_in_log": "sign-ins only; its CSV download is recorded",
 }
 
-PERSONA_BY_ROLE = {STAFF: "staff", STAFF_HOME: "staff", PHOTO: "staff", MANAGER: "manager", PORTAL: "client"}
+PERSONA_BY_ROLE = {STAFF_HOME: "staff", PHOTO: "staff", PORTAL: "client"}
+PERSONA_BY_ROLE |= {
+    action: "staff" if roles.STAFF in action.roles else "manager"
+    for action in roles.MATRIX
+    if roles.MANAGERS in action.roles
+}
 
 # Pages that open with GET (actions that only take a POST show nothing), by a role that may.
 PAGES = sorted(

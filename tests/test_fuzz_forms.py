@@ -22,11 +22,12 @@ from django.urls import reverse
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from smpclinic import roles
 from tests import test_url_permissions as permissions
 from tests.formdata import form_data
 from tests.signin import signed_in
 from tests.test_url_permissions import ROLE_BY_URL, _kwargs_for
-from tests.url_roles import LOGGED_IN, MANAGER, PHOTO, STAFF
+from tests.url_roles import LOGGED_IN, PHOTO
 from tests.url_roles import portal as portal_urls
 
 settings.register_profile(
@@ -49,7 +50,12 @@ world = permissions.world
 MANAGER_PAGES = sorted(
     name
     for name, (role, method) in ROLE_BY_URL.items()
-    if method == "get" and role in (STAFF, MANAGER, PHOTO, LOGGED_IN, portal_urls.STAFF_HOME)
+    if method == "get"
+    and (
+        isinstance(role, roles.Action)
+        and roles.MANAGERS in role.roles
+        or role in (PHOTO, LOGGED_IN, portal_urls.STAFF_HOME)
+    )
 )
 # Forms that end the session or are not the app's own (the header's logout button).
 SKIPPED_ACTIONS = {reverse("logout")}

@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from axes.utils import reset as axes_reset
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
@@ -199,6 +201,26 @@ def test_staff_cannot_reset_anyones_second_factor(as_staff, manager_user):
     enrolled(manager_user)
     assert as_staff.post(reverse("two_factor_reset"), {"username": "manager"}).status_code == 403
     assert twofactor.has_second_factor(manager_user)
+
+
+def test_only_an_administrator_resets_an_administrators_second_factor(as_manager, as_admin, admin_user):
+    """After a reset, the password alone sets up a new device: a manager who could reset
+    an administrator could make themselves one with a stolen password."""
+    enrolled(admin_user)
+    form = form_data(as_manager.get(reverse("lockouts")).content)
+
+    response = as_manager.post(reverse("two_factor_reset"), {**form, "username": admin_user.username}, follow=True)
+
+    assert "Only an administrator can reset an administrator" in response.content.decode()
+    assert twofactor.has_second_factor(admin_user)
+    assert not LoginEvent.objects.filter(kind=LoginEvent.Kind.TWO_FACTOR_RESET).exists()
+    with pytest.raises(PermissionDenied):
+        twofactor.reset(admin_user, by=User.objects.get(username="manager"))
+
+    other_admin = User.objects.create_superuser("admin-2", "admin-2@example.com", "pw-for-tests")
+    enrolled(other_admin)
+    as_admin.post(reverse("two_factor_reset"), {**form, "username": "admin-2"})
+    assert not twofactor.has_second_factor(other_admin)
 
 
 def test_the_demo_prints_recovery_codes_and_an_app_key_that_sign_its_managers_in(db, monkeypatch):

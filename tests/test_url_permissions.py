@@ -1,19 +1,27 @@
 """Walk every named URL with every persona and check the answer matches the role it needs.
 
 A new URL fails `test_every_url_is_listed` until it is added to ROLE_BY_URL, so no page
-can ship without a stated role.
+can ship without a stated role. What each persona may open is read from the role table
+(`smpclinic.roles.MATRIX`), not restated here; a "technician" (staff given the one right
+to approve plans) shows that a single permission, not a group, opens a page.
+
+The records and personas are made once per module (and rolled back after it); each
+request runs in a savepoint of its own.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission, User
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from cases.choices import PlanStatus
+from smpclinic import roles
 from tests import factories
 from tests.signin import signed_in
-from tests.url_roles import ADMIN, LOGGED_IN, MANAGER, PHOTO, PORTAL, PUBLIC, SECOND_STEP, STAFF  # noqa: F401
+from tests.url_roles import LOGGED_IN, PHOTO, PORTAL, PUBLIC, SECOND_STEP, STAFF
 from tests.url_roles import managers as manager_urls
 from tests.url_roles import portal as portal_urls
 from tests.url_roles import portal_care as portal_care_urls
@@ -23,12 +31,13 @@ from tests.url_roles import reports as report_urls
 ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "login": (PUBLIC, "get"),
     "favicon": (PUBLIC, "get"),
-    "lockouts": (MANAGER, "get"),
+    "lockouts": (roles.MANAGE_SIGN_INS, "get"),
+    "clinic_settings": (roles.CHANGE_SETTINGS, "get"),
     # Two-factor sign-in (tests/test_two_factor.py): the personas here have passed it.
     "two_factor_verify": (SECOND_STEP, "get"),
     "two_factor_codes": (LOGGED_IN, "get"),
     "two_factor_setup": (LOGGED_IN, "get"),
-    "two_factor_reset": (MANAGER, "post"),
+    "two_factor_reset": (roles.MANAGE_SIGN_INS, "post"),
     "logout": (LOGGED_IN, "post"),  # checked separately below
     "password_change": (LOGGED_IN, "get"),
     "password_change_done": (LOGGED_IN, "get"),
@@ -52,7 +61,7 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "cases:step_create": (STAFF, "get"),
     "cases:step_edit": (STAFF, "get"),
     "cases:plan_submit": (STAFF, "post"),
-    "cases:plan_review": (MANAGER, "get"),
+    "cases:plan_review": (roles.APPROVE_PLANS, "get"),
     "cases:plan_revise": (STAFF, "post"),
     "cases:plan_discard": (STAFF, "get"),
     "cases:plan_accept": (STAFF, "get"),
@@ -69,14 +78,24 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "cases:photo_file": (PHOTO, "get"),  # clients: only their own shared photos (tests/cases/test_photo_*)
     "cases:photo_screen": (PHOTO, "get"),
     "cases:photo_thumb": (PHOTO, "get"),
-    "cases:photo_archive": (MANAGER, "get"),
+    "cases:photo_archive": (roles.ARCHIVE, "get"),
     **manager_urls.ROLES,
     **report_urls.ROLES,
     **portal_urls.ROLES,
     **portal_care_urls.ROLES,
 }
 
-PERSONAS = ("anonymous", "client", "staff", "manager", "admin")
+PERSONAS = ("anonymous", "client", "staff", "technician", "manager", "admin")
+# The group each persona is in; the technician is staff given one right of their own.
+GROUP_OF = {"client": roles.CLIENTS, "staff": roles.STAFF, "technician": roles.STAFF, "manager": roles.MANAGERS}
+OWN_RIGHTS = {"technician": {roles.APPROVE_PLANS}}
+
+
+def holds(persona: str, action: roles.Action) -> bool:
+    """What the role table (and a person's own rights) says; superusers hold everything."""
+    if persona == "admin":
+        return True
+    return GROUP_OF.get(persona) in action.roles or action in OWN_RIGHTS.get(persona, ())
 
 
 def _named_urls(resolver=None, namespace="") -> set[str]:
@@ -97,8 +116,7 @@ def test_every_url_is_listed():
     assert _named_urls() == set(ROLE_BY_URL)
 
 
-@pytest.fixture
-def world(db, client_a):
+def make_world(client_a) -> dict:
     """One of every record, belonging to client A, so each URL has real arguments."""
     case = factories.CaseFactory(client=client_a)
     draft = factories.TreatmentPlanFactory(case=case)
@@ -129,6 +147,37 @@ def world(db, client_a):
     }
 
 
+@pytest.fixture
+def world(db, client_a):
+    """The records for tests elsewhere that walk these URLs with the usual personas."""
+    return make_world(client_a)
+
+
+@pytest.fixture(scope="module")
+def walk(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The personas and records of this module's walk, made once and rolled back at its end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        client_a = factories.ClientFactory(
+            user=factories.ClientUserFactory(username="walk-client"), first_name="Alice", last_name="Able"
+        )
+        technician = factories.StaffUserFactory(username="walk-technician")
+        technician.user_permissions.add(Permission.objects.get(codename="approve_treatmentplan"))
+        users = {
+            "client": client_a.user,
+            "staff": factories.StaffUserFactory(username="walk-staff"),
+            "technician": technician,
+            "manager": factories.ManagerUserFactory(username="walk-manager"),
+            "admin": User.objects.create_superuser("walk-admin", "walk-admin@example.com", "pw-for-tests"),
+        }
+        yield {"users": users, "world": make_world(client_a)}
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def _private_media():
+    """The walk's photos stay where the module made them (the suite's default folder)."""
+
+
 # URLs whose argument comes from a differently named entry of the world.
 WORLD_KEY_BY_URL = {
     "cases:correction_session_edit": {"session_id": "correction_session_id"},
@@ -157,7 +206,7 @@ def _params_of(name: str) -> list[str]:
     return list(params)
 
 
-def _expected(role: str, persona: str, method: str) -> int:
+def _expected(role, persona: str, method: str) -> int:
     if role == PUBLIC:
         return 200
     if role == portal_urls.PUBLIC_TOKEN:
@@ -173,22 +222,21 @@ def _expected(role: str, persona: str, method: str) -> int:
     if persona == "client":
         # Photos answer 404 to a client: an unshared photo is not theirs to know about.
         return 404 if role == PHOTO else 403
-    if role == MANAGER and persona == "staff":
+    if isinstance(role, roles.Action) and not holds(persona, role):
         return 403
     return 200 if method == "get" else 302
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(ROLE_BY_URL))
-def test_url_answers_by_role(name, persona, world, client_a, staff_user, manager_user, admin_user):
+def test_url_answers_by_role(name, persona, walk, db):
     from django.test import Client as HttpClient
 
-    users = {"client": client_a.user, "staff": staff_user, "manager": manager_user, "admin": admin_user}
     http = HttpClient()
     if persona != "anonymous":
-        signed_in(users[persona], http)
+        signed_in(walk["users"][persona], http)
     role, method = ROLE_BY_URL[name]
-    url = reverse(name, kwargs=_kwargs_for(name, world))
+    url = reverse(name, kwargs=_kwargs_for(name, walk["world"]))
 
     if name in ("logout", "login") and persona != "anonymous":
         # Logging in again redirects a signed-in user home; logging out works for anyone.
@@ -201,7 +249,7 @@ def test_url_answers_by_role(name, persona, world, client_a, staff_user, manager
     if expected == 302 and persona == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
-    elif method == "post" and persona in ("staff", "manager", "admin") and expected != 403:
+    elif method == "post" and persona in ("staff", "technician", "manager", "admin") and expected != 403:
         # An empty POST to an action either redirects with a message or re-shows a form
         # (or, for an export, answers the file); it must never be refused for a role that
         # holds the permission, and a manager-only action is refused to staff (403).

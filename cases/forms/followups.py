@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 
 from cases.choices import FollowUpKind, Healing, Satisfaction
@@ -23,13 +21,7 @@ LASER_PREFIX, CORRECTION_PREFIX = "laser-", "correction-"
 
 def clinic_users():
     """Who a follow-up can be assigned to: active staff, managers and superusers."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name__in=[roles.STAFF, roles.MANAGERS]))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    return roles.holders(roles.WORK, superusers=True).order_by("first_name", "last_name", "username")
 
 
 class AssigneeField(forms.ModelChoiceField):

@@ -194,6 +194,11 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        permissions = [
+            ("use_portal", "Can use the client portal (own records only)"),
+            ("export_client", "Can export everything held about a client"),
+            ("anonymise_client", "Can anonymise a client"),
+        ]
         indexes = [
             models.Index(fields=["last_name", "first_name"]),
             models.Index(fields=["email"]),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases.choices import CaseStatus, Outcome
 from cases.models import Case, Client, Consultation, Issue, ReferenceCounter, RegretReason
+from smpclinic import roles
 from smpclinic.concurrency import lock_for_edit
 
 
@@ -170,6 +171,7 @@ def case_change_status(
     Closing records the outcome and the client's satisfaction (1–5) and the day it
     closed (today unless given); withdrawing records why. Nothing changes if refused.
     """
+    roles.check(by, roles.WORK)
     current = Case.objects.select_for_update().get(pk=case.pk)
     check_transition(case=current, to=to)
     today = timezone.localdate()

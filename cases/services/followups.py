@@ -221,8 +221,7 @@ def followups_review(*, followups: Iterable[FollowUp], by, note: str = "") -> li
     opened, or an adverse finding in a bulk review or without a note), none is reviewed
     and the message names each refused follow-up.
     """
-    if not roles.is_manager(by):
-        raise PermissionDenied("Only a manager can review follow-ups.")
+    roles.check(by, roles.REVIEW_FOLLOW_UPS)
     note = (note or "").strip()
     if len(note) > REVIEW_NOTE_MAX:
         raise ValidationError({"note": f"Keep the note under {REVIEW_NOTE_MAX} characters."})

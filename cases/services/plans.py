@@ -507,8 +507,7 @@ def plan_submit(*, plan: TreatmentPlan, by: User) -> TreatmentPlan:
 
 
 def _require_manager(by: User) -> None:
-    if not roles.is_manager(by):
-        raise PermissionDenied("Only a manager can review a treatment plan.")
+    roles.check(by, roles.APPROVE_PLANS)
 
 
 @transaction.atomic

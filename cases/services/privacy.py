@@ -45,6 +45,7 @@ from cases.models import (
     SentReminder,
     TreatmentPlan,
 )
+from smpclinic import roles
 from smpclinic.concurrency import lock_for_edit
 from smpclinic.models import ChoiceLookup, ClinicSettings
 
@@ -471,6 +472,7 @@ def client_anonymise(*, client: Client, by, reason: str, confirmation: str, remo
     "anonymised". The client is archived with the reason, who and when: that is the
     record of the anonymisation.
     """
+    roles.check(by, roles.ANONYMISE_CLIENT)
     stored = lock_for_edit(client)
     if is_anonymised(stored):
         raise ValidationError(

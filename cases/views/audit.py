@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from cases import audit
 from cases.csv_export import csv_response
 from cases.forms.audit import AccessLogFilterForm, SignInLogFilterForm
-from smpclinic.roles import manager_required
+from smpclinic import roles
 
 PAGE_SIZE = 100
 
@@ -38,7 +38,7 @@ def _local(moment) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
 
 
-@manager_required
+@roles.required(roles.READ_AUDIT_LOG)
 @require_GET
 def access_log(request):
     form = AccessLogFilterForm(request.GET or {})  # bound even when empty: no filter
@@ -54,7 +54,7 @@ def access_log(request):
     return render(request, "cases/audit/access_log.html", context)
 
 
-@manager_required
+@roles.required(roles.READ_AUDIT_LOG)
 @require_GET
 def access_log_csv(request):
     form = AccessLogFilterForm(request.GET or {})
@@ -79,7 +79,7 @@ def access_log_csv(request):
     return csv_response([*header, *body], f"access-log-{timezone.localdate():%Y-%m-%d}.csv")
 
 
-@manager_required
+@roles.required(roles.READ_AUDIT_LOG)
 @require_GET
 def sign_in_log(request):
     form = SignInLogFilterForm(request.GET or {})
@@ -92,7 +92,7 @@ def sign_in_log(request):
     return render(request, "cases/audit/sign_in_log.html", context)
 
 
-@manager_required
+@roles.required(roles.READ_AUDIT_LOG)
 @require_GET
 def sign_in_log_csv(request):
     form = SignInLogFilterForm(request.GET or {})

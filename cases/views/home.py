@@ -21,7 +21,8 @@ from cases import audit
 from cases.choices import CaseStatus
 from cases.models import Case, CorrectionSession, FollowUp, LaserSession
 from cases.views.review import plans_to_approve
-from smpclinic.roles import is_client, is_manager, staff_required
+from smpclinic import roles
+from smpclinic.roles import is_client, staff_required
 
 HOME_LIST_LIMIT = 50
 RECENT_CASES = 10
@@ -121,7 +122,9 @@ def staff_home(request):
     sessions, sessions_cut = _scheduled_sessions(request.user, today, tomorrow + datetime.timedelta(days=WEEK_DAYS))
     follow_ups, follow_ups_cut = _my_follow_ups(request.user, today)
     recent_cases = Case.objects.visible_to(request.user).for_list().order_by("-updated_at", "-pk")[:RECENT_CASES]
-    plans, plans_cut = plans_to_approve(request.user, HOME_LIST_LIMIT) if is_manager(request.user) else (None, False)
+    plans, plans_cut = (None, False)
+    if roles.may(request.user, roles.APPROVE_PLANS):
+        plans, plans_cut = plans_to_approve(request.user, HOME_LIST_LIMIT)
     context = {
         "plans_to_approve": plans,
         "plans_cut": plans_cut,

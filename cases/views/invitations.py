@@ -80,7 +80,7 @@ def invitation_accept(request, token):
             user = services.invitation_use(token=token, password=form.cleaned_data["new_password1"])
         except ValidationError as error:
             return _refused(request, LinkState(error.code))
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="smpclinic.auth_backends.ModelBackend")
         messages.success(request, "Your password is set and you are logged in. Welcome to your portal.")
         return redirect(reverse("cases:portal_plan"))
     context = {

@@ -28,8 +28,9 @@ from cases.forms.photos import LINK_FIELDS, PhotoArchiveForm, PhotoCompareForm, 
 from cases.models import Case, CorrectionSession, LaserSession, Photo
 from cases.models.photos import PhotoPair
 from cases.services import photos as photo_services
+from smpclinic import roles
 from smpclinic.forms import add_service_errors
-from smpclinic.roles import manager_required, staff_required
+from smpclinic.roles import staff_required
 
 # Browser-only caching: long enough for a gallery visit, short enough that archiving or
 # unsharing a photo takes effect soon even in a browser that saw it.
@@ -161,7 +162,7 @@ def photo_compare(request, case_id):
     )
 
 
-@manager_required
+@roles.required(roles.ARCHIVE)
 @require_http_methods(["GET", "POST"])
 def photo_archive(request, photo_id):
     photo = get_photo_for_user(request.user, photo_id)

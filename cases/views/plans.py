@@ -25,7 +25,7 @@ from cases.services import plans as services
 from smpclinic import roles
 from smpclinic.forms import add_service_errors, expected_version
 from smpclinic.models import ClinicSettings
-from smpclinic.roles import manager_required, staff_required
+from smpclinic.roles import staff_required
 
 
 def _detail_url(plan: TreatmentPlan) -> str:
@@ -76,7 +76,7 @@ def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
     plan = TreatmentPlan.objects.for_detail().get(pk=found.pk)
     case = plan.case
     audit.saw(request, "plan", plan, client_id=case.client_id)
-    is_manager = roles.is_manager(request.user)
+    approver = roles.may(request.user, roles.APPROVE_PLANS)
     versions = list(
         TreatmentPlan.objects.versions_of(case).only(
             "public_id", "version", "status", "case_id", "previous_version_id", "archived_at"
@@ -85,7 +85,7 @@ def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
     actions = {
         "edit": services.edit_refusal(plan) is None,
         "submit": services.submit_refusal(plan) is None,
-        "review": is_manager and services.review_refusal(plan) is None,
+        "review": approver and services.review_refusal(plan) is None,
         "revise": services.revise_refusal(plan) is None,
         "discard": services.discard_refusal(plan) is None,
         "accept": services.accept_refusal(plan) is None,
@@ -239,7 +239,7 @@ def plan_submit(request: HttpRequest, plan_id) -> HttpResponse:
     return redirect(_detail_url(plan))
 
 
-@manager_required
+@roles.required(roles.APPROVE_PLANS)
 @require_http_methods(["GET", "POST"])
 def plan_review(request: HttpRequest, plan_id) -> HttpResponse:
     found = get_plan_for_user(request.user, plan_id)

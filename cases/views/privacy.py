@@ -17,8 +17,8 @@ from cases import audit
 from cases.forms.privacy import AnonymiseForm
 from cases.models import AccessEvent, Client, Photo
 from cases.services import privacy as services
+from smpclinic import roles
 from smpclinic.forms import add_service_errors
-from smpclinic.roles import manager_required
 
 
 def _client(public_id) -> Client:
@@ -27,7 +27,7 @@ def _client(public_id) -> Client:
     return get_object_or_404(Client.objects.select_related("user"), public_id=public_id)
 
 
-@manager_required
+@roles.required(roles.EXPORT_CLIENT)
 @require_http_methods(["POST"])
 def client_export(request, client_id):
     """The subject access zip, streamed from its temporary file; every export is audited."""
@@ -40,7 +40,7 @@ def client_export(request, client_id):
     return response
 
 
-@manager_required
+@roles.required(roles.ANONYMISE_CLIENT)
 @require_http_methods(["GET", "POST"])
 def client_anonymise(request, client_id):
     """The confirmation page, and the anonymisation itself on POST. Each request is in the

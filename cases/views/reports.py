@@ -17,17 +17,17 @@ from cases import audit, charts
 from cases.csv_export import csv_response, filename
 from cases.forms.reports import ReportPeriodForm
 from cases.reports import REPORTS
-from smpclinic.roles import manager_required
+from smpclinic import roles
 
 
-@manager_required
+@roles.required(roles.VIEW_REPORTS)
 @require_GET
 def report_index(request):
     reports = [{"report": r, "url": reverse(r.url_name)} for r in REPORTS.values()]
     return render(request, "cases/reports/index.html", {"reports": reports})
 
 
-@manager_required
+@roles.required(roles.VIEW_REPORTS)
 @require_GET
 def report_page(request, slug):
     report = REPORTS[slug]
@@ -56,7 +56,7 @@ def report_page(request, slug):
     return render(request, "cases/reports/report.html", context)
 
 
-@manager_required
+@roles.required(roles.VIEW_REPORTS)
 @require_GET
 def report_csv(request, slug):
     report = REPORTS[slug]

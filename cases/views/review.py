@@ -27,9 +27,10 @@ from cases.models import FollowUp, TreatmentPlan
 from cases.models.followups import DUE_SOON_DAYS
 from cases.services import followups as services
 from cases.services.followups import day
+from smpclinic import roles
 from smpclinic.forms import add_service_errors
 from smpclinic.http import safe_next
-from smpclinic.roles import manager_required, staff_required
+from smpclinic.roles import staff_required
 
 # Each section shows at most this many rows (one more is fetched to say the list was cut);
 # the filters narrow a longer queue.
@@ -128,7 +129,7 @@ def _reviewed_message(reviewed: list[FollowUp]) -> str:
     return f"{len(reviewed)} follow-ups marked as reviewed."
 
 
-@manager_required
+@roles.required(roles.REVIEW_FOLLOW_UPS)
 @require_http_methods(["GET", "HEAD", "POST"])
 def review_queue(request):
     """The page (GET, the queue filtered by the query string) and its review forms (POST

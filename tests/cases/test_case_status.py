@@ -390,3 +390,14 @@ def test_a_case_of_an_archived_client_is_not_found(as_staff):
     assert as_staff.post(_url(case), {"to": S.ASSESSMENT}).status_code == 404
     case.refresh_from_db()
     assert case.status == S.CONSULTATION
+
+
+def test_the_service_itself_refuses_someone_who_may_not_work_on_records(client_a):
+    """The view's check is not the only one: a caller that skipped it is refused too."""
+    from django.core.exceptions import PermissionDenied
+
+    case = _case(CaseStatus.ASSESSMENT)
+    with pytest.raises(PermissionDenied):
+        case_change_status(case=case, to=CaseStatus.WITHDRAWN, by=client_a.user, withdrawn_reason="Moved away")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ASSESSMENT

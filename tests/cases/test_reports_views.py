@@ -35,18 +35,7 @@ def _csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
-# --- Who may see the reports --------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["cases:reports", "cases:report_adverse_events", "cases:report_cases_csv"])
-def test_reports_are_for_managers_only(name, anonymous, as_staff, as_client_a, as_manager):
-    url = reverse(name)
-    response = anonymous.get(url)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-    assert as_staff.get(url).status_code == 403
-    assert as_client_a.get(url).status_code == 403
-    assert as_manager.get(url).status_code == 200
+# --- The index (who may open it: tests/test_url_permissions.py) -------------------
 
 
 def test_index_lists_every_report_and_the_nav_links_to_it(as_manager):

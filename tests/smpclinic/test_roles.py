@@ -51,8 +51,23 @@ def test_managers_can_do_all_staff_can_and_more(db):
     } <= managers - staff
 
 
-def test_clients_have_no_permissions(db):
-    assert held(Group.objects.get(name=roles.CLIENTS)) == set()
+def test_clients_hold_only_the_portal(db):
+    """Clients see their own records through `visible_to(user)`, never a model permission."""
+    assert held(Group.objects.get(name=roles.CLIENTS)) == {"cases.use_portal"}
+
+
+def test_each_group_holds_exactly_the_actions_the_matrix_gives_its_role(db):
+    for role in roles.ROLES:
+        granted = held(Group.objects.get(name=role))
+        for action in roles.MATRIX:
+            assert (action.permission in granted) is (role in action.roles), (role, action.name)
+
+
+def test_every_action_is_a_distinct_permission_that_exists(db):
+    existing = {f"{app}.{code}" for app, code in Permission.objects.values_list("content_type__app_label", "codename")}
+    permissions = [action.permission for action in roles.MATRIX]
+    assert len(set(permissions)) == len(permissions)
+    assert set(permissions) <= existing
 
 
 def test_sync_groups_is_idempotent_and_repairs(db):
@@ -67,7 +82,7 @@ def test_sync_groups_is_idempotent_and_repairs(db):
 
 
 PERSONAS = [
-    # fixture, is_clinic_user, is_manager, is_client
+    # fixture, is_clinic_user, is_elevated, is_client
     ("staff_user", True, False, False),
     ("manager_user", True, True, False),
     ("admin_user", True, True, False),
@@ -81,20 +96,20 @@ def test_role_checks_for_each_persona(request, persona, clinic, manager, client)
     user = getattr(user, "user", user)  # client_a is a Client; the login is its user
 
     assert roles.is_clinic_user(user) is clinic
-    assert roles.is_manager(user) is manager
+    assert roles.is_elevated(user) is manager
     assert roles.is_client(user) is client
 
 
 def test_anonymous_has_no_role():
     anonymous = AnonymousUser()
     assert not roles.is_clinic_user(anonymous)
-    assert not roles.is_manager(anonymous)
+    assert not roles.is_elevated(anonymous)
     assert not roles.is_client(anonymous)
 
 
 def test_user_in_no_group_has_no_role(db):
     user = factories.UserFactory()
-    assert (roles.is_clinic_user(user), roles.is_manager(user), roles.is_client(user)) == (False, False, False)
+    assert (roles.is_clinic_user(user), roles.is_elevated(user), roles.is_client(user)) == (False, False, False)
 
 
 def test_staff_who_is_also_a_client_is_treated_as_staff(db):
@@ -117,10 +132,57 @@ def test_roles_migration_reverses_and_reapplies():
 
     executor.loader.build_graph()  # the plan is read from the graph: reload after a change
     executor.migrate([("smpclinic", "0002_roles")])
+    assert Group.objects.filter(name__in=roles.ROLES).count() == len(roles.ROLES)
 
-    every_group_matches_the_table()
-    # Back to the latest schema: later tests in this process share the database.
+    # Back to the latest schema (later tests in this process share the database): the
+    # migrations that add permissions grant them, so the groups match the table at once.
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+    every_group_matches_the_table()
     executor.loader.build_graph()
     assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
+
+
+def test_one_right_given_to_one_person_makes_them_hold_that_action_and_no_other(db):
+    """The Django way: a senior technician given "approve plans" in the admin approves
+    plans, and is not thereby a manager in anything else."""
+    user = factories.StaffUserFactory()
+    user.user_permissions.add(Permission.objects.get(codename="approve_treatmentplan"))
+    user = type(user).objects.get(pk=user.pk)  # permissions are cached on the object
+
+    assert roles.may(user, roles.APPROVE_PLANS)
+    assert not roles.may(user, roles.VIEW_REPORTS)
+    assert roles.is_elevated(user)  # so they sign in with a second factor
+    assert user in roles.holders(roles.APPROVE_PLANS)
+    assert user not in roles.holders(roles.REVIEW_FOLLOW_UPS)
+
+
+def test_holders_counts_superusers_only_when_asked(db, admin_user, manager_user):
+    assert admin_user not in roles.holders(roles.REVIEW_FOLLOW_UPS)
+    assert admin_user in roles.holders(roles.REVIEW_FOLLOW_UPS, superusers=True)
+    assert list(roles.holders(roles.REVIEW_FOLLOW_UPS)) == [manager_user]
+
+
+def test_an_inactive_user_holds_nothing(db, manager_user):
+    manager_user.is_active = False
+    manager_user.save()
+    manager_user = type(manager_user).objects.get(pk=manager_user.pk)
+    assert not any(roles.may(manager_user, action) for action in roles.MATRIX)
+    assert manager_user not in roles.holders(roles.APPROVE_PLANS)
+
+
+def test_a_users_permissions_are_read_in_one_query(db, staff_user, django_assert_num_queries):
+    user = type(staff_user).objects.get(pk=staff_user.pk)
+    with django_assert_num_queries(1):
+        assert roles.is_clinic_user(user)
+        assert not roles.is_client(user)
+        assert not roles.is_elevated(user)
+        assert not roles.may(user, roles.APPROVE_PLANS)
+
+
+def test_services_refuse_whoever_lacks_the_action(db, staff_user):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="approve plans"):
+        roles.check(staff_user, roles.APPROVE_PLANS)
+    roles.check(staff_user, roles.WORK)
