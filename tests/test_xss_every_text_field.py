@@ -30,7 +30,7 @@ from django.utils import timezone
 from cases import reminders
 from cases.choices import OverrideRule, SessionStatus
 from cases.models import AccessEvent, Client, RuleOverride, SentReminder
-from cases.reports import REPORTS
+from cases.reporting.reports import REPORTS
 from cases.views.portal import plan_pdf_html
 from smpclinic.models import ClinicSettings, LoginEvent
 from tests import factories

@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from cases import audit, charts
+from cases import audit
 from cases.access import get_case_for_user, get_client_for_user, get_consultation_for_user, get_issue_for_user
 from cases.choices import CaseStatus, SessionStatus, Zone
 from cases.forms.cases import CaseForm, CaseStatusForm, ConsultationForm, IssueForm
 from cases.models import Case, Consultation, CorrectionSession, FollowUp, Issue, LaserSession, TreatmentPlan
+from cases.reporting import charts
 from cases.services import cases as services
 from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors

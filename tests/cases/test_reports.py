@@ -7,7 +7,6 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import reports
 from cases.choices import (
     AdverseEventChoice,
     CaseStatus,
@@ -19,7 +18,8 @@ from cases.choices import (
     Zone,
 )
 from cases.models import AdverseEventKind
-from cases.reports import Period
+from cases.reporting import reports
+from cases.reporting.reports import Period
 from tests import factories
 
 pytestmark = pytest.mark.django_db

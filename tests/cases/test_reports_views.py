@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cases.choices import AdverseEventChoice, FollowUpStatus, IssueKind
 from cases.models import AdverseEventKind
-from cases.reports import REPORTS
+from cases.reporting.reports import REPORTS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -264,7 +264,7 @@ def test_every_report_runs_in_a_fixed_number_of_queries(as_manager):
 
 
 def test_a_long_laser_table_is_cut_with_a_note_and_the_means_cover_all(as_manager, monkeypatch):
-    from cases import reports
+    from cases.reporting import reports
 
     monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
     cases = []
