@@ -237,10 +237,6 @@ class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
         return self.approved_at is not None
 
     @property
-    def is_editable(self) -> bool:
-        return self.status == PlanStatus.DRAFT
-
-    @property
     def is_agreed(self) -> bool:
         """Whether this is the client's plan in force (see `TreatmentPlanQuerySet.agreed`)."""
         return self.archived_at is None and self.status in PlanStatus.agreed()

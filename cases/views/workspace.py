@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -56,17 +55,6 @@ def _transition_label(current: str, to: str) -> str:
 HISTORY_LIMIT = 20
 
 
-def _visible(case: Case) -> Case:
-    """Hide cases of archived clients, as the client itself is hidden (404)."""
-    if case.client.is_archived:
-        raise Http404
-    return case
-
-
-def _case(user, case_id) -> Case:
-    return _visible(get_case_for_user(user, case_id))
-
-
 def _workspace_url(case: Case, anchor: str = "") -> str:
     url = reverse("cases:case_detail", kwargs={"case_id": case.public_id})
     return f"{url}#{anchor}" if anchor else url
@@ -100,7 +88,7 @@ def case_create(request, client_id):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request, case_id):
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "case form", case)
     form = CaseForm(request.POST if request.method == "POST" else None, instance=case)
     if form.is_bound and form.is_valid():
@@ -300,7 +288,7 @@ def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
 @staff_required
 @require_http_methods(["GET"])
 def case_detail(request, case_id):
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "case", case)
     case = Case.objects.for_workspace().get(pk=case.pk)
     # The client's plan (agreed) is the one shown and followed; before any acceptance,
@@ -359,7 +347,7 @@ def case_status(request, case_id):
 
     Without a target, the page lists the changes the case allows now.
     """
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "case status", case)
     posted = request.method == "POST"
     to = (request.POST if posted else request.GET).get("to", "")
@@ -394,7 +382,7 @@ def case_status(request, case_id):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def consultation_create(request, case_id):
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "consultation form", case)
     form = ConsultationForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
@@ -418,7 +406,7 @@ def consultation_create(request, case_id):
 @require_http_methods(["GET", "POST"])
 def consultation_edit(request, consultation_id):
     consultation = get_consultation_for_user(request.user, consultation_id)
-    case = _visible(consultation.case)
+    case = consultation.case
     audit.saw(request, "consultation form", consultation, client_id=case.client_id)
     form = ConsultationForm(request.POST if request.method == "POST" else None, instance=consultation)
     if form.is_bound and form.is_valid():
@@ -439,7 +427,7 @@ def consultation_edit(request, consultation_id):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def issue_create(request, case_id):
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "issue form", case)
     form = IssueForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
@@ -457,7 +445,7 @@ def issue_create(request, case_id):
 @require_http_methods(["GET", "POST"])
 def issue_edit(request, issue_id):
     issue = get_issue_for_user(request.user, issue_id)
-    case = _visible(issue.case)
+    case = issue.case
     audit.saw(request, "issue form", issue, client_id=case.client_id)
     form = IssueForm(request.POST if request.method == "POST" else None, instance=issue)
     if form.is_bound and form.is_valid():

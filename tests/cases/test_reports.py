@@ -265,7 +265,7 @@ def test_adverse_events_per_100_sessions_by_technician_device_and_skin_type():
         s = factories.LaserSessionFactory(
             case=case, technician=technician, device=device, scheduled_at=_at(day), **kwargs
         )
-        s.adverse_events.set(AdverseEventKind.for_codes(events))
+        s.adverse_events.set(AdverseEventKind.objects.filter(code__in=events))
 
     session(light, tina, pico, [E.ERYTHEMA, E.BLISTERING])
     session(light, tina, pico, [])

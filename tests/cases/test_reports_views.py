@@ -215,7 +215,9 @@ def _populate(n: int) -> None:
     technician, device = factories.TechnicianFactory(), factories.LaserDeviceFactory()
     studio = factories.StudioFactory()
     artist = factories.ExternalArtistFactory(studio=studio)
-    events = list(AdverseEventKind.for_codes([AdverseEventChoice.ERYTHEMA, AdverseEventChoice.BLISTERING]))
+    events = list(
+        AdverseEventKind.objects.filter(code__in=[AdverseEventChoice.ERYTHEMA, AdverseEventChoice.BLISTERING])
+    )
     for i in range(n):
         day = D(2026, 1 + i % 6, 1 + i % 27)
         closed = factories.ClosedCaseFactory(
