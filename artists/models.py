@@ -8,7 +8,7 @@ from typing import Self
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 from simple_history.models import HistoricalRecords
 
 from smpclinic.dates import PAST, not_before_1900
@@ -58,11 +58,6 @@ class ArtistQuerySet(ArchivableQuerySet):
 
     def external(self) -> Self:
         return self.filter(kind=Artist.Kind.EXTERNAL)
-
-    def laser_certified_on(self, day: datetime.date) -> Self:
-        """Artists holding a laser-safety certification valid on `day` (docs/domain.md#safety-rules)."""
-        valid = Certification.objects.valid_on(day).filter(artist=OuterRef("pk"), kind=Certification.Kind.LASER_SAFETY)
-        return self.filter(Exists(valid))
 
     def for_team(self) -> Self:
         """The managers' team page: current clinic artists, each with its specialisations and

@@ -60,7 +60,7 @@ def _pages(ten_years: tuple[datetime.date, datetime.date]) -> list[tuple[str, st
     """(label, URL) of every page measured, in the order printed."""
     from django.urls import reverse
 
-    from cases.reports import REPORTS
+    from cases.reporting.reports import REPORTS
 
     start, end = (d.isoformat() for d in ten_years)
     ranges = [("12 months", ""), ("10 years", f"from={start}&to={end}")]
@@ -80,7 +80,7 @@ def _pages(ten_years: tuple[datetime.date, datetime.date]) -> list[tuple[str, st
 
 def _table_keys(report) -> list[str]:
     """A report's table keys, without running its queries (a one-day period in 1900)."""
-    from cases.reports import Period
+    from cases.reporting.reports import Period
 
     day = datetime.date(1900, 1, 1)
     return [table.key for table in report.build(Period(day, day))]

@@ -47,7 +47,6 @@ from cases.choices import CaseStatus, ReminderKind, SessionStatus
 from cases.forms.followups import clinic_users
 from cases.models import AdverseEventKind, CorrectionSession, FollowUp, LaserSession, SentReminder
 from cases.models.cases import live_case
-from cases.models.followups import DUE_SOON_DAYS  # noqa: F401  (the summary's "next 7 days", as the queue's)
 from smpclinic import roles
 from smpclinic.mail import clinic_sender as from_address
 from smpclinic.models import ClinicSettings

@@ -124,10 +124,6 @@ class ChoiceLookup(models.Model):
             [cls(code=value, position=index) for index, value in enumerate(cls.choices.values) if value not in existing]
         )
 
-    @classmethod
-    def for_codes(cls, codes) -> models.QuerySet:
-        return cls.objects.filter(code__in=list(codes))
-
 
 def _valid_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():

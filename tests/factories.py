@@ -30,7 +30,7 @@ from cases.models import (
     TreatmentPlan,
     ZoneLookup,
 )
-from cases.services import next_reference
+from cases.services.cases import next_reference
 from smpclinic import roles
 
 TODAY = datetime.date(2026, 11, 25)

@@ -30,8 +30,8 @@ from django.utils import timezone
 from cases import reminders
 from cases.choices import OverrideRule, SessionStatus
 from cases.models import AccessEvent, Client, RuleOverride, SentReminder
-from cases.reports import REPORTS
-from cases.views.portal import plan_pdf_html
+from cases.portal.views import plan_pdf_html
+from cases.reporting.reports import REPORTS
 from smpclinic.models import ClinicSettings, LoginEvent
 from tests import factories
 

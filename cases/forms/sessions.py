@@ -24,10 +24,8 @@ from cases.choices import (
     WAVELENGTH_OTHER_MIN,
     CorrectionKind,
     OverrideRule,
-    PlanStatus,
     PlanStepKind,
     SessionStatus,
-    StepStatus,
 )
 from cases.models import (
     AdverseEventKind,
@@ -171,19 +169,6 @@ def _technicians(current_id: int | None):
     )
 
 
-def _case_steps(case: Case, kinds, current_id: int | None = None):
-    """The case's steps of these kinds in its live plans (and the step a session already has)."""
-    offered = Q(plan__archived_at__isnull=True, kind__in=list(kinds)) & ~Q(
-        plan__status__in=[PlanStatus.SUPERSEDED, PlanStatus.CANCELLED]
-    )
-    return (
-        PlanStep.objects.filter(plan__case=case)
-        .filter(offered | Q(pk=current_id))
-        .select_related("plan")
-        .order_by("-plan__version", "order")
-    )
-
-
 def _step_label(step: PlanStep) -> str:
     when = f", target {step.target_date:%d %b %Y}" if step.target_date else ""
     return (
@@ -252,7 +237,7 @@ class SessionFormBase(
         self.fields["zones"].help_text = ""
         self.fields["pain_score"].help_text = "0 (none) to 10 (worst)."
         self.fields["plan_step"] = PlanStepChoiceField(
-            queryset=_case_steps(case, self.step_kinds, self.instance.plan_step_id),
+            queryset=PlanStep.objects.offered_for(case, self.step_kinds, self.instance.plan_step_id),
             required=False,
             label="Plan step",
             initial=self.fields["plan_step"].initial,
@@ -500,18 +485,6 @@ class CorrectionSessionForm(SessionFormBase):
         }
 
 
-def previous_laser_session(case: Case) -> LaserSession | None:
-    """The case's latest laser session that took place: completed, and its time passed.
-    A booking, a cancelled or missed session has no settings that were used."""
-    return (
-        LaserSession.objects.active().completed_by(timezone.now()).filter(case=case).latest_first().with_zones().first()
-    )
-
-
-def next_planned_step(case: Case, kinds) -> PlanStep | None:
-    return _case_steps(case, kinds).filter(status=StepStatus.PLANNED).prefetch_related("zones").first()
-
-
 def own_artist(user) -> Artist | None:
     return Artist.objects.internal().active().filter(user=user).first() if user.is_authenticated else None
 
@@ -523,7 +496,7 @@ def laser_session_defaults(case: Case, user) -> tuple[LaserSession, dict, LaserS
     the page can say so); zones from the plan's next planned laser step, else from that session;
     technician: the user's own artist record, if any.
     """
-    previous = previous_laser_session(case)
+    previous = LaserSession.objects.previous_for(case)
     session = LaserSession(case=case, scheduled_at=now_to_the_minute(), status=SessionStatus.SCHEDULED)
     if previous is not None:
         for field in LASER_SETTINGS:
@@ -532,7 +505,7 @@ def laser_session_defaults(case: Case, user) -> tuple[LaserSession, dict, LaserS
     artist = own_artist(user)
     if artist is not None:
         initial["technician"] = artist
-    step = next_planned_step(case, (PlanStepKind.LASER_SESSION,))
+    step = PlanStep.objects.next_planned_for(case, (PlanStepKind.LASER_SESSION,))
     if step is not None:
         initial["plan_step"] = step
     step_zones = list(step.zones.all()) if step is not None else []
@@ -551,7 +524,7 @@ def correction_session_defaults(case: Case, user) -> tuple[CorrectionSession, di
     artist = own_artist(user)
     if artist is not None:
         initial["artist"] = artist
-    step = next_planned_step(case, NON_LASER_STEPS)
+    step = PlanStep.objects.next_planned_for(case, NON_LASER_STEPS)
     if step is not None:
         initial["plan_step"] = step
         initial["kind"] = KIND_OF_STEP[step.kind]

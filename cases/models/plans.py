@@ -237,10 +237,6 @@ class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
         return self.approved_at is not None
 
     @property
-    def is_editable(self) -> bool:
-        return self.status == PlanStatus.DRAFT
-
-    @property
     def is_agreed(self) -> bool:
         """Whether this is the client's plan in force (see `TreatmentPlanQuerySet.agreed`)."""
         return self.archived_at is None and self.status in PlanStatus.agreed()
@@ -252,6 +248,22 @@ class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
 
 
 class PlanStepQuerySet(models.QuerySet):
+    def offered_for(self, case, kinds, current_id: int | None = None) -> Self:
+        """The case's steps of these kinds in its live plans (and the step a session already has)."""
+        offered = Q(plan__archived_at__isnull=True, kind__in=list(kinds)) & ~Q(
+            plan__status__in=[PlanStatus.SUPERSEDED, PlanStatus.CANCELLED]
+        )
+        return (
+            self.filter(plan__case=case)
+            .filter(offered | Q(pk=current_id))
+            .select_related("plan")
+            .order_by("-plan__version", "order")
+        )
+
+    def next_planned_for(self, case, kinds) -> PlanStep | None:
+        """The first still-planned step of these kinds that a new session of the case is for."""
+        return self.offered_for(case, kinds).filter(status=StepStatus.PLANNED).prefetch_related("zones").first()
+
     def with_done_at(self) -> Self:
         """Annotate `laser_done_at` / `correction_done_at`: when the step's latest completed
         (non-archived) linked session of each kind took place (`PlanStep.done_on` reads

@@ -4,7 +4,11 @@ Every view states its role with a decorator from smpclinic.roles, and
 tests/test_url_permissions.py walks every name here with every role.
 """
 
-from . import managers, portal, portal_care, reports, staff
+from cases.portal import care_urls as portal_care
+from cases.portal import urls as portal
+from cases.reporting import urls as reports
+
+from . import managers, staff
 
 app_name = "cases"
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases import audit
-from cases.csv_export import csv_response
 from cases.forms.audit import AccessLogFilterForm, SignInLogFilterForm
+from cases.reporting.csv_export import csv_response
 from smpclinic import roles
 
 PAGE_SIZE = 100

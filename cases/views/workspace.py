@@ -8,18 +8,17 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from cases import audit, charts
+from cases import audit, selectors
 from cases.access import get_case_for_user, get_client_for_user, get_consultation_for_user, get_issue_for_user
 from cases.choices import CaseStatus, SessionStatus, Zone
 from cases.forms.cases import CaseForm, CaseStatusForm, ConsultationForm, IssueForm
-from cases.models import Case, Consultation, CorrectionSession, FollowUp, Issue, LaserSession, TreatmentPlan
+from cases.models import Case, Consultation, CorrectionSession, Issue, LaserSession, TreatmentPlan
+from cases.reporting import charts
 from cases.services import cases as services
 from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
@@ -55,17 +54,6 @@ def _transition_label(current: str, to: str) -> str:
 HISTORY_LIMIT = 20
 
 
-def _visible(case: Case) -> Case:
-    """Hide cases of archived clients, as the client itself is hidden (404)."""
-    if case.client.is_archived:
-        raise Http404
-    return case
-
-
-def _case(user, case_id) -> Case:
-    return _visible(get_case_for_user(user, case_id))
-
-
 def _workspace_url(case: Case, anchor: str = "") -> str:
     url = reverse("cases:case_detail", kwargs={"case_id": case.public_id})
     return f"{url}#{anchor}" if anchor else url
@@ -99,7 +87,7 @@ def case_create(request, client_id):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request, case_id):
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "case form", case)
     form = CaseForm(request.POST if request.method == "POST" else None, instance=case)
     if form.is_bound and form.is_valid():
@@ -213,84 +201,20 @@ def _describe_change(row, previous, m2m: dict) -> list[str]:
     return details
 
 
-def _m2m_snapshots(historical_models, rows) -> dict:
-    """{(historical model, field, history_id): {labels}} for every tracked many-to-many
-    field of these history rows: one query per field of `historical_models`, whatever
-    the rows (a model with no row asks for none, so the count does not vary)."""
-    by_model: dict[type, list[int]] = {historical: [] for historical in historical_models}
-    for row in rows:
-        by_model.setdefault(type(row), []).append(row.history_id)
-    snapshots: dict = {}
-    for historical, ids in by_model.items():
-        for m2m_field in getattr(historical, "_history_m2m_fields", []):
-            through = getattr(historical, m2m_field.name).model
-            target = next(
-                f for f in through._meta.fields if f.is_relation and f.related_model is m2m_field.related_model
-            )
-            for entry in through.objects.filter(history_id__in=ids or [0]).select_related(target.name):
-                snapshots.setdefault((historical, m2m_field.name, entry.history_id), set()).add(
-                    str(getattr(entry, target.name))
-                )
-    return snapshots
-
-
 def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
-    """The latest history rows of the case and its issues, consultations, plans, sessions
-    and follow-ups, newest first.
-
-    Two queries per model and one per tracked many-to-many field, whatever the number
-    of rows: the latest `limit` rows, each annotated with the id of the version before
-    it, then those earlier versions in one go, so a change can be diffed against its
-    predecessor, many-to-many fields included.
-    """
-    sources = (
-        (Case, {"id": case.pk}),
-        (Issue, {"case_id": case.pk}),
-        (Consultation, {"case_id": case.pk}),
-        (TreatmentPlan, {"case_id": case.pk}),
-        (LaserSession, {"case_id": case.pk}),
-        (CorrectionSession, {"case_id": case.pk}),
-        (FollowUp, {"case_id": case.pk}),
-    )
-    rows = []
-    for model, where in sources:
-        historical = model.history.model
-        previous_id = (
-            historical.objects.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
-            .order_by("-history_date", "-history_id")
-            .values("history_id")[:1]
-        )
-        rows += list(
-            historical.objects.filter(**where)
-            .select_related("history_user")
-            .annotate(previous_id=Subquery(previous_id))
-            .order_by("-history_date", "-history_id")[:limit]
-        )
-    rows.sort(key=lambda r: r.history_date, reverse=True)
-    rows = rows[:limit]
-
-    wanted: dict[type, list[int]] = {model.history.model: [] for model, _ in sources}
-    for row in rows:
-        if row.history_type == "~" and row.previous_id:
-            wanted.setdefault(type(row), []).append(row.previous_id)
-    previous = {
-        (historical, p.history_id): p
-        for historical, ids in wanted.items()
-        for p in historical.objects.filter(history_id__in=ids or [0])
-    }
-    m2m = _m2m_snapshots([model.history.model for model, _ in sources], [*rows, *previous.values()])
-
+    """The latest changes to the case and its records, newest first (`selectors.case_history`)."""
+    history = selectors.case_history(case, limit)
     changes = []
-    for row in rows:
+    for row in history.rows:
         user = row.history_user
-        before = previous.get((type(row), row.previous_id))
+        before = history.before(row)
         changes.append(
             Change(
                 when=row.history_date,
                 who=(user.get_full_name() or user.username) if user else "system",
                 what=_history_label(row),
                 action=row.get_history_type_display(),
-                details=_describe_change(row, before, m2m) if before is not None else [],
+                details=_describe_change(row, before, history.m2m) if before is not None else [],
             )
         )
     return changes
@@ -299,7 +223,7 @@ def _recent_changes(case: Case, limit: int = HISTORY_LIMIT) -> list[Change]:
 @staff_required
 @require_http_methods(["GET"])
 def case_detail(request, case_id):
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "case", case)
     case = Case.objects.for_workspace().get(pk=case.pk)
     # The client's plan (agreed) is the one shown and followed; before any acceptance,
@@ -358,7 +282,7 @@ def case_status(request, case_id):
 
     Without a target, the page lists the changes the case allows now.
     """
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "case status", case)
     posted = request.method == "POST"
     to = (request.POST if posted else request.GET).get("to", "")
@@ -393,7 +317,7 @@ def case_status(request, case_id):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def consultation_create(request, case_id):
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "consultation form", case)
     form = ConsultationForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
@@ -417,7 +341,7 @@ def consultation_create(request, case_id):
 @require_http_methods(["GET", "POST"])
 def consultation_edit(request, consultation_id):
     consultation = get_consultation_for_user(request.user, consultation_id)
-    case = _visible(consultation.case)
+    case = consultation.case
     audit.saw(request, "consultation form", consultation, client_id=case.client_id)
     form = ConsultationForm(request.POST if request.method == "POST" else None, instance=consultation)
     if form.is_bound and form.is_valid():
@@ -438,7 +362,7 @@ def consultation_edit(request, consultation_id):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def issue_create(request, case_id):
-    case = _case(request.user, case_id)
+    case = get_case_for_user(request.user, case_id)
     audit.saw(request, "issue form", case)
     form = IssueForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
@@ -456,7 +380,7 @@ def issue_create(request, case_id):
 @require_http_methods(["GET", "POST"])
 def issue_edit(request, issue_id):
     issue = get_issue_for_user(request.user, issue_id)
-    case = _visible(issue.case)
+    case = issue.case
     audit.saw(request, "issue form", issue, client_id=case.client_id)
     form = IssueForm(request.POST if request.method == "POST" else None, instance=issue)
     if form.is_bound and form.is_valid():

@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import charts
-from cases.charts import Series
 from cases.choices import SessionStatus
+from cases.reporting import charts
+from cases.reporting.charts import Series
 from tests import factories
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from cases.choices import ConsentKind, SessionStatus, Zone
 from cases.models import Consent, LaserSession, ZoneLookup
-from cases.services import consent_sign, consent_withdraw
+from cases.services.consents import consent_sign, consent_withdraw
 from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import StaleEdit
 from tests import factories

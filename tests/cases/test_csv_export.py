@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from cases.csv_export import csv_response, csv_text, filename, safe_cell
+from cases.reporting.csv_export import csv_response, csv_text, filename, safe_cell
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])

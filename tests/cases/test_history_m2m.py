@@ -17,7 +17,7 @@ def _events(entry) -> set[str]:
 
 def test_a_removed_adverse_event_can_be_recovered_from_history():
     session = factories.LaserSessionFactory()
-    blistering, crusting = AdverseEventKind.for_codes(["blistering", "crusting"])
+    blistering, crusting = AdverseEventKind.objects.filter(code__in=["blistering", "crusting"])
     session.adverse_events.set([blistering, crusting])
     session.adverse_events.set([crusting])  # a later save dropped blistering
 
@@ -30,7 +30,7 @@ def test_a_removed_adverse_event_can_be_recovered_from_history():
 def test_the_case_history_names_adverse_events_zones_and_regret_reasons_that_changed(as_staff):
     case = factories.CaseFactory()
     session = factories.LaserSessionFactory(case=case)
-    session.adverse_events.set(AdverseEventKind.for_codes(["blistering"]))
+    session.adverse_events.set(AdverseEventKind.objects.filter(code__in=["blistering"]))
     case.regret_reasons.set(RegretReason.objects.filter(code="suboptimal_result"))
 
     html = as_staff.get(reverse("cases:case_detail", kwargs={"case_id": case.public_id})).content.decode()

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from cases.choices import PlanStepKind, StepStatus
-from cases.views.portal import plan_pdf_html
+from cases.portal.views import plan_pdf_html
 from tests import factories
 from tests.formdata import form_data
 

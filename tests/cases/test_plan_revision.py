@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from cases.choices import CaseStatus, CorrectionOptionChoice, PlanStatus, SessionStatus, StepStatus, Zone
 from cases.models import CorrectionOption, LaserSession, TreatmentPlan, ZoneLookup
+from cases.portal.views import plan_pdf_html
 from cases.services import cases as case_services
 from cases.services import plans as services
 from cases.services.sessions import laser_session_save
-from cases.views.portal import plan_pdf_html
 from tests import factories
 from tests.formdata import form_data
 

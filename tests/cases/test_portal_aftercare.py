@@ -63,7 +63,7 @@ def _complete(follow_up, staff_user, *, on: int, healing=Healing.AS_EXPECTED, ef
             followup=follow_up,
             completed_on=_day(on),
             healing=healing,
-            side_effects=AdverseEventKind.for_codes(effects),
+            side_effects=AdverseEventKind.objects.filter(code__in=effects),
             notes=MARK,
             by=staff_user,
         )
@@ -97,7 +97,7 @@ def test_findings_in_the_clients_words(case, healing, effects, expected):
     check = factories.FollowUpFactory(
         case=case, status=FollowUpStatus.COMPLETED, completed_on=SESSION_DAY, healing=healing
     )
-    check.side_effects.set(AdverseEventKind.for_codes(effects))
+    check.side_effects.set(AdverseEventKind.objects.filter(code__in=effects))
     annotated = FollowUp.objects.with_adverse_findings().prefetch_related("side_effects").get(pk=check.pk)
     assert aftercare.findings_in_words(annotated) == expected
 
@@ -243,7 +243,7 @@ def _add(case, n, staff_user, start: int):
             completed_on=_day(start + i),
             healing=Healing.DELAYED,
         )
-        done.side_effects.set(AdverseEventKind.for_codes(["blistering", "erythema"]))
+        done.side_effects.set(AdverseEventKind.objects.filter(code__in=["blistering", "erythema"]))
         _check(case, session=session, due=start + i + 20)
         factories.CorrectionSessionFactory(case=case, scheduled_at=_noon(_day(start + i)))
         factories.FollowUpFactory(case=case, due_on=_day(start + i + 30))

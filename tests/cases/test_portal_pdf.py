@@ -10,7 +10,7 @@ from django.urls import reverse
 from cases.choices import PlanStepKind
 from cases.models import CorrectionOption
 from cases.pdf import NoFetching, render
-from cases.views.portal import plan_pdf_html
+from cases.portal.views import plan_pdf_html
 from smpclinic.models import ClinicSettings
 from tests import factories
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from cases.choices import ConsultationKind, PlanStatus, PlanStepKind
 from cases.models import CorrectionOption, PortalInvitation, TreatmentPlan, ZoneLookup
+from cases.portal.views import plan_pdf_html
 from cases.services.invitations import invitation_send
-from cases.views.portal import plan_pdf_html
 from smpclinic.models import ClinicSettings
 from tests import factories
 from tests.cases.test_invitations import page_checks

@@ -12,7 +12,7 @@ from django.db import connection
 
 from cases.choices import Zone
 from cases.models import Case, ReferenceCounter, ZoneLookup
-from cases.services import case_open, next_reference
+from cases.services.cases import case_open, next_reference
 from smpclinic import roles
 from tests import factories
 

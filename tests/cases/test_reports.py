@@ -7,7 +7,6 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import reports
 from cases.choices import (
     AdverseEventChoice,
     CaseStatus,
@@ -19,7 +18,8 @@ from cases.choices import (
     Zone,
 )
 from cases.models import AdverseEventKind
-from cases.reports import Period
+from cases.reporting import reports
+from cases.reporting.reports import Period
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -265,7 +265,7 @@ def test_adverse_events_per_100_sessions_by_technician_device_and_skin_type():
         s = factories.LaserSessionFactory(
             case=case, technician=technician, device=device, scheduled_at=_at(day), **kwargs
         )
-        s.adverse_events.set(AdverseEventKind.for_codes(events))
+        s.adverse_events.set(AdverseEventKind.objects.filter(code__in=events))
 
     session(light, tina, pico, [E.ERYTHEMA, E.BLISTERING])
     session(light, tina, pico, [])

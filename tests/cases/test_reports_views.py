@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cases.choices import AdverseEventChoice, FollowUpStatus, IssueKind
 from cases.models import AdverseEventKind
-from cases.reports import REPORTS
+from cases.reporting.reports import REPORTS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +204,9 @@ def _populate(n: int) -> None:
     technician, device = factories.TechnicianFactory(), factories.LaserDeviceFactory()
     studio = factories.StudioFactory()
     artist = factories.ExternalArtistFactory(studio=studio)
-    events = list(AdverseEventKind.for_codes([AdverseEventChoice.ERYTHEMA, AdverseEventChoice.BLISTERING]))
+    events = list(
+        AdverseEventKind.objects.filter(code__in=[AdverseEventChoice.ERYTHEMA, AdverseEventChoice.BLISTERING])
+    )
     for i in range(n):
         day = D(2026, 1 + i % 6, 1 + i % 27)
         closed = factories.ClosedCaseFactory(
@@ -253,7 +255,7 @@ def test_every_report_runs_in_a_fixed_number_of_queries(as_manager):
 
 
 def test_a_long_laser_table_is_cut_with_a_note_and_the_means_cover_all(as_manager, monkeypatch):
-    from cases import reports
+    from cases.reporting import reports
 
     monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
     cases = []

@@ -51,7 +51,7 @@ from cases.models import (
     ReferenceCounter,
     TreatmentPlan,
 )
-from cases.services import case_open, next_reference
+from cases.services.cases import case_open, next_reference
 from smpclinic import roles
 from smpclinic.models import ClinicSettings
 from tests import factories

@@ -24,11 +24,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from cases import aftercare, audit
 from cases.choices import FollowUpKind, FollowUpStatus, PhotoAngle, SessionStatus
 from cases.forms.photos import PhotoCompareForm
-from cases.forms.portal_care import ConsentSignForm, ConsentWithdrawForm
 from cases.models import Client, Consent, ConsentText, CorrectionSession, FollowUp, LaserSession, Photo, TreatmentPlan
 from cases.models.photos import PhotoPair
+from cases.portal.care_forms import ConsentSignForm, ConsentWithdrawForm
+from cases.portal.views import own_client
 from cases.services import consents as consent_services
-from cases.views.portal import own_client
 from smpclinic.forms import add_service_errors, expected_version
 from smpclinic.http import client_ip
 from smpclinic.models import ClinicSettings

@@ -336,8 +336,8 @@ def _highest(labels: Sequence[str], values: Sequence[float | None], unit: str) -
 
 
 def chart_for_table(table, period) -> SafeString | None:
-    """Draw a report table (cases.reports.Table) the way its ChartSpec says."""
-    from cases.reports import display
+    """Draw a report table (cases.reporting.reports.Table) the way its ChartSpec says."""
+    from cases.reporting.reports import display
 
     spec = table.chart
     if spec is None or not table.rows:

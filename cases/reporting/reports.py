@@ -107,7 +107,7 @@ class Column:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """How to draw a table: which columns, on which kind of chart (see cases.charts)."""
+    """How to draw a table: which columns, on which kind of chart (see cases.reporting.charts)."""
 
     kind: str  # "bar" (horizontal bars), "line" (a series over time), "scatter"
     value_columns: tuple[int, ...] = (1,)
@@ -147,7 +147,7 @@ class Table:
         return out
 
     def csv_rows(self) -> list[list[Any]]:
-        """Header and rows as plain values for a spreadsheet (see cases.csv_export)."""
+        """Header and rows as plain values for a spreadsheet (see cases.reporting.csv_export)."""
         header = [c.label + (" (%)" if c.kind == PCT else "") for c in self.columns]
         return [header] + [[raw(v, c.kind) for c, v in zip(self.columns, row, strict=True)] for row in self.rows]
 

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods
 
 from cases import audit, kirby_desai
 from cases.choices import CorrectionOptionChoice
-from cases.forms.portal import PortalPlanAcceptForm
 from cases.models import Client, TreatmentPlan
 from cases.pdf import render as render_pdf
+from cases.portal.forms import PortalPlanAcceptForm
 from cases.services import plans as plan_services
 from smpclinic.forms import add_service_errors
 from smpclinic.http import client_ip

@@ -1,7 +1,7 @@
 """Reports for managers: a chart and the table behind it, a date filter, CSV downloads.
 
-The report and its tables come from cases.reports (one aggregating query per table);
-the charts from cases.charts (server-side SVG, no JavaScript).
+The report and its tables come from cases.reporting.reports (one aggregating query per table);
+the charts from cases.reporting.charts (server-side SVG, no JavaScript).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from cases import audit, charts
-from cases.csv_export import csv_response, filename
-from cases.forms.reports import ReportPeriodForm
-from cases.reports import REPORTS
+from cases import audit
+from cases.reporting import charts
+from cases.reporting.csv_export import csv_response, filename
+from cases.reporting.forms import ReportPeriodForm
+from cases.reporting.reports import REPORTS
 from smpclinic import roles
 
 

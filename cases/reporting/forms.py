@@ -7,7 +7,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from cases.reports import MAX_PERIOD_DAYS, Period
+from cases.reporting.reports import MAX_PERIOD_DAYS, Period
 from smpclinic.dates import EARLIEST, latest_booking
 from smpclinic.forms import DateInput
 

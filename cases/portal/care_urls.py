@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.views import portal_care
+from cases.portal import care_views as portal_care
 
 urlpatterns = [
     path("portal/appointments/", portal_care.portal_appointments, name="portal_appointments"),

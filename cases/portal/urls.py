@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.views import portal
+from cases.portal import views as portal
 
 urlpatterns = [
     path("portal/", portal.portal_plan, name="portal_plan"),

@@ -1,14 +1,14 @@
 """Reports for managers: charts, the tables behind them, CSV downloads.
 
-One page and one CSV download per report in cases.reports.REPORTS, e.g.
+One page and one CSV download per report in cases.reporting.reports.REPORTS, e.g.
 `cases:report_adverse_events` at /reports/adverse-events/ and
 `cases:report_adverse_events_csv` at /reports/adverse-events.csv.
 """
 
 from django.urls import path
 
-from cases.reports import REPORTS
-from cases.views import reports as views
+from cases.reporting import views
+from cases.reporting.reports import REPORTS
 
 urlpatterns = [path("reports/", views.report_index, name="reports")]
 for _report in REPORTS.values():
