@@ -10,12 +10,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import IS_FACETS_VAR, IS_POPUP_VAR, ORDER_VAR, PAGE_VAR, TO_FIELD_VAR
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
 from smpclinic.models import Archivable, ChoiceLookup, ClinicSettings, LoginEvent
-from smpclinic.paginators import EstimatedCountPaginator
+from smpclinic.paginators import ACTIVE_ROWS, WHOLE_TABLE, EstimatedCountPaginator
 
 # Written by the app (or by Django), never typed into a form; shown read-only where present.
 AUDIT_FIELDS = ("public_id", "created_at", "updated_at")
@@ -49,6 +50,30 @@ class ArchivedListFilter(admin.SimpleListFilter):
         if self.value() == "all":
             return queryset
         return queryset.filter(archived_at__isnull=self.value() != "yes")
+
+
+class EstimatedCountAdminMixin:
+    """A changelist over a table that grows with the clinic: its page count comes from
+    PostgreSQL's statistics while it lists the whole table or its active rows (see
+    EstimatedCountPaginator), an exact count once a search or a filter narrows it. No
+    "Show all" total either, which would count the table after all."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        rows = self.listed_rows(request)
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, rows=rows)
+
+    def listed_rows(self, request) -> str | None:
+        """Which list the request asks for: WHOLE_TABLE, ACTIVE_ROWS or None (narrowed)."""
+        asked = set(request.GET) - {PAGE_VAR, ORDER_VAR, IS_FACETS_VAR, IS_POPUP_VAR, TO_FIELD_VAR}
+        if not issubclass(self.model, Archivable):
+            return None if asked else WHOLE_TABLE
+        if asked - {ArchivedListFilter.parameter_name}:
+            return None
+        # No parameter is the "Active" choice; "all" is the whole table; "yes" is narrowed.
+        return {None: ACTIVE_ROWS, "all": WHOLE_TABLE}.get(request.GET.get(ArchivedListFilter.parameter_name))
 
 
 class ReasonActionForm(helpers.ActionForm):
@@ -121,13 +146,11 @@ class LookupCheckboxesMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class ClinicalAdminMixin(LookupCheckboxesMixin):
+class ClinicalAdminMixin(EstimatedCountAdminMixin, LookupCheckboxesMixin):
     """Clinical records: never deleted, audit fields read-only, no whole-table counts."""
 
     # Every clinical table grows with the number of clients: no whole-table count, and no
     # "Show counts" link, whose facet counts run one COUNT per filter choice.
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
 
@@ -285,13 +308,11 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
         return False
 
 
-class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditLogAdmin(EstimatedCountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """An append-only audit record: listed and searchable, never added, changed or deleted
     (the model and, on PostgreSQL, a trigger refuse it too). No delete action either."""
 
     date_hierarchy = "at"
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     def get_actions(self, request):
         return {}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.lookups import IsNull
-from django.db.models.sql.where import AND
 from django.utils.functional import cached_property
+
+WHOLE_TABLE = "whole table"
+ACTIVE_ROWS = "active rows"
 
 
 class EstimatedCountPaginator(Paginator):
@@ -20,13 +20,20 @@ class EstimatedCountPaginator(Paginator):
     filter), pg_class.reltuples – kept by ANALYZE and autovacuum – is close enough to
     number the pages. Archived rows are few and indexed, so they are counted exactly.
 
-    Anything else (a search, a filter, SQLite, a table small enough that COUNT(*) is
-    cheap, or a table never analysed) gets the exact count.
+    The caller says which list it pages, since only it knows (the admin reads it from
+    the request: `smpclinic.admin.EstimatedCountAdminMixin`): `rows` is WHOLE_TABLE,
+    ACTIVE_ROWS, or None for anything else (a search, a filter), which gets the exact
+    count, as do SQLite, a table small enough that COUNT(*) is cheap, and a table never
+    analysed.
     """
 
     # Below this many rows an exact count is cheap, and exact numbers matter more while a
     # clinic is small (autovacuum re-analyses only after ~10 % of a table changes).
     exact_below = 10_000
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, rows: str | None = None):
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+        self.rows = rows
 
     @cached_property
     def count(self) -> int:
@@ -36,15 +43,14 @@ class EstimatedCountPaginator(Paginator):
     def estimated_count(self) -> int | None:
         """The estimate, or None when only an exact count will do."""
         queryset = self.object_list
-        if not isinstance(queryset, QuerySet) or connections[queryset.db].vendor != "postgresql":
+        if self.rows not in (WHOLE_TABLE, ACTIVE_ROWS) or not isinstance(queryset, QuerySet):
             return None
-        only_active = _filters_only_active_rows(queryset)
-        if queryset.query.where and not only_active:
+        if connections[queryset.db].vendor != "postgresql":
             return None
         table_rows = _reltuples(queryset)
         if table_rows < self.exact_below:
             return None
-        if only_active:
+        if self.rows == ACTIVE_ROWS:
             archived = queryset.model._default_manager.using(queryset.db).filter(archived_at__isnull=False)
             table_rows -= archived.count()
         return max(table_rows, 0)
@@ -59,21 +65,3 @@ def _reltuples(queryset: QuerySet) -> int:
         )
         row = cursor.fetchone()
     return row[0] if row and row[0] is not None else -1
-
-
-def _filters_only_active_rows(queryset: QuerySet) -> bool:
-    """True if the only condition is `archived_at IS NULL` on the queryset's own table."""
-    where = queryset.query.where
-    if not where.children or where.negated or where.connector != AND:
-        return False
-    try:
-        archived_at = queryset.model._meta.get_field("archived_at")
-    except FieldDoesNotExist:
-        return False
-    return all(
-        isinstance(node, IsNull)
-        and node.rhs is True
-        and getattr(node.lhs, "target", None) is archived_at
-        and node.lhs.alias == queryset.query.base_table
-        for node in where.children
-    )

@@ -35,7 +35,7 @@ from cases.models import (
     TreatmentPlan,
 )
 from smpclinic.models import ClinicSettings, LoginEvent
-from smpclinic.paginators import EstimatedCountPaginator
+from smpclinic.paginators import ACTIVE_ROWS, WHOLE_TABLE, EstimatedCountPaginator
 from tests import factories
 
 DAY = datetime.timedelta(days=1)
@@ -425,10 +425,10 @@ def test_paginator_estimates_from_statistics_on_postgresql(db):
     factories.ClientFactory.create_batch(3)  # 16 rows, 15 active; the statistics do not know yet
 
     with CaptureQueriesContext(connection) as whole_table_queries:
-        whole_table = AlwaysEstimate(Client.objects.all(), 10).count
-    active = AlwaysEstimate(Client.objects.active(), 10).count
+        whole_table = AlwaysEstimate(Client.objects.all(), 10, rows=WHOLE_TABLE).count
+    active = AlwaysEstimate(Client.objects.active(), 10, rows=ACTIVE_ROWS).count
     filtered = AlwaysEstimate(Client.objects.filter(last_name__startswith="Z"), 10).count
-    small_table = EstimatedCountPaginator(Client.objects.all(), 10).count
+    small_table = EstimatedCountPaginator(Client.objects.all(), 10, rows=WHOLE_TABLE).count
     sql = " ".join(query["sql"] for query in whole_table_queries.captured_queries)
 
     assert filtered == Client.objects.filter(last_name__startswith="Z").count()
@@ -440,6 +440,32 @@ def test_paginator_estimates_from_statistics_on_postgresql(db):
     else:
         assert (whole_table, active) == (16, 15)  # SQLite: always the exact count
         assert "pg_class" not in sql and "COUNT(" in sql
+
+
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        ({}, ACTIVE_ROWS),
+        ({"o": "2", "p": "3", "_facets": "True"}, ACTIVE_ROWS),
+        ({"archived": "all"}, WHOLE_TABLE),
+        ({"archived": "yes"}, None),
+        ({"q": "able"}, None),
+        ({"archived": "all", "fitzpatrick_type__exact": "III"}, None),
+    ],
+)
+def test_the_admin_asks_for_an_estimate_only_for_the_whole_list(rf, query, rows):
+    from django.contrib import admin as django_admin
+
+    client_admin = django_admin.site._registry[Client]
+    assert client_admin.listed_rows(rf.get("/", query)) == rows
+
+
+def test_an_audit_log_without_archiving_is_estimated_only_unfiltered(rf):
+    from django.contrib import admin as django_admin
+
+    log_admin = django_admin.site._registry[AccessEvent]
+    assert log_admin.listed_rows(rf.get("/")) == WHOLE_TABLE
+    assert log_admin.listed_rows(rf.get("/", {"at__year": "2026"})) is None
 
 
 def test_client_changelist_uses_the_estimate_on_postgresql(as_admin, db, monkeypatch):
