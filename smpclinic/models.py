@@ -169,7 +169,8 @@ class ClinicSettings(Versioned):
         "days after a laser session to schedule the post-laser check",
         default=14,
         validators=[MaxValueValidator(60)],
-        help_text="A healing check 1–2 weeks after laser (docs/domain.md#aftercare). 0: schedule none.",
+        # The domain's healing check 1–2 weeks after laser: docs/domain.md#aftercare.
+        help_text="A healing check 1–2 weeks after laser. 0: schedule none.",
     )
     plan_approval_four_eyes = models.BooleanField(
         "a plan is approved by a manager other than the one who submitted it",

@@ -1,6 +1,7 @@
 """Clinic settings carry a version (edited on their own page), and permissions for each action of the role table (smpclinic.roles.MATRIX), granted to the
 groups: clients use the portal through a permission, managers unlock sign-ins through one."""
 
+import django.core.validators
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
@@ -52,6 +53,26 @@ class Migration(migrations.Migration):
                 "verbose_name": "clinic settings",
                 "verbose_name_plural": "clinic settings",
             },
+        ),
+        migrations.AlterField(
+            model_name="clinicsettings",
+            name="laser_check_days",
+            field=models.PositiveSmallIntegerField(
+                default=14,
+                help_text="A healing check 1–2 weeks after laser. 0: schedule none.",
+                validators=[django.core.validators.MaxValueValidator(60)],
+                verbose_name="days after a laser session to schedule the post-laser check",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalclinicsettings",
+            name="laser_check_days",
+            field=models.PositiveSmallIntegerField(
+                default=14,
+                help_text="A healing check 1–2 weeks after laser. 0: schedule none.",
+                validators=[django.core.validators.MaxValueValidator(60)],
+                verbose_name="days after a laser session to schedule the post-laser check",
+            ),
         ),
         migrations.RunPython(grant, migrations.RunPython.noop),
     ]
