@@ -9,7 +9,7 @@ tracemalloc cannot do this: Pillow allocates pixel memory outside Python's alloc
 Times are the best of --repeat runs, wall clock and this process's CPU time (the CPU
 time is the steadier figure on a busy machine).
 
-Two pipelines, both as in cases/photos.py:
+Two pipelines, both as in cases/imaging.py:
 - "whole upload": process_photo() — verify, full-size upright clean JPEG, screen copy
   (1600 px) and thumbnail (320 px). The stored photo keeps full resolution, so one full
   decode is always needed; draft only changes how the screen copy and thumbnail are made.
@@ -62,15 +62,15 @@ def make_jpeg(size: tuple[int, int], path: Path) -> None:
 
 def _derivatives(data: bytes, draft: bool) -> None:
     """Screen copy and thumbnail only (the helpers process_photo uses)."""
-    from cases import photos
+    from cases import imaging
 
     if draft:
-        screen = photos._decode(data, "bench", "JPEG", photos.SCREEN_BOX, 6, None)
+        screen = imaging._decode(data, "bench", "JPEG", imaging.SCREEN_BOX, 6, None)
     else:
-        screen = photos._shrunk(photos._decode(data, "bench", "JPEG", None, 6, None), photos.SCREEN_BOX)
-    thumbnail = photos._shrunk(screen, photos.THUMBNAIL_BOX)
-    photos._encode(screen, photos.QUALITY["screen"])
-    photos._encode(thumbnail, photos.QUALITY["thumbnail"])
+        screen = imaging._shrunk(imaging._decode(data, "bench", "JPEG", None, 6, None), imaging.SCREEN_BOX)
+    thumbnail = imaging._shrunk(screen, imaging.THUMBNAIL_BOX)
+    imaging._encode(screen, imaging.QUALITY["screen"])
+    imaging._encode(thumbnail, imaging.QUALITY["thumbnail"])
 
 
 def _peak_rss_kib() -> int:
@@ -93,7 +93,7 @@ def _reset_peak() -> None:
 def measure(path: str, pipeline: str, draft: bool, repeat: int) -> dict:
     """Run in the subprocess: best wall and CPU time of `repeat` runs, peak memory growth."""
     _django()
-    from cases.photos import process_photo
+    from cases.imaging import process_photo
 
     data = Path(path).read_bytes()
     _reset_peak()

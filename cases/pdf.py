@@ -2,7 +2,7 @@
 
 WeasyPrint switches Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` on for the whole
 process when it is imported. The photo pipeline relies on Pillow refusing cut-off
-files (cases/photos.py), and our PDFs hold no images, so the flag is put back at once.
+files (cases/imaging.py), and our PDFs hold no images, so the flag is put back at once.
 """
 
 from __future__ import annotations

@@ -206,7 +206,7 @@ STORAGES = {
     },
 }
 
-# Photos (cases/photos.py): size and pixel limits checked on every upload. Django itself
+# Photos (cases/imaging.py): size and pixel limits checked on every upload. Django itself
 # does not cap an uploaded file's size.
 SMP_PHOTO_MAX_BYTES = env.int("DJANGO_PHOTO_MAX_BYTES", default=25 * 1024 * 1024)
 SMP_PHOTO_MAX_PIXELS = env.int("DJANGO_PHOTO_MAX_PIXELS", default=50_000_000)

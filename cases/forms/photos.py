@@ -10,9 +10,9 @@ from django import forms
 from django.utils import timezone
 
 from cases.choices import PhotoAngle, PhotoKind, Zone
+from cases.imaging import ACCEPT
 from cases.models import Case, CorrectionSession, FollowUp, Issue, LaserSession, Photo
 from cases.models.photos import PhotoPair
-from cases.photos import ACCEPT
 from smpclinic.forms import DateInput
 
 MAX_FILES_PER_UPLOAD = 20

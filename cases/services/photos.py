@@ -18,8 +18,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import dateformat, timezone
 
+from cases.imaging import ProcessedPhoto, make_copies, pixel_count, process_photo
 from cases.models import Case, CorrectionSession, FollowUp, Issue, LaserSession, Photo
-from cases.photos import ProcessedPhoto, make_copies, pixel_count, process_photo
 
 # Fields the uploaded file decides; everything else is checked before any file is read.
 _FILE_FIELDS = ["image", "thumbnail", "screen", "width", "height", "byte_size", "sha256", "source_format"]
@@ -62,7 +62,7 @@ def photo_upload(
 ) -> UploadResult:
     """Store a batch of photos of one case: all of them, or (on any refusal) none.
 
-    Each file is verified and cleaned by `cases.photos.process_photo` (format by content,
+    Each file is verified and cleaned by `cases.imaging.process_photo` (format by content,
     size and pixel limits, EXIF orientation applied, every piece of metadata dropped).
     Only the cleaned original is stored here; the screen copy and thumbnail are made by
     the `make_photo_copies` task, enqueued after the commit (`Photo.is_processing` until

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from cases import pdf
-from cases.photos import PhotoRejected, process_photo
+from cases.imaging import PhotoRejected, process_photo
 
 
 def cut_off_jpeg() -> bytes:

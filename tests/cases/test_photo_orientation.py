@@ -16,8 +16,8 @@ from django.urls import reverse
 from PIL import Image
 
 from cases.choices import PhotoAngle, PhotoKind
+from cases.imaging import SCREEN_BOX, THUMBNAIL_BOX, process_photo
 from cases.models import Photo
-from cases.photos import SCREEN_BOX, THUMBNAIL_BOX, process_photo
 from tests import factories
 
 RED, GREEN, BLUE, YELLOW = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)

@@ -1,4 +1,4 @@
-"""cases/photos.py (the processing function) and the upload service, on real files made here.
+"""cases/imaging.py (the processing function) and the upload service, on real files made here.
 
 Every file is built with Pillow (and pillow-heif for HEIC) in the test; nothing is mocked.
 """
@@ -18,8 +18,8 @@ from django.utils import timezone
 from PIL import Image, ImageCms
 
 from cases.choices import PhotoAngle, PhotoKind
+from cases.imaging import SCREEN_BOX, THUMBNAIL_BOX, PhotoRejected, process_photo
 from cases.models import Photo
-from cases.photos import SCREEN_BOX, THUMBNAIL_BOX, PhotoRejected, process_photo
 from cases.services.photos import photo_upload
 from tests import factories
 

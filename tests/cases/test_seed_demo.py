@@ -35,6 +35,7 @@ from cases.choices import (
     SessionStatus,
     Zone,
 )
+from cases.demo import vocabulary
 from cases.models import (
     Case,
     Client,
@@ -156,8 +157,8 @@ def test_step_dates_and_statuses_are_what_the_plan_services_would_derive(seeded)
 
 
 def test_surnames_of_two_words_stay_whole(seeded):
-    assert "de Vries" in demo.LAST
-    assert set(Client.objects.values_list("last_name", flat=True)) <= set(demo.LAST)
+    assert "de Vries" in vocabulary.LAST
+    assert set(Client.objects.values_list("last_name", flat=True)) <= set(vocabulary.LAST)
 
 
 def test_laser_sessions_follow_the_clinic_rules(seeded):

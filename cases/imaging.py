@@ -5,7 +5,7 @@ Verify it is an image Pillow can decode (size and pixel limits) → apply EXIF o
 (docs/domain.md#photos). This module does everything but the storing; it touches no
 database and no storage, so it is tested directly and benchmarked by bench/photos.py.
 
-Decisions (the brief left them open):
+Choices made here:
 
 - What counts is the decoded content, never the file name or the browser's content type:
   a PNG named ``.jpg`` is accepted as a PNG; a text, HTML or SVG file named ``.jpg`` is

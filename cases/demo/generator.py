@@ -1,4 +1,6 @@
-"""A deterministic demo clinic for `manage.py seed_demo`.
+"""The generator: the entry points of `manage.py seed_demo` (`seed`, which fills an
+empty database with the demo clinic, and the checks and listings of the demo logins)
+and the `Generator` that turns each client's timeline into rows.
 
 Everything random comes from `random.Random(seed)`: the clinic (staff, studios, devices)
 from the master generator, then one seed per client drawn from it. Every date is an
@@ -10,8 +12,8 @@ The work runs in two passes over the clients. The first builds each case's timel
 numbered in opening order per year (SMP-2026-0001 is the year's first case). The second
 rebuilds the same timelines from the same per-client seeds, adds the details and writes
 them a chunk of clients at a time, so 100 000 clients fit in memory and in a few
-minutes. Those rows skip `save()` and signals, like `bulk_create` (see `Table` for why
-not `bulk_create` itself): Kirby–Desai totals are computed here, and simple_history
+minutes. Those rows skip `save()` and signals, like `bulk_create` (see `writer.Table` for
+why not `bulk_create` itself): Kirby–Desai totals are computed here, and simple_history
 records nothing for them (acceptable for demo data). The clinic's own rows (staff,
 certifications, devices, consent texts, settings) and the photos go through the ORM.
 Image files are made only for a handful of cases.
@@ -21,27 +23,19 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import io
-import math
 import random
-import unicodedata
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.management.color import no_style
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
-from PIL import Image, ImageDraw, ImageFont
 
-from artists.models import Artist, Certification, Specialisation, Specialty, Studio
 from cases import kirby_desai
 from cases.choices import (
     AdverseEventChoice,
@@ -69,445 +63,76 @@ from cases.choices import (
     StepStatus,
     Zone,
 )
+from cases.demo.clinic import (
+    DEMO_USERNAMES,
+    LEAD_ARTISTS,
+    MANAGER_KEYS,
+    STAFF,
+    TECHNICIAN_WEIGHTS,
+    Clinic,
+    create_clinic,
+)
+from cases.demo.painter import ANGLE_ZONE, IMAGE_SIZE, SKIN_TONES, scalp_jpeg
+from cases.demo.timeline import FORCED, Skeleton, Step, client_skeletons
+from cases.demo.vocabulary import (
+    AFTERCARE_LASER,
+    AFTERCARE_SMP,
+    ALLERGIES,
+    CORRECTION_PIGMENTS,
+    EXPECTATIONS,
+    FEMALE_FIRST,
+    GOALS,
+    HEALING_NOTES,
+    INITIAL_CONCERNS,
+    ISSUE_TEXT,
+    LAST,
+    MALE_FIRST,
+    MEDICATIONS,
+    NEEDLES,
+    OUTCOME_NOTES,
+    PHOTOSENSITISING,
+    PIGMENTS,
+    PLAN_AFTERCARE,
+    PLAN_SUMMARY,
+    REGRET_NOTES,
+    SALINE,
+    STEP_TEXT,
+    STREETS,
+    TOWNS,
+    USER_AGENTS,
+    WITHDRAWN_REASONS,
+    ascii_slug,
+)
+from cases.demo.writer import BATCH, Rows, Writer
 from cases.models import (
-    AdverseEventKind,
     Case,
     Client,
     Consent,
-    ConsentText,
     Consultation,
-    CorrectionOption,
     CorrectionSession,
     FollowUp,
     Issue,
-    LaserDevice,
     LaserSession,
     Photo,
     PlanStep,
     ReferenceCounter,
-    RegretReason,
     TreatmentPlan,
-    ZoneLookup,
 )
 from cases.models.photos import photo_upload_path
 from smpclinic import roles
 from smpclinic.lookups import sync_all_lookups
-from smpclinic.models import ClinicSettings
 
 DEFAULT_PASSWORD = "smpclinic-demo"  # nosec B105  # the demo clinic only; DEMO_PASSWORD overrides it
 DEFAULT_CLIENTS = 200
 CHUNK = 1000  # clients generated and inserted together
-BATCH = 2000  # rows per executemany
-OLDEST_CASE_DAYS = 1090  # every case opened in the last 3 years: 4 reference years
-
-DEMO_USERNAMES = {
-    "admin": "demo-admin",
-    "manager": "demo-manager",
-    "staff": "demo-staff",
-    "client": "demo-client",
-}
-
-CLINIC = {
-    "name": "Northbridge SMP Correction Clinic",
-    "address": "14 Northbridge Street\nLeeds LS1 6NB\nUnited Kingdom",
-    "phone": "0113 496 0123",
-    "email": "hello@northbridge-smp.example",
-    "website": "https://northbridge-smp.example",
-}
 
 
 # --------------------------------------------------------------------------------------
-# Clinic staff, their certifications (day offsets from today), studios, devices.
+# Treatment shapes. A plan type decides the correction options and which issues it
+# suits (its steps and their intervals are decided by `timeline.treatment_steps`); the
+# timeline's codes map onto the models' choices here.
 # --------------------------------------------------------------------------------------
 
-S = Specialty
-C = Certification.Kind
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    key: str
-    first: str
-    last: str
-    username: str
-    group: str
-    title: str
-    specialisations: tuple[str, ...] = ()
-    years: int | None = None
-    # (kind, issuer, issued offset, expires offset or None)
-    certifications: tuple[tuple[str, str, int, int | None], ...] = ()
-    is_artist: bool = True
-
-
-HYGIENE = "Clinical Hygiene Training UK"
-LASER_BOARD = "Laser Protection Adviser Services"
-LICENSING = "Leeds City Council – special treatment licence"
-FIRST_AID = "First Aid Works"
-ACADEMY = "Academy of Scalp Micropigmentation"
-
-STAFF = (
-    StaffMember(
-        "morgan",
-        "Morgan",
-        "Hale",
-        DEMO_USERNAMES["manager"],
-        roles.MANAGERS,
-        "Clinic director and lead SMP artist",
-        (S.SMP, S.SMP_CORRECTION, S.HAIRLINE_DESIGN, S.SCAR_CAMOUFLAGE),
-        14,
-        (
-            (C.SMP_TRAINING, ACADEMY, -3200, None),
-            (C.BLOODBORNE_PATHOGENS, HYGIENE, -300, 65),
-            (C.LICENCE, LICENSING, -200, 165),
-            (C.FIRST_AID, FIRST_AID, -500, 595),
-        ),
-    ),
-    StaffMember(
-        "priya",
-        "Priya",
-        "Natarajan",
-        DEMO_USERNAMES["staff"],
-        roles.STAFF,
-        "Senior laser technician",
-        (S.LASER_REMOVAL,),
-        9,
-        (
-            (C.LASER_SAFETY, LASER_BOARD, -1400, 700),
-            (C.DEVICE_TRAINING, "Veralux Medical", -900, None),
-            (C.BLOODBORNE_PATHOGENS, HYGIENE, -100, 265),
-            (C.FIRST_AID, FIRST_AID, -400, 695),
-        ),
-    ),
-    StaffMember(
-        "tom",
-        "Tom",
-        "Brennan",
-        "tom.brennan",
-        roles.STAFF,
-        "Laser technician",
-        (S.LASER_REMOVAL,),
-        5,
-        (
-            (C.LASER_SAFETY, LASER_BOARD, -1095, 45),  # expiring soon
-            (C.DEVICE_TRAINING, "Northlight Systems", -1000, None),
-            (C.BLOODBORNE_PATHOGENS, HYGIENE, -340, 25),  # expiring soon
-        ),
-    ),
-    StaffMember(
-        "sofia",
-        "Sofia",
-        "Marín",
-        "sofia.marin",
-        roles.STAFF,
-        "SMP artist and laser technician",
-        (S.SMP, S.SMP_CORRECTION, S.LASER_REMOVAL, S.SALINE_REMOVAL),
-        8,
-        (
-            (C.LASER_SAFETY, LASER_BOARD, -1120, -20),  # expired: no laser work since
-            (C.SMP_TRAINING, ACADEMY, -2500, None),
-            (C.BLOODBORNE_PATHOGENS, HYGIENE, -200, 165),
-            (C.LICENCE, LICENSING, -250, 115),
-        ),
-    ),
-    StaffMember(
-        "jamie",
-        "Jamie",
-        "Okafor",
-        "jamie.okafor",
-        roles.STAFF,
-        "SMP artist, scar camouflage",
-        (S.SMP, S.SMP_CORRECTION, S.SCAR_CAMOUFLAGE, S.HAIRLINE_DESIGN),
-        11,
-        (
-            (C.SMP_TRAINING, ACADEMY, -1800, None),
-            (C.BLOODBORNE_PATHOGENS, HYGIENE, -30, 335),
-            (C.LICENCE, LICENSING, -150, 215),
-            (C.FIRST_AID, FIRST_AID, -700, 395),
-        ),
-    ),
-    StaffMember(
-        "elena",
-        "Elena",
-        "Petrova",
-        "elena.petrova",
-        roles.STAFF,
-        "SMP artist, colour correction and saline removal",
-        (S.SMP, S.SMP_CORRECTION, S.COLOUR_CORRECTION, S.SALINE_REMOVAL),
-        7,
-        (
-            (C.SMP_TRAINING, ACADEMY, -2200, None),
-            (C.BLOODBORNE_PATHOGENS, HYGIENE, -120, 245),
-            (C.LICENCE, LICENSING, -330, 35),  # expiring soon
-        ),
-    ),
-    StaffMember("dana", "Dana", "Whitfield", "dana.whitfield", roles.MANAGERS, "Practice manager", is_artist=False),
-    StaffMember("lucy", "Lucy", "Ford", "lucy.ford", roles.STAFF, "Clinic coordinator", is_artist=False),
-)
-LEAD_ARTISTS = (("morgan", 20), ("jamie", 30), ("elena", 30), ("sofia", 20))
-TECHNICIAN_WEIGHTS = {"priya": 45, "tom": 35, "sofia": 20}
-MANAGER_KEYS = ("morgan", "dana")
-
-STUDIOS = (
-    ("Inkline Scalp Studio", "Manchester", "United Kingdom"),
-    ("Follicle & Co", "Birmingham", "United Kingdom"),
-    ("Shadow Line SMP", "London", "United Kingdom"),
-    ("Dotwork Scalp Clinic", "Glasgow", "United Kingdom"),
-    ("HairPoint Pigmentation", "Bristol", "United Kingdom"),
-    ("Crown Ink Studio", "Dublin", "Ireland"),
-    ("Liverpool Scalp Design", "Liverpool", "United Kingdom"),
-    ("Cardiff SMP Rooms", "Cardiff", "United Kingdom"),
-    ("Tyne Hairline Studio", "Newcastle", "United Kingdom"),
-    ("Skalp Atelier", "Berlin", "Germany"),
-    ("Micro Capilar", "Madrid", "Spain"),
-    ("Scalp Lab Lisboa", "Lisbon", "Portugal"),
-    ("Dot & Line", "Amsterdam", "Netherlands"),
-    ("Budget Scalp Express", "Istanbul", "Türkiye"),
-)
-
-# name, manufacturer, model, type, wavelengths, pulse width, archived
-DEVICES = (
-    ("Pico room 1", "Veralux Medical", "PicoStar Duo", LaserType.PICO_ND_YAG, "532, 1064", False),
-    ("Pico room 2", "Arcadia Lasers", "Alexa Pico", LaserType.PICO_ALEXANDRITE, "755", False),
-    ("Q-switch room", "Northlight Systems", "QS-1064", LaserType.QS_ND_YAG, "532, 1064", False),
-    ("Old ruby", "Northlight Systems", "Ruby 694", LaserType.QS_RUBY, "694", True),
-)
-
-# --------------------------------------------------------------------------------------
-# Words.
-# --------------------------------------------------------------------------------------
-
-
-def words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-MALE_FIRST = words(
-    "James Oliver Harry Jack George Noah Charlie Jacob Alfie Freddie Oscar Leo Thomas Arthur Henry William Joshua "
-    "Daniel Samuel Max Ethan Lucas Adam Mohammed Omar Yusuf Ibrahim Ali Hassan Ravi Arjun Sanjay Vikram Deepak "
-    "Kwame Kofi Tunde Chinedu Emeka Marcus Andre Darnell Tyrone Luis Carlos Mateo Diego Javier Pablo Marco Luca "
-    "Giorgio Piotr Tomasz Łukasz Mikhail Dmitri Andrei Stefan Lars Erik Sean Patrick Conor Liam Ryan Aaron Kieran "
-    "Callum Connor Reece Jordan Nathan Ben Chris Paul Mark Steven Gareth Darren Wayne Lee Craig Stuart Grant Kenji "
-    "Hiroshi Minh Wei Jun Tariq Bilal Imran Zain Kareem Nikos Yannis Matteo"
-)
-FEMALE_FIRST = words(
-    "Amelia Olivia Isla Ava Emily Sophia Grace Mia Chloe Priya Aisha Fatima Zara Maria Elena Sofia Anna Hannah "
-    "Laura Sarah Rachel Claire Nicola Joanne Kerry Tanya Ngozi Abena Yuki Mei"
-)
-LAST = words(
-    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Wright Robinson Thompson Evans Walker White "
-    "Roberts Green Hall Thomas Clarke Jackson Wood Harris Edwards Turner Martin Cooper Hill Ward Hughes Moore "
-    "Clark King Harrison Lewis Baker Lee Allen Morris Khan Scott Watson Davis Parker James Bennett Young Price "
-    "Phillips Mitchell Kelly Collins Carter Begum Hussain Ahmed Ali Shah Singh Kaur Sharma Gupta Mensah Okoye "
-    "Adeyemi Boateng Nwosu Campbell Stewart Murray Reid Fraser O'Brien Murphy Byrne Walsh Kowalski Nowak "
-    "Wiśniewski Novak Horvat García Fernández López Rossi Russo Bianchi Müller Schmidt Fischer Dubois Laurent "
-    "Moreau Jansen Andersson Nilsson Hansen Ivanov Popescu Papadopoulos Yilmaz Demir Nguyen Tran Chen "
-    "Wang Li Zhang Tanaka Sato Kim Park Silva Santos Costa"
-) + ("de Vries", "van Dijk")  # surnames with a space, which a split would break
-STREETS = (
-    "Park Road",
-    "Church Street",
-    "Victoria Road",
-    "Station Road",
-    "Mill Lane",
-    "Queens Road",
-    "Manor Road",
-    "Green Lane",
-    "Albert Street",
-    "Chapel Street",
-    "High Street",
-    "Grove Road",
-    "Springfield Road",
-    "Richmond Road",
-)
-TOWNS = (
-    ("Leeds", "LS"),
-    ("Bradford", "BD"),
-    ("Wakefield", "WF"),
-    ("Harrogate", "HG"),
-    ("York", "YO"),
-    ("Huddersfield", "HD"),
-    ("Halifax", "HX"),
-    ("Sheffield", "S"),
-    ("Manchester", "M"),
-    ("Hull", "HU"),
-)
-ALLERGIES = ("Lidocaine", "Latex", "Nickel", "Penicillin", "Adhesive dressings", "Chlorhexidine")
-MEDICATIONS = (
-    "Finasteride 1 mg daily",
-    "Minoxidil 5% foam, daily",
-    "Dutasteride 0.5 mg daily",
-    "Sertraline 50 mg daily",
-    "Ramipril 5 mg daily",
-    "Atorvastatin 20 mg daily",
-    "Levothyroxine 75 micrograms daily",
-)
-PHOTOSENSITISING = ("Doxycycline 100 mg daily", "St John's wort", "Hydrochlorothiazide 25 mg daily")
-PIGMENTS = (
-    "Unknown",
-    "Unknown – client was not told",
-    "Carbon-black SMP pigment, brand unknown",
-    "Carbon-black SMP pigment, 3 shades",
-    "Body-art tattoo ink (black)",
-    "Iron-oxide blend, warm brown",
-    "Tattoo ink diluted with distilled water",
-)
-CORRECTION_PIGMENTS = (
-    "Carbon black, 20% dilution",
-    "Carbon black, 30% dilution",
-    "Carbon black, 3-shade blend (light)",
-    "Warm neutral, 25% dilution",
-)
-NEEDLES = ("1RL 0.18 mm", "1RL 0.25 mm", "3RL 0.25 mm", "3RL 0.30 mm")
-SALINE = ("Hypertonic saline 20%", "Saline removal solution (NaCl 18%)")
-
-GOALS = {
-    "laser_smp": (
-        "Lighten the old SMP, then have a softer, age-appropriate hairline redone.",
-        "Get rid of the dark, blurred dots and start again with a natural look.",
-        "Fix the 'helmet' look so it passes as a shaved head up close.",
-    ),
-    "laser_only": (
-        "Remove the SMP completely; happy to keep a shaved head without pigment.",
-        "Fade the pigment as far as possible; growing hair back with medication.",
-    ),
-    "saline": (
-        "Take out the oversized dots along the hairline without laser.",
-        "Remove a few rows of dots at the hairline so it can be redesigned.",
-    ),
-    "colour": (
-        "Get rid of the blue tinge so the dots look like natural stubble again.",
-        "Neutralise the green cast on the crown.",
-    ),
-    "scar": ("Hide the FUT strip scar at the back.", "Make the scar on the crown less visible."),
-    "density": (
-        "Top up faded areas so the density matches again.",
-        "Extend the treatment to cover the new thinning at the crown.",
-        "Even out the patchy density across the top.",
-    ),
-    None: (
-        "Understand what can be done about the old SMP.",
-        "Find out whether laser removal is possible.",
-        "A natural result that nobody notices.",
-    ),
-}
-REGRET_NOTES = {
-    RegretReasonChoice.UNREALISTIC_EXPECTATIONS: "Expected the result to look like a full head of hair.",
-    RegretReasonChoice.SUBOPTIMAL_RESULT: "Dots placed too deep and too large by the original artist.",
-    RegretReasonChoice.CHANGE_OVER_TIME: "Pigment has faded unevenly and hair loss has progressed since.",
-    RegretReasonChoice.SOCIAL_EMOTIONAL: "Feels self-conscious; partner and friends commented on the hairline.",
-}
-ISSUE_TEXT = {
-    IssueKind.UNEVEN_PIGMENTATION: "Patchy density; lighter and darker areas side by side.",
-    IssueKind.UNNATURAL_HAIRLINE: "Hairline too low, straight and sharp for the client's age.",
-    IssueKind.VISIBLE_SCARRING: "Raised, pale scar line visible through the pigment.",
-    IssueKind.COLOUR_SHIFT: "Dots have turned blue-grey; pigment placed too deep.",
-    IssueKind.PIGMENT_MIGRATION: "Dots blurred and merged into solid patches ('helmet' look).",
-    IssueKind.TOO_DARK: "Too dark and too dense against the client's own hair.",
-    IssueKind.DOTS_TOO_LARGE: "Dots about 2 mm across; reads as 'dotty' at conversation distance.",
-    IssueKind.FADED: "Pigment faded to a grey haze.",
-    IssueKind.HAIR_LOSS_PROGRESSION: "Further hair loss has left the treated area out of place.",
-    IssueKind.OTHER: "Client unhappy with the overall shape of the treated area.",
-}
-WITHDRAWN_REASONS = (
-    "Client moved away and will continue treatment elsewhere.",
-    "Client decided to live with the current result after the consultation.",
-    "Cost: client could not commit to the full plan.",
-    "Client did not want to wait out the interval between laser sessions.",
-    "Client stopped responding to appointment reminders.",
-    "Client chose hair transplant surgery instead.",
-)
-OUTCOME_NOTES = {
-    Outcome.RESOLVED: "Correction achieved as planned; client very happy with the new look.",
-    Outcome.IMPROVED: "Clearly improved; some faint shadowing remains, client content.",
-    Outcome.PARTIAL: "Partly improved; residual pigment at the hairline, client considering more sessions later.",
-    Outcome.UNCHANGED: "Little change after treatment; client decided to stop.",
-    Outcome.WORSE: "Hypopigmented patches after laser; referred to dermatology, under review.",
-}
-EXPECTATIONS = {
-    "laser_smp": "Laser lightens rather than always removes SMP: 2–4 sessions, 6–8 weeks apart; redesign only "
-    "once healing is confirmed. The new hairline will be softer and higher than before.",
-    "laser_only": "Aim is lightening as far as possible in 2–4 sessions; some shadow may remain. "
-    "Pigment changes can take 6–12 months to settle.",
-    "saline": "Saline lifts pigment from a small area per session; several sessions 4–8 weeks apart, "
-    "then redesign. Not suitable for the whole scalp.",
-    "colour": "Colour correction neutralises the blue tone; it will not reduce density.",
-    "scar": "Camouflage reduces the contrast of the scar, it cannot remove it; 2–4 sessions.",
-    "density": "Top-up matches density to the existing work; it will not change the hairline.",
-}
-PLAN_SUMMARY = {
-    "laser_smp": "Lighten the existing SMP with picosecond 1064 nm laser, confirm healing, then redesign "
-    "with finer, lighter dots.",
-    "laser_only": "Laser removal of the existing SMP, sessions at least 6 weeks apart, then review.",
-    "saline": "Saline removal of the oversized dots along the hairline, then a soft redesign.",
-    "colour": "Colour correction to neutralise the blue cast, then review.",
-    "scar": "Scar camouflage in 2–3 sessions with a diluted shade matched to the surrounding dots.",
-    "density": "SMP top-up to restore even density in the faded or newly thinning areas.",
-}
-AFTERCARE_SMP = (
-    "Keep the scalp dry for 4 days; no heavy sweating for 5 days; no swimming, sauna, steam or sun for "
-    "28 days; then SPF 30–50 every day."
-)
-AFTERCARE_LASER = (
-    "Expect redness and swelling for a day or two and crusting for up to 2 weeks: do not pick. Keep clean "
-    "and dry, no sun on the area, SPF 30–50 once healed. Call us if blisters or signs of infection appear."
-)
-PLAN_AFTERCARE = {
-    "laser_smp": AFTERCARE_LASER + " After the SMP sessions: " + AFTERCARE_SMP,
-    "laser_only": AFTERCARE_LASER,
-    "saline": "Let the scabs fall off on their own (about 2 weeks). " + AFTERCARE_SMP,
-    "colour": AFTERCARE_SMP,
-    "scar": AFTERCARE_SMP,
-    "density": AFTERCARE_SMP,
-}
-CONSENT_BODY = {
-    ConsentKind.LASER_TREATMENT: (
-        "Laser treatment consent",
-        "I understand that laser treatment lightens pigment over several sessions at least 6 weeks apart and "
-        "may not remove it completely. Risks include redness, swelling, blistering, crusting, pigment change "
-        "(lighter or darker skin), paradoxical darkening of some pigments, infection, scarring and damage to "
-        "hair follicles. I have told the clinic about my medicines (including isotretinoin), pregnancy, "
-        "infections and history of keloid scarring.",
-    ),
-    ConsentKind.SMP_CORRECTION: (
-        "SMP correction consent",
-        "I understand that scalp micropigmentation deposits pigment in the upper skin, usually over 2–3 "
-        "sessions, that results vary and fade over years, and that I must follow the aftercare.",
-    ),
-    ConsentKind.PHOTO_CLINICAL: (
-        "Clinical photographs",
-        "I agree that the clinic takes photographs of my scalp for my clinical record. They are stored "
-        "privately and seen only by the clinic team and, when shared, by me.",
-    ),
-    ConsentKind.PHOTO_TEACHING: (
-        "Photographs for teaching and marketing",
-        "I agree that photographs without my face may be used for teaching and marketing. I can withdraw "
-        "this consent at any time; published material cannot be recalled.",
-    ),
-    ConsentKind.DATA_PROCESSING: (
-        "Data processing",
-        "I agree that the clinic keeps my personal and health information to provide and record my "
-        "treatment, as described in the privacy notice.",
-    ),
-}
-LASER_V2_ADDENDUM = (
-    " Version 2: I understand that a small test spot may be done first and checked after 1–2 weeks, and "
-    "that the clinic will not treat within 6 months of my last isotretinoin dose."
-)
-USER_AGENTS = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/18.1 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
-)
-
-# --------------------------------------------------------------------------------------
-# Treatment shapes. A plan type decides the steps, the correction options and which
-# issues it suits. Intervals follow docs/domain.md#laser-intervals: laser ≥ 6 weeks on a zone, saline 4–8
-# weeks, SMP sessions 1–2 weeks apart, healing confirmed before redesign.
-# --------------------------------------------------------------------------------------
-
-LASER_PLANS = ("laser_smp", "laser_only")
-PLAN_TYPES = ("laser_smp", "laser_only", "saline", "colour", "scar", "density")
-PLAN_TYPE_WEIGHTS = (34, 12, 10, 10, 12, 22)
 PLAN_ISSUES = {
     "laser_smp": (
         IssueKind.TOO_DARK,
@@ -548,15 +173,6 @@ SESSION_KIND = {  # skeleton session code -> CorrectionKind (laser is its own mo
     "colour": CorrectionKind.COLOUR_CORRECTION,
     "scar": CorrectionKind.SCAR_CAMOUFLAGE,
     "density": CorrectionKind.DENSITY_ADJUSTMENT,
-}
-STEP_TEXT = {
-    PlanStepKind.LASER_SESSION: "Laser session, 1064 nm",
-    PlanStepKind.SALINE_SESSION: "Saline removal, small area",
-    PlanStepKind.HEALING_CHECK: "Confirm healing before the next stage",
-    PlanStepKind.SMP_SESSION: "SMP session",
-    PlanStepKind.COLOUR_CORRECTION: "Colour correction",
-    PlanStepKind.SCAR_CAMOUFLAGE: "Scar camouflage",
-    PlanStepKind.REVIEW: "Review and satisfaction check",
 }
 
 # Choices' `.values` builds a new list on every call: read them once.
@@ -603,11 +219,6 @@ SESSION_STATUS = {
 # days from today.
 MISSED_AFTER, REBOOKED_IN = 43, 7
 COMPLICATIONS = [a for a in AdverseEventChoice.values if a not in AdverseEventChoice.expected()]
-HEALING_NOTES = {
-    Healing.AS_EXPECTED: "Healed well; no crusts left.",
-    Healing.DELAYED: "Some crusting still present; check again at the next visit.",
-    Healing.COMPLICATION: "Complication documented with photos; manager informed.",
-}
 SATISFACTION_BY_OUTCOME = {
     Outcome.RESOLVED: (4, 5, 5),
     Outcome.IMPROVED: (3, 4, 4, 5),
@@ -615,69 +226,7 @@ SATISFACTION_BY_OUTCOME = {
     Outcome.UNCHANGED: (1, 2, 2, 3),
     Outcome.WORSE: (1, 1, 2),
 }
-INITIAL_CONCERNS = (
-    "Feels the SMP looks painted on; avoids close contact.",
-    "Hairline looks drawn on; people notice it.",
-    "Dots have blurred together and look like a helmet.",
-    "The old SMP no longer matches the hair-loss pattern.",
-    "Blue tinge visible in daylight.",
-)
-
-# Three years of history: most cases are finished, the open ones are recent.
-STATUS_WEIGHTS = {
-    CaseStatus.CONSULTATION: 5,
-    CaseStatus.ASSESSMENT: 6,
-    CaseStatus.PLANNING: 9,
-    CaseStatus.IN_TREATMENT: 22,
-    CaseStatus.FOLLOW_UP: 13,
-    CaseStatus.CLOSED: 35,
-    CaseStatus.WITHDRAWN: 10,
-}
-
-# The first clients are laid out by hand, so that even an 18-client demo shows every
-# status, plan stage, session kind and follow-up state; the rest are random.
 CS = CaseStatus
-FORCED: tuple[dict, ...] = (
-    # The demo client: mid-way through laser, next session booked, post-laser check due.
-    {
-        "status": CS.IN_TREATMENT,
-        "plan": "laser_smp",
-        "n_laser": 3,
-        "done": 2,
-        "last_done": -9,
-        "demo": True,
-        "photos": True,
-    },
-    {"status": CS.CONSULTATION, "flag": "isotretinoin"},
-    {"status": CS.ASSESSMENT, "flag": "active_infection", "photos": True},
-    {"status": CS.PLANNING, "plan": "laser_smp", "stage": "draft", "test_spot": True},
-    {"status": CS.PLANNING, "plan": "saline", "stage": "proposed", "flag": "pregnancy"},
-    {"status": CS.PLANNING, "plan": "laser_only", "stage": "approved", "revision": True},
-    {"status": CS.IN_TREATMENT, "plan": "density", "done": 0},
-    {"status": CS.FOLLOW_UP, "plan": "laser_smp", "last_session": -20, "smp": "hairline_redesign", "photos": True},
-    {"status": CS.CLOSED, "plan": "saline", "photos": True, "teaching": True},
-    {"status": CS.CLOSED, "plan": "colour"},
-    {"status": CS.FOLLOW_UP, "plan": "scar", "flag": "keloid", "photos": True, "last_session": -40},
-    {"status": CS.WITHDRAWN, "plan": "laser_only", "withdraw": "mid", "n_laser": 3},
-    {"status": CS.IN_TREATMENT, "plan": "laser_smp", "done": 1, "last_done": -25, "photos": True},
-    {"status": CS.CLOSED, "plan": "laser_smp", "smp": "smp_correction", "photos": True, "test_spot": True},
-    {"status": CS.WITHDRAWN, "withdraw": "pre"},
-    {"status": CS.IN_TREATMENT, "plan": "scar", "done": 1, "revision": True},
-    # Post-laser checks due in the last few weeks: the follow-up review queue.
-    {"status": CS.IN_TREATMENT, "plan": "laser_only", "n_laser": 3, "done": 1, "last_done": -30},
-    {"status": CS.IN_TREATMENT, "plan": "laser_smp", "n_laser": 3, "done": 2, "last_done": -35},
-    # Did not come to the second laser session two weeks ago; booked again for next week.
-    {"status": CS.IN_TREATMENT, "plan": "laser_only", "n_laser": 3, "done": 1, "last_done": -60, "no_show": True},
-)
-
-
-# --------------------------------------------------------------------------------------
-# Small helpers.
-# --------------------------------------------------------------------------------------
-
-
-def weighted(rng: random.Random, options: dict):
-    return rng.choices(list(options), weights=list(options.values()))[0]
 
 
 class Coverage:
@@ -700,498 +249,9 @@ class Coverage:
         return self.rng.choices(options, weights=list(weights) if weights is not None else None)[0]
 
 
-def ascii_slug(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in plain.lower() if ch.isalnum())
-
-
 # --------------------------------------------------------------------------------------
-# Pass one: a case's timeline, from the client's own random generator only.
+# Pass two: each client's timeline turned into rows, with the details.
 # --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Step:
-    kind: str  # PlanStepKind
-    session: str | None  # "laser", "smp", "saline", "colour", "scar", "density" or None
-    s: int  # days after treatment start
-    gap: int | None
-    day: int = 0  # offset from today, once placed
-    state: str = "planned"  # done, booked, planned, skipped, cancelled
-
-
-@dataclass
-class Skeleton:
-    status: str
-    plan_type: str | None
-    forced: dict
-    stage: str | None = None  # draft, proposed, approved, accepted, in_progress, completed, cancelled
-    revision: bool = False
-    opened: int = 0
-    issues_day: int | None = None
-    review_day: int | None = None
-    test_spot_day: int | None = None
-    prelaser_day: int | None = None
-    v1_submit: int | None = None
-    v1_approve: int | None = None
-    submit_day: int | None = None
-    approve_day: int | None = None
-    accept_day: int | None = None
-    steps: list[Step] = field(default_factory=list)
-    closed: int | None = None  # closed_on, or the day a withdrawn case stopped
-    withdraw: str | None = None  # "pre" or "mid"
-
-    @property
-    def laser(self) -> bool:
-        return self.plan_type in LASER_PLANS
-
-
-def treatment_steps(rng: random.Random, plan_type: str, n_laser: int | None = None) -> list[Step]:
-    steps: list[Step] = []
-
-    def add(kind: str, session: str | None, gap: int) -> None:
-        s = steps[-1].s + gap if steps else 0
-        steps.append(Step(kind, session, s, gap if steps else None))
-
-    K = PlanStepKind
-    if plan_type in LASER_PLANS:
-        # 43 days or more: at least 6 weeks apart whatever the times of day (and DST).
-        n = n_laser or rng.choices((1, 2, 3, 4), weights=(10, 35, 40, 15))[0]
-        for _ in range(n):
-            add(K.LASER_SESSION, "laser", rng.randint(43, 63))
-        if plan_type == "laser_smp":
-            add(K.HEALING_CHECK, None, rng.randint(14, 21))
-            add(K.SMP_SESSION, "smp", rng.randint(42, 70))
-            if rng.random() < 0.4:
-                add(K.SMP_SESSION, "smp", rng.randint(10, 14))
-    elif plan_type == "saline":
-        for _ in range(rng.randint(2, 4)):
-            add(K.SALINE_SESSION, "saline", rng.randint(35, 56))
-        add(K.HEALING_CHECK, None, rng.randint(14, 21))
-        add(K.SMP_SESSION, "smp", rng.randint(42, 70))
-    elif plan_type == "colour":
-        for _ in range(rng.randint(1, 2)):
-            add(K.COLOUR_CORRECTION, "colour", rng.randint(28, 42))
-    elif plan_type == "scar":
-        for _ in range(rng.randint(2, 3)):
-            add(K.SCAR_CAMOUFLAGE, "scar", rng.randint(21, 35))
-    else:  # density
-        for _ in range(rng.randint(2, 3)):
-            add(K.SMP_SESSION, "density", rng.randint(10, 14))
-    add(K.REVIEW, None, rng.randint(42, 56))
-    return steps
-
-
-def build_skeleton(rng: random.Random, forced: dict | None) -> Skeleton:
-    """One case's status and timeline, in day offsets from today (negative = past)."""
-    forced = forced or {}
-    status = forced.get("status") or weighted(rng, STATUS_WEIGHTS)
-    withdraw = None
-    if status == CS.WITHDRAWN:
-        withdraw = forced.get("withdraw") or rng.choice(("pre", "mid"))
-    no_plan_yet = withdraw == "pre" and "plan" not in forced and rng.random() < 0.4
-    if status in (CS.CONSULTATION, CS.ASSESSMENT) or no_plan_yet:
-        plan_type = None
-    else:
-        plan_type = forced.get("plan") or rng.choices(PLAN_TYPES, weights=PLAN_TYPE_WEIGHTS)[0]
-    sk = Skeleton(status=status, plan_type=plan_type, forced=forced, withdraw=withdraw)
-
-    # Relative days (0 = opened): initial consultation, assessment, review, plan.
-    r_issues = rng.randint(0, 3)
-    r_review = r_issues + rng.randint(7, 21)
-    test_spot = sk.laser and forced.get("test_spot", rng.random() < 0.33)
-    r_ts = r_review + rng.randint(0, 3) if test_spot else None
-    revision = plan_type is not None and forced.get("revision", rng.random() < 0.1)
-    r_draft = r_review
-    r_submit = r_review + rng.randint(1, 5)
-    r_approve = r_submit + rng.randint(1, 4)
-    v1 = None
-    if revision:
-        v1 = (r_submit, r_approve)
-        r_revise = r_approve + rng.randint(2, 7)
-        r_draft = r_revise
-        r_submit = r_revise + rng.randint(1, 3)
-        r_approve = r_submit + rng.randint(1, 3)
-    r_accept = r_approve + rng.randint(1, 10)
-    r_prelaser = r_ts if test_spot else (r_accept + rng.randint(0, 7) if sk.laser else None)
-    r_start = r_accept + rng.randint(7, 21)
-    if sk.laser:
-        r_start = max(r_start, r_prelaser + 1)
-    if test_spot:
-        r_start = max(r_start, r_ts + rng.randint(43, 56))
-    steps = treatment_steps(rng, plan_type, forced.get("n_laser")) if plan_type else []
-    sessions = [i for i, step in enumerate(steps) if step.session]
-
-    # Which events have happened, and where "today" falls.
-    happened = {"issues": True, "review": True, "prelaser": False}
-    stage = None
-    if status == CS.CONSULTATION:
-        happened.update(issues=False, review=False)
-        opened = -rng.randint(1, 20)
-    elif status == CS.ASSESSMENT:
-        happened.update(review=False)
-        opened = -(r_issues + rng.randint(2, 35))
-    elif status == CS.PLANNING:
-        stage = forced.get("stage") or rng.choices(("draft", "proposed", "approved"), weights=(35, 30, 35))[0]
-        last = {"draft": r_draft, "proposed": r_submit, "approved": r_approve}[stage]
-        if test_spot:
-            happened["prelaser"] = True
-            last = max(last, r_ts)
-        opened = -(last + rng.randint(1, 14))
-        start = rng.randint(14, 35)
-        for step in steps:
-            step.day = start + step.s
-    elif status == CS.IN_TREATMENT:
-        happened["prelaser"] = sk.laser
-        k = forced["done"] if "done" in forced else rng.randint(0, len(sessions) - 1)
-        anchor = sessions[k]
-        if "last_done" in forced:
-            x = forced["last_done"] + steps[anchor].s - steps[sessions[k - 1]].s
-        else:
-            prev_gap = steps[anchor].s - steps[anchor - 1].s if anchor else r_start - max(r_accept, r_prelaser or 0)
-            x = rng.randint(2, max(2, min(40, prev_gap - 1)))
-        opened = x - (r_start + steps[anchor].s)
-        for i, step in enumerate(steps):
-            step.state = "done" if i < anchor else ("booked" if i == anchor else "planned")
-        stage = "accepted" if k == 0 else "in_progress"
-    elif status in (CS.FOLLOW_UP, CS.CLOSED):
-        happened["prelaser"] = sk.laser
-        last = sessions[-1]
-        if status == CS.FOLLOW_UP:
-            last_day = forced.get("last_session") or -rng.randint(14, 150)
-        else:  # as far back as the case's own timeline allows within the window
-            last_day = -rng.randint(120, max(120, OLDEST_CASE_DAYS - (r_start + steps[last].s)))
-        opened = last_day - (r_start + steps[last].s)
-        laser_steps = [i for i in sessions if steps[i].session == "laser"]
-        skip = None
-        if plan_type == "laser_smp" and len(laser_steps) >= 3 and rng.random() < 0.15:
-            skip = laser_steps[-1]  # clearance good enough: last laser session not needed
-        for i, step in enumerate(steps):
-            step.state = "skipped" if i == skip else ("done" if opened + r_start + step.s <= -1 else "planned")
-        stage = "completed"
-        if status == CS.CLOSED:
-            sk.closed = opened + r_start + steps[-1].s + rng.randint(3, 30)
-    else:  # withdrawn
-        if withdraw == "mid" and len(sessions) >= 2:
-            happened["prelaser"] = sk.laser
-            k = rng.randint(1, len(sessions) - 1)
-            anchor = sessions[k]
-            stop = r_start + steps[anchor].s - rng.randint(1, 7)
-            w_day = -rng.randint(1, max(1, OLDEST_CASE_DAYS - stop))
-            opened = w_day - stop
-            for i, step in enumerate(steps):
-                step.state = "done" if i < anchor else ("cancelled" if i == anchor else "skipped")
-            stage = "cancelled"
-        else:
-            withdraw = sk.withdraw = "pre"
-            if plan_type is None:
-                last = r_issues
-                happened["review"] = False
-                test_spot = False
-            else:
-                stage_pre = rng.choice(("draft", "proposed"))
-                last = r_draft if stage_pre == "draft" else r_submit
-                if test_spot:
-                    happened["prelaser"] = True
-                    last = max(last, r_ts)
-                stage = "cancelled_" + stage_pre
-            stop = last + rng.randint(5, 30)
-            w_day = -rng.randint(1, max(1, OLDEST_CASE_DAYS - stop))
-            opened = w_day - stop
-            for step in steps:
-                step.state = "skipped"
-                step.day = opened + stop + 21 + step.s
-        sk.closed = w_day
-
-    sk.opened = opened
-    if status != CS.PLANNING and withdraw != "pre":
-        for step in steps:
-            step.day = opened + r_start + step.s
-    sk.steps = steps
-    sk.stage = stage
-    sk.revision = revision
-    sk.issues_day = opened + r_issues if happened["issues"] else None
-    sk.review_day = opened + r_review if happened["review"] else None
-    sk.test_spot_day = opened + r_ts if test_spot else None
-    sk.prelaser_day = opened + r_prelaser if happened["prelaser"] else None
-    if plan_type:
-        if v1:
-            sk.v1_submit, sk.v1_approve = opened + v1[0], opened + v1[1]
-        agreed = stage in ("accepted", "in_progress", "completed") or withdraw == "mid"
-        if stage in ("proposed", "approved", "cancelled_proposed") or agreed:
-            sk.submit_day = opened + r_submit
-        if stage == "approved" or agreed:
-            sk.approve_day = opened + r_approve
-        if agreed:
-            sk.accept_day = opened + r_accept
-    if not -OLDEST_CASE_DAYS <= opened <= -1:
-        raise AssertionError(f"case opened {opened} days from today")
-    return sk
-
-
-def client_skeletons(rng: random.Random, forced: dict | None) -> list[Skeleton]:
-    """A client's cases, oldest first: usually one, sometimes an earlier closed one."""
-    main = build_skeleton(rng, forced)
-    cases = [main]
-    if (
-        forced is None
-        and main.status in (CS.ASSESSMENT, CS.PLANNING, CS.IN_TREATMENT)
-        and main.opened >= -400
-        and rng.random() < 0.05
-    ):
-        old = build_skeleton(rng, {"status": CS.CLOSED, "plan": rng.choice(("density", "colour"))})
-        shift = (main.opened - rng.randint(30, 150)) - old.closed
-        if old.opened + shift >= -OLDEST_CASE_DAYS:
-            _shift(old, shift)
-            cases.insert(0, old)
-    return cases
-
-
-def _shift(sk: Skeleton, days: int) -> None:
-    for name in (
-        "opened",
-        "issues_day",
-        "review_day",
-        "test_spot_day",
-        "prelaser_day",
-        "v1_submit",
-        "v1_approve",
-        "submit_day",
-        "approve_day",
-        "accept_day",
-        "closed",
-    ):
-        value = getattr(sk, name)
-        if value is not None:
-            setattr(sk, name, value + days)
-    for step in sk.steps:
-        step.day += days
-
-
-# --------------------------------------------------------------------------------------
-# Pass two: rows.
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Clinic:
-    """What the clients' rows refer to: staff, devices, lookups, consent texts."""
-
-    today: datetime.date
-    tz: datetime.tzinfo
-    users: dict[str, User]
-    artists: dict[str, Artist]
-    laser_valid: dict[str, tuple[int, int]]  # technician key -> (issued, expires) offsets
-    studios: list[Studio]
-    externals: dict[int, list[Artist]]  # studio pk -> its external artists
-    devices: dict[str, LaserDevice]
-    zone_ids: dict[str, int]
-    regret_ids: dict[str, int]
-    option_ids: dict[str, int]
-    adverse_ids: dict[str, int]
-    consent_texts: dict[tuple[str, int], ConsentText]
-    laser_v2_from: int
-    client_user: User
-    demo_client_name: str = ""
-    demo_reference: str = ""
-
-
-_STR_TYPES = {"CharField", "TextField", "SlugField"}
-_INT_TYPES = {
-    "AutoField",
-    "BigAutoField",
-    "SmallAutoField",
-    "IntegerField",
-    "BigIntegerField",
-    "SmallIntegerField",
-    "PositiveIntegerField",
-    "PositiveBigIntegerField",
-    "PositiveSmallIntegerField",
-    "ForeignKey",
-    "OneToOneField",
-}
-
-
-def _as_str(value):
-    return value if value.__class__ is str else str(value)  # TextChoices members -> their value
-
-
-def _as_int(value):
-    return value if value.__class__ is int else int(value)
-
-
-def _memoised(field_: models.Field, connection) -> Callable:
-    cache: dict = {}
-
-    def convert(value):
-        try:
-            return cache[value]
-        except KeyError:
-            converted = cache[value] = field_.get_db_prep_save(value, connection)
-            return converted
-
-    return convert
-
-
-class Table:
-    """How to build and write rows of one model quickly.
-
-    `bulk_create` spends most of its time preparing each value of each row (about
-    140 µs a row on a slow machine); at three million rows that is minutes. Here rows
-    are real model instances built through `Model.__init__`'s positional fast path,
-    with primary keys allocated up front so children carry their parents' ids, and
-    written with `executemany`. Only the columns that need it go through Django's own
-    `get_db_prep_save` (dates, datetimes, UUIDs, decimals, IP addresses).
-    """
-
-    def __init__(self, model: type[models.Model], now: datetime.datetime, connection) -> None:
-        self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.template: list = []
-        self.index: dict[str, tuple[int, bool]] = {}
-        self.uuid_at: list[int] = []
-        self.convert: list[tuple[int, Callable]] = []
-        for i, f in enumerate(self.fields):
-            self.index[f.attname] = (i, False)
-            self.index[f.name] = (i, f.is_relation)
-            if f.primary_key:
-                self.pk_at = i
-                value = None
-            elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                value = now
-            elif isinstance(f, models.UUIDField):
-                self.uuid_at.append(i)
-                value = None
-            else:
-                value = f.get_default()  # callable defaults: once per run, e.g. today
-            self.template.append(value)
-            kind = f.get_internal_type()
-            if kind in _STR_TYPES:
-                self.convert.append((i, _as_str))
-            elif kind in _INT_TYPES:
-                self.convert.append((i, _as_int))
-            elif kind in ("DateTimeField", "DateField"):
-                self.convert.append((i, _memoised(f, connection)))  # few distinct values: "now", slots, days
-            elif kind != "BooleanField":
-                self.convert.append((i, lambda value, f=f: f.get_db_prep_save(value, connection)))
-        self.attnames = [f.attname for f in self.fields]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
-        placeholders = ", ".join(["%s"] * len(self.fields))
-        self.sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # nosec B608  # names from model meta, quoted; values are parameters
-
-    def build(self, pk: int, values: dict) -> models.Model:
-        args = self.template.copy()
-        for name, value in values.items():
-            i, related = self.index[name]
-            args[i] = value.pk if related and value is not None else value
-        args[self.pk_at] = pk
-        for i in self.uuid_at:
-            args[i] = uuid.uuid4()
-        return self.model(*args)
-
-    def rows(self, objs: list[models.Model]) -> list[list]:
-        attnames = self.attnames
-        rows = [[obj.__dict__[name] for name in attnames] for obj in objs]
-        for i, convert in self.convert:
-            for row in rows:
-                if row[i] is not None:
-                    row[i] = convert(row[i])
-        return rows
-
-
-class Rows:
-    """Rows of one chunk of clients: created with their ids, written table by table."""
-
-    ORDER = (
-        Client,
-        Case,
-        Issue,
-        Consultation,
-        TreatmentPlan,
-        PlanStep,
-        LaserSession,
-        CorrectionSession,
-        FollowUp,
-        Consent,
-    )
-
-    def __init__(self, writer: Writer) -> None:
-        self.writer = writer
-        self.objs: dict[type[models.Model], list[models.Model]] = defaultdict(list)
-        self.links: dict[models.ManyToManyField, list[tuple[int, int]]] = defaultdict(list)
-        self.photo_jobs: list[Callable[[], list[Photo]]] = []
-
-    def new(self, model: type[models.Model], **values) -> models.Model:
-        """A model instance with its primary key already allocated (foreign keys by object)."""
-        obj = self.writer.table(model).build(self.writer.allocate(model), values)
-        self.objs[model].append(obj)
-        return obj
-
-    def link(self, field_: models.ManyToManyField, obj: models.Model, target_ids: Iterable[int]) -> None:
-        self.links[field_].extend((obj.pk, target) for target in target_ids)
-
-    def insert(self, counts: Counter) -> None:
-        for model in self.ORDER:
-            objs = self.objs.get(model)
-            if objs:
-                table = self.writer.table(model)
-                self.writer.execute(table.sql, table.rows(objs))
-                counts[model.__name__] += len(objs)
-        for m2m, pairs in self.links.items():
-            if pairs:
-                self.writer.execute(self.writer.through_sql(m2m), pairs)
-                counts[f"{m2m.model.__name__}.{m2m.name}"] += len(pairs)
-
-
-class Writer:
-    """Allocates primary keys and runs the INSERTs; resets sequences at the end.
-
-    Keys continue after the highest one in each table, read inside the seeding
-    transaction (SQLite's write lock keeps other writers out; on PostgreSQL the demo is
-    meant for an otherwise idle database). Afterwards the sequences are moved past the
-    new rows, as `loaddata` does.
-    """
-
-    def __init__(self, now: datetime.datetime) -> None:
-        self.connection = connections[DEFAULT_DB_ALIAS]
-        self.now = now
-        self.tables: dict[type[models.Model], Table] = {}
-        self.next_pk: dict[type[models.Model], int] = {}
-        self.through: dict[models.ManyToManyField, str] = {}
-
-    def table(self, model: type[models.Model]) -> Table:
-        table = self.tables.get(model)
-        if table is None:
-            table = self.tables[model] = Table(model, self.now, self.connection)
-        return table
-
-    def allocate(self, model: type[models.Model]) -> int:
-        pk = self.next_pk.get(model)
-        if pk is None:
-            pk = (model.objects.aggregate(last=models.Max("pk"))["last"] or 0) + 1
-        self.next_pk[model] = pk + 1
-        return pk
-
-    def through_sql(self, m2m: models.ManyToManyField) -> str:
-        sql = self.through.get(m2m)
-        if sql is None:
-            through = m2m.remote_field.through._meta
-            quote = self.connection.ops.quote_name
-            source = quote(through.get_field(m2m.m2m_field_name()).column)
-            target = quote(through.get_field(m2m.m2m_reverse_field_name()).column)
-            sql = self.through[m2m] = f"INSERT INTO {quote(through.db_table)} ({source}, {target}) VALUES (%s, %s)"  # nosec B608  # names from model meta, quoted; values are parameters
-        return sql
-
-    def execute(self, sql: str, rows: list) -> None:
-        with self.connection.cursor() as cursor:
-            for start in range(0, len(rows), BATCH):
-                cursor.executemany(sql, rows[start : start + BATCH])
-
-    def reset_sequences(self) -> None:
-        statements = self.connection.ops.sequence_reset_sql(no_style(), list(self.tables))
-        with self.connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
 
 
 M2M = {
@@ -1965,103 +1025,7 @@ def _any_session(sk: Skeleton, session: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------
-# Images: a scalp-ish drawing per kind and angle, different for every photo.
-# --------------------------------------------------------------------------------------
-
-SKIN_TONES = ((244, 214, 190), (232, 190, 160), (210, 165, 130), (176, 128, 92), (130, 90, 60), (92, 62, 44))
-ANGLE_ZONE = {
-    PhotoAngle.HAIRLINE: Zone.FRONTAL_HAIRLINE,
-    PhotoAngle.CROWN: Zone.CROWN,
-    PhotoAngle.BACK: Zone.NAPE,
-    PhotoAngle.LEFT: Zone.LEFT_TEMPLE,
-    PhotoAngle.RIGHT: Zone.RIGHT_TEMPLE,
-}
-IMAGE_SIZE = (480, 360)
-
-
-def scalp_jpeg(
-    rng: random.Random, kind: str, angle: str, tone: tuple[int, int, int], label: str
-) -> tuple[bytes, bytes]:
-    """A 480×360 JPEG and its 240×180 thumbnail: a head in the client's skin tone seen
-    from `angle`, with SMP dots.
-
-    Before: dark, large, merging dots below a hard line; progress: fewer, faded dots;
-    after: fine dots with a soft, irregular hairline.
-    """
-    width, height = IMAGE_SIZE
-    image = Image.new("RGB", IMAGE_SIZE, (206, 212, 218))
-    draw = ImageDraw.Draw(image)
-    cx, cy = width // 2, height // 2 + 20
-    shade = tuple(max(0, c - 30) for c in tone)
-    close_up = angle in (PhotoAngle.CROWN, PhotoAngle.HAIRLINE)
-
-    if angle in (PhotoAngle.TOP, PhotoAngle.CROWN):
-        radius = 200 if close_up else 140
-        draw.ellipse((cx - radius, cy - 20 - radius, cx + radius, cy - 20 + radius), fill=tone, outline=shade, width=3)
-
-        def on_scalp(x: int, y: int) -> bool:
-            return (x - cx) ** 2 + (y - cy + 20) ** 2 < (radius - 8) ** 2
-
-        bbox = (cx - radius, cy - 20 - radius, cx + radius, cy - 20 + radius)
-
-    elif angle == PhotoAngle.HAIRLINE:
-        draw.rectangle((0, 0, width, height), fill=tone)
-        phase = rng.random() * 6
-        edge = [height // 2 + int(25 * math.sin(x / 60 + phase)) for x in range(width)]
-        draw.line([(x, edge[x] + 6) for x in range(0, width, 4)], fill=shade, width=2)
-
-        def on_scalp(x: int, y: int) -> bool:
-            return y < edge[x] - (rng.random() * 20 if kind == PhotoKind.AFTER else 0)
-
-        bbox = (0, 0, width - 1, height // 2 + 25)  # x stays inside `edge`
-
-    else:
-        ox = {PhotoAngle.LEFT: -30, PhotoAngle.RIGHT: 30}.get(angle, 0)
-        if angle == PhotoAngle.BACK:
-            draw.rectangle((cx - 60, cy + 60, cx + 60, height), fill=shade)
-        draw.ellipse((cx - 120 + ox, cy - 150, cx + 120 + ox, cy + 130), fill=tone, outline=shade, width=3)
-        if angle in (PhotoAngle.LEFT, PhotoAngle.RIGHT):
-            ear = cx - ox * 2
-            draw.ellipse((ear - 14, cy - 10, ear + 14, cy + 40), fill=shade)
-        if angle == PhotoAngle.FRONT:
-            draw.line((cx - 50, cy + 20, cx - 20, cy + 20), fill=shade, width=4)
-            draw.line((cx + 20, cy + 20, cx + 50, cy + 20), fill=shade, width=4)
-        # Seen from the back the scalp goes down to the nape; otherwise to the hairline.
-        hairline = (cy + 50 if angle == PhotoAngle.BACK else cy - 60) + rng.randint(-10, 10)
-
-        def on_scalp(x: int, y: int) -> bool:
-            inside = ((x - cx - ox) / 116) ** 2 + ((y - cy + 10) / 136) ** 2 < 1
-            return inside and y < hairline + 12 * math.sin((x - cx) / 40)
-
-        bbox = (cx - 120 + ox, cy - 150, cx + 120 + ox, hairline + 12)
-
-    count, sizes, colour, blobs = {
-        PhotoKind.BEFORE: (500, (2, 5), (40, 46, 62), 16),
-        PhotoKind.PROGRESS: (320, (2, 4), (95, 98, 108), 6),
-        PhotoKind.AFTER: (650, (1, 2), (58, 52, 50), 0),
-    }[kind]
-    if close_up:
-        sizes = (sizes[0] + 1, sizes[1] + 2)
-    left, top, right, bottom = bbox
-    span_x, span_y, span_d = right - left, bottom - top, sizes[1] - sizes[0] + 1
-    random_ = rng.random
-    for n in range(count + blobs):
-        x, y = int(left + random_() * span_x), int(top + random_() * span_y)
-        if on_scalp(x, y):
-            d = sizes[0] + int(random_() * span_d) if n < count else 8 + int(random_() * 10)
-            draw.ellipse((x, y, x + d, y + d), fill=colour)
-    draw.text((10, height - 22), f"{label} / {kind} / {angle}", fill=(40, 40, 40), font=ImageFont.load_default())
-    return _jpeg(image, 82), _jpeg(image.reduce(2), 80)
-
-
-def _jpeg(image: Image.Image, quality: int) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality)
-    return buffer.getvalue()
-
-
-# --------------------------------------------------------------------------------------
-# The clinic and the run.
+# The run, and what `manage.py seed_demo` asks about the demo logins.
 # --------------------------------------------------------------------------------------
 
 
@@ -2073,164 +1037,6 @@ def demo_users_exist() -> bool:
 def database_has_data() -> bool:
     """Demo data goes only into a clinic without clients (and without the demo logins)."""
     return Client.objects.exists() or demo_users_exist()
-
-
-def _clinic(rng: random.Random, today: datetime.date, password: str) -> Clinic:
-    def offset(day: int) -> datetime.date:
-        return today + datetime.timedelta(days=day)
-
-    settings_row = ClinicSettings.load()
-    for name, value in CLINIC.items():
-        setattr(settings_row, name, value)
-    settings_row.save()
-    tz = timezone.get_current_timezone()
-
-    groups = {g.name: g for g in Group.objects.filter(name__in=roles.ROLES)}
-    # One hash for every demo login: PBKDF2 is deliberately slow, and these share a printed password.
-    password_hash = make_password(password)
-    admin = User(
-        username=DEMO_USERNAMES["admin"],
-        email="admin@northbridge-smp.example",
-        first_name="Alex",
-        last_name="Admin",
-        is_staff=True,
-        is_superuser=True,
-        password=password_hash,
-    )
-    admin.save()
-    users: dict[str, User] = {"admin": admin}
-    own = Studio.objects.create(
-        name=CLINIC["name"], city="Leeds", country="United Kingdom", is_own_clinic=True, website=CLINIC["website"]
-    )
-    artists: dict[str, Artist] = {}
-    certifications = []
-    specialisations = {s.code: s.pk for s in Specialisation.objects.all()}
-    through = Artist.specialisations.through
-    for member in STAFF:
-        user = User(
-            username=member.username,
-            first_name=member.first,
-            last_name=member.last,
-            email=f"{ascii_slug(member.first)}.{ascii_slug(member.last)}@northbridge-smp.example",
-        )
-        if member.username in DEMO_USERNAMES.values():
-            user.password = password_hash
-        else:
-            user.set_unusable_password()
-        user.save()
-        user.groups.add(groups[member.group])
-        users[member.key] = user
-        if not member.is_artist:
-            continue
-        artist = Artist.objects.create(
-            kind=Artist.Kind.INTERNAL,
-            user=user,
-            first_name=member.first,
-            last_name=member.last,
-            studio=own,
-            years_experience=member.years,
-            email=user.email,
-            notes=member.title,
-        )
-        through.objects.bulk_create(
-            [through(artist_id=artist.pk, specialisation_id=specialisations[s]) for s in member.specialisations]
-        )
-        artists[member.key] = artist
-        for n, (kind, issuer, issued, expires) in enumerate(member.certifications, start=1):
-            certifications.append(
-                Certification(
-                    artist=artist,
-                    kind=kind,
-                    issuer=issuer,
-                    number=f"{kind[:3].upper()}-{rng.randint(10000, 99999)}-{n:02d}",
-                    issued_on=offset(issued),
-                    expires_on=offset(expires) if expires is not None else None,
-                )
-            )
-    Certification.objects.bulk_create(certifications)
-    laser_valid = {}
-    for member in STAFF:
-        for kind, _, issued, expires in member.certifications:
-            if kind == C.LASER_SAFETY:
-                laser_valid[member.key] = (issued, expires)
-
-    client_user = User(username=DEMO_USERNAMES["client"], password=password_hash)
-    client_user.save()
-    client_user.groups.add(groups[roles.CLIENTS])
-    users["client"] = client_user
-
-    studios = Studio.objects.bulk_create(
-        [Studio(name=name, city=city, country=country) for name, city, country in STUDIOS], batch_size=BATCH
-    )
-    externals: dict[int, list[Artist]] = {}
-    external_rows = []
-    for studio in studios:
-        for _ in range(rng.choices((1, 2, 3), weights=(40, 40, 20))[0]):
-            first, last = rng.choice(MALE_FIRST + FEMALE_FIRST), rng.choice(LAST)
-            artist = Artist(
-                kind=Artist.Kind.EXTERNAL,
-                first_name=first,
-                last_name=last,
-                studio=studio,
-                years_experience=rng.randint(1, 15),
-            )
-            external_rows.append(artist)
-            externals.setdefault(studio.pk, []).append(artist)
-    Artist.objects.bulk_create(external_rows, batch_size=BATCH)
-    smp = specialisations[S.SMP]
-    through.objects.bulk_create([through(artist_id=a.pk, specialisation_id=smp) for a in external_rows])
-
-    devices = {}
-    for name, manufacturer, model_name, laser_type, wavelengths, archived in DEVICES:
-        device = LaserDevice(
-            name=name,
-            manufacturer=manufacturer,
-            model_name=model_name,
-            serial_number=f"{manufacturer[:3].upper()}-{rng.randint(10000, 99999)}",
-            laser_type=laser_type,
-            wavelengths=wavelengths,
-            last_serviced_on=offset(-rng.randint(20, 170)),
-        )
-        if archived:
-            device.archived_at = timezone.now()
-            device.archived_by = admin
-            device.archive_reason = "Decommissioned; replaced by the picosecond lasers."
-        devices[name] = device
-    LaserDevice.objects.bulk_create(devices.values())
-
-    laser_v2_from = -200
-    texts = {}
-    for kind in ConsentKind.values:
-        title, body = CONSENT_BODY[kind]
-        texts[(kind, 1)] = ConsentText(kind=kind, version=1, title=title, body=body, effective_from=offset(-1100))
-    texts[(ConsentKind.LASER_TREATMENT, 1)].retired_on = offset(laser_v2_from - 1)
-    title, body = CONSENT_BODY[ConsentKind.LASER_TREATMENT]
-    texts[(ConsentKind.LASER_TREATMENT, 2)] = ConsentText(
-        kind=ConsentKind.LASER_TREATMENT,
-        version=2,
-        title=title,
-        body=body + LASER_V2_ADDENDUM,
-        effective_from=offset(laser_v2_from),
-    )
-    ConsentText.objects.bulk_create(texts.values())
-
-    return Clinic(
-        today=today,
-        tz=tz,
-        users=users,
-        artists=artists,
-        laser_valid=laser_valid,
-        studios=list(studios),
-        externals=externals,
-        devices=devices,
-        zone_ids={z.code: z.pk for z in ZoneLookup.objects.all()},
-        regret_ids={r.code: r.pk for r in RegretReason.objects.all()},
-        option_ids={o.code: o.pk for o in CorrectionOption.objects.all()},
-        adverse_ids={a.code: a.pk for a in AdverseEventKind.objects.all()},
-        consent_texts=texts,
-        laser_v2_from=laser_v2_from,
-        client_user=client_user,
-    )
 
 
 @dataclass
@@ -2309,7 +1115,7 @@ def _bulk_load_cache(megabytes: int = 256):
 
 def _seed(clients, master, today, password, progress, saved_files) -> Result:
     counts: Counter = Counter()
-    clinic = _clinic(master, today, password)
+    clinic = create_clinic(master, today, password)
     generator = Generator(clinic, master)
     seeds = [master.getrandbits(64) for _ in range(clients)]
 
