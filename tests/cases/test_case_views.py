@@ -253,43 +253,43 @@ def test_edit_refuses_bad_input_and_changes_nothing(as_staff, changes, field):
 PAGES = ("detail", "edit", "create")
 
 
-def _url(page, case):
-    return {"detail": _detail, "edit": _edit}[page](case) if page != "create" else _create(case.client)
+def _url(page_name, case):
+    return {"detail": _detail, "edit": _edit}[page_name](case) if page_name != "create" else _create(case.client)
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_anonymous_is_sent_to_login(anonymous, page):
+@pytest.mark.parametrize("page_name", PAGES)
+def test_anonymous_is_sent_to_login(anonymous, page_name):
     case = factories.CaseFactory()
 
-    response = anonymous.get(_url(page, case))
+    response = anonymous.get(_url(page_name, case))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_a_client_is_refused_even_for_their_own_case(as_client_a, client_a, page):
+@pytest.mark.parametrize("page_name", PAGES)
+def test_a_client_is_refused_even_for_their_own_case(as_client_a, client_a, page_name):
     case = factories.CaseFactory(client=client_a)
 
-    assert as_client_a.get(_url(page, case)).status_code == 403
-    assert as_client_a.post(_url(page, case), _case_data()).status_code == 403
+    assert as_client_a.get(_url(page_name, case)).status_code == 403
+    assert as_client_a.post(_url(page_name, case), _case_data()).status_code == 403
     assert Case.objects.count() == 1
 
 
 @pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
-@pytest.mark.parametrize("page", PAGES)
-def test_staff_and_managers_may_use_the_pages(request, persona, page):
+@pytest.mark.parametrize("page_name", PAGES)
+def test_staff_and_managers_may_use_the_pages(request, persona, page_name):
     http = request.getfixturevalue(persona)
     case = factories.CaseFactory()
 
-    assert http.get(_url(page, case)).status_code == 200
+    assert http.get(_url(page_name, case)).status_code == 200
 
 
-@pytest.mark.parametrize("page", ["detail", "edit"])
-def test_a_case_of_an_archived_client_is_not_found(as_staff, page):
+@pytest.mark.parametrize("page_name", ["detail", "edit"])
+def test_a_case_of_an_archived_client_is_not_found(as_staff, page_name):
     case = factories.CaseFactory(client=factories.ClientFactory(archived_at=timezone.now()))
 
-    assert as_staff.get(_url(page, case)).status_code == 404
+    assert as_staff.get(_url(page_name, case)).status_code == 404
 
 
 def test_an_archived_case_is_not_found(as_staff):

@@ -73,39 +73,39 @@ def form_data(**overrides) -> dict:
 PAGES = ["list", "create", "detail", "edit", "consent"]
 
 
-def _url(page: str, client) -> str:
+def _url(page_name: str, client) -> str:
     return {
         "list": LIST,
         "create": CREATE,
         "detail": detail_url(client),
         "edit": edit_url(client),
         "consent": consent_url(client),
-    }[page]
+    }[page_name]
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_anonymous_is_sent_to_login(page, anonymous, client_a):
-    url = _url(page, client_a)
+@pytest.mark.parametrize("page_name", PAGES)
+def test_anonymous_is_sent_to_login(page_name, anonymous, client_a):
+    url = _url(page_name, client_a)
     response = anonymous.get(url)
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('login')}?next={url}"
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_client_is_refused(page, as_client_a, client_a):
-    assert as_client_a.get(_url(page, client_a)).status_code == 403
+@pytest.mark.parametrize("page_name", PAGES)
+def test_client_is_refused(page_name, as_client_a, client_a):
+    assert as_client_a.get(_url(page_name, client_a)).status_code == 403
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page_name", PAGES)
 @pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
-def test_staff_and_managers_see_every_page(page, persona, request, client_a):
-    assert request.getfixturevalue(persona).get(_url(page, client_a)).status_code == 200
+def test_staff_and_managers_see_every_page(page_name, persona, request, client_a):
+    assert request.getfixturevalue(persona).get(_url(page_name, client_a)).status_code == 200
 
 
-@pytest.mark.parametrize("page", ["detail", "edit", "consent"])
-def test_archived_client_is_not_found(page, as_staff):
+@pytest.mark.parametrize("page_name", ["detail", "edit", "consent"])
+def test_archived_client_is_not_found(page_name, as_staff):
     archived = factories.ClientFactory(archived_at=timezone.now())
-    assert as_staff.get(_url(page, archived)).status_code == 404
+    assert as_staff.get(_url(page_name, archived)).status_code == 404
 
 
 def test_client_posting_is_refused_and_saves_nothing(as_client_a, client_a):
