@@ -6,8 +6,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from cases.choices import (
 )
 from cases.models import AdverseEventKind, Case, CorrectionOption, RegretReason, RuleOverride
 from tests import factories
+from tests.helpers import assert_queries_hold, sql_of_get
 
 DAY = datetime.timedelta(days=1)
 
@@ -649,13 +648,6 @@ def _populate(case, n: int, *, technician, artist, staff, manager) -> None:
     case.save()
 
 
-def _count_queries(http, case) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = http.get(_detail(case))
-    assert response.status_code == 200
-    return len(queries)
-
-
 def test_workspace_runs_in_a_fixed_number_of_queries(as_staff, staff_user, manager_user):
     technician = factories.TechnicianFactory()
     artist = factories.ArtistFactory()
@@ -664,20 +656,19 @@ def test_workspace_runs_in_a_fixed_number_of_queries(as_staff, staff_user, manag
     large = factories.CaseFactory(client=factories.ClientFactory(keloid_history=True))
     _populate(small, 5, **kwargs)
     _populate(large, 50, **kwargs)
-    _count_queries(as_staff, small)  # warm up
+    sql_of_get(as_staff, _detail(small))  # warm up
 
-    with_5 = _count_queries(as_staff, small)
-    with_50 = _count_queries(as_staff, large)
+    with_5 = sql_of_get(as_staff, _detail(small))
+    with_50 = sql_of_get(as_staff, _detail(large))
 
-    assert with_5 == with_50
-    assert with_50 <= WORKSPACE_QUERY_CAP
+    assert_queries_hold(with_5, with_50, at_most=WORKSPACE_QUERY_CAP)
     response = as_staff.get(_detail(large))
     assert len(response.context["timeline"]) == 100
     assert len(response.context["case"].workspace_follow_ups) == 50
 
 
 def test_empty_workspace_stays_under_the_cap(as_staff):
-    assert _count_queries(as_staff, factories.CaseFactory()) <= WORKSPACE_QUERY_CAP
+    assert len(sql_of_get(as_staff, _detail(factories.CaseFactory()))) <= WORKSPACE_QUERY_CAP
 
 
 # --- Reviewed follow-ups: who reviewed, when, and the note ----------------------------------------------
@@ -728,9 +719,9 @@ def test_reviewers_cost_no_extra_queries_on_the_workspace(as_staff):
         followup.notes = "Seen again."
         followup.save()
     few, many = _reviewed_case(2, note="Fine."), _reviewed_case(8, note="Fine.")
-    _count_queries(as_staff, unreviewed)  # warm up
+    sql_of_get(as_staff, _detail(unreviewed))  # warm up
 
-    baseline = _count_queries(as_staff, unreviewed)
-    assert _count_queries(as_staff, few) == baseline
-    assert _count_queries(as_staff, many) == baseline
+    baseline = sql_of_get(as_staff, _detail(unreviewed))
+    assert_queries_hold(baseline, sql_of_get(as_staff, _detail(few)))
+    assert_queries_hold(baseline, sql_of_get(as_staff, _detail(many)))
     assert as_staff.get(_detail(many)).content.decode().count("Reviewed by Mara") == 8

@@ -21,6 +21,7 @@ from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import StaleEdit
 from tests import factories
 from tests.formdata import form_data
+from tests.helpers import frozen_at
 from tests.signin import signed_in
 from tests.threads import race
 
@@ -28,10 +29,7 @@ NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 LONG_AGENT = "Mozilla/5.0 " + "x" * 700
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture
