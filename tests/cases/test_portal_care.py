@@ -33,7 +33,10 @@ SHARED_FLUENCE = "6.66"
 
 
 def _days(n: int) -> datetime.datetime:
-    return timezone.now() + datetime.timedelta(days=n)
+    """Now plus `n` days, on the whole minute: a page's `<time datetime="…">` then shows no
+    seconds and microseconds, in which the fluence kept from the client ("7.77") could
+    otherwise appear by chance (at hh:mm:07.77…)."""
+    return timezone.now().replace(second=0, microsecond=0) + datetime.timedelta(days=n)
 
 
 @pytest.fixture
