@@ -74,4 +74,4 @@ format: install-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .test-db.sqlite3* .test-media test-results
+	rm -rf $(VENV) .pytest_cache .ruff_cache .test-db.sqlite3* .test-db-schema-* .test-media test-results
