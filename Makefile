@@ -34,9 +34,11 @@ run: install
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The whole suite but the browser tests (those need Chromium: `make e2e`).
+# The whole suite but the browser tests (those need Chromium: `make e2e`), without the
+# Playwright plugin (its `page` fixture is for the browser tests only); the 10 slowest
+# tests are listed at the end.
 test: install-dev
-	$(BIN)/python -m pytest -n 2 --ignore=tests/e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -p no:playwright --ignore=tests/e2e --durations=10 $(PYTEST_ARGS)
 
 # Browser tests in Debian's Chromium (apt-get install -y chromium); one process, live server.
 CHROMIUM ?= /usr/bin/chromium
@@ -72,4 +74,4 @@ format: install-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .test-db.sqlite3* .test-media test-results
+	rm -rf $(VENV) .pytest_cache .ruff_cache .test-db.sqlite3* .test-db-schema-* .test-media test-results

@@ -2,13 +2,84 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import sqlite3
+import sys
+from pathlib import Path
 
 import pytest
 from django.test import Client as HttpClient
 
 from tests import factories
 from tests.signin import signed_in
+
+
+def _schema_copy_path(settings_dict) -> Path | None:
+    """Where a migrated, empty SQLite test database is kept for the next run: named by a
+    hash of every migration file (the project's and the installed packages') and of the
+    Django version, so that any change to a migration builds the database afresh."""
+    if settings_dict["ENGINE"] != "django.db.backends.sqlite3":
+        return None
+    import django
+    from django.db.migrations.loader import MigrationLoader
+
+    digest = hashlib.sha256(django.get_version().encode())
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    for key in sorted(loader.disk_migrations):
+        module = sys.modules[loader.disk_migrations[key].__module__]
+        digest.update(repr(key).encode())
+        digest.update(Path(module.__file__).read_bytes())
+    name = Path(settings_dict["TEST"]["NAME"])
+    return name.with_name(f".test-db-schema-{digest.hexdigest()[:16]}.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """pytest-django's database set-up, made cheaper on SQLite: running the ~70 migrations
+    costs each worker many seconds, so the migrated empty database is kept (see
+    `_schema_copy_path`) and copied at the next run. `migrate` still runs on the copy:
+    it finds nothing to apply and sends post_migrate, which rebuilds the lookup rows, role
+    groups and permissions from the code as it is now."""
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    settings_dict = connections["default"].settings_dict
+    copy = _schema_copy_path(settings_dict)
+    test_name = settings_dict["TEST"]["NAME"]
+    reused = copy is not None and copy.exists()
+    if reused:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{test_name}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(copy, test_name)
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+            keepdb=reused,
+        )
+        if copy is not None and not reused:
+            # SQLite's backup copies a consistent database whatever is still in the WAL;
+            # the rename makes the copy appear whole to a worker starting meanwhile.
+            for old in copy.parent.glob(".test-db-schema-*.sqlite3"):
+                if old != copy:  # a copy for migrations that are no longer the ones here
+                    old.unlink(missing_ok=True)
+            partial = copy.with_suffix(f".{os.getpid()}.partial")
+            source, target = sqlite3.connect(settings_dict["NAME"]), sqlite3.connect(partial)
+            with target:
+                source.backup(target)
+            source.close()
+            target.close()
+            os.replace(partial, copy)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=verbosity)
 
 
 @pytest.fixture(autouse=True)

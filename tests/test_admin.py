@@ -37,6 +37,7 @@ from cases.models import (
 from smpclinic.models import ClinicSettings, LoginEvent
 from smpclinic.paginators import ACTIVE_ROWS, WHOLE_TABLE, EstimatedCountPaginator
 from tests import factories
+from tests.helpers import assert_queries_hold, sql_of_get
 
 DAY = datetime.timedelta(days=1)
 OUR_APPS = ("cases", "artists", "smpclinic")
@@ -387,29 +388,22 @@ def test_client_search_uses_names_emails_and_case_references(as_admin, db):
 # Big changelists: constant queries, no whole-table count
 
 
-def _queries_for(http, path: str) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = http.get(path)
-    assert response.status_code == 200
-    return [query["sql"] for query in captured.captured_queries]
-
-
 @pytest.mark.parametrize("model", [Client, Case], ids=["client", "case"])
 def test_changelist_queries_do_not_grow_with_rows(as_admin, db, model):
     path = url(model, "changelist")
     for _ in range(5):
         factories.CaseFactory()
     as_admin.get(path)  # first request warms per-process caches (content types…)
-    with_5 = _queries_for(as_admin, path)
+    with_5 = sql_of_get(as_admin, path)
 
     for _ in range(25):
         factories.CaseFactory()
-    with_30 = _queries_for(as_admin, path)
+    with_30 = sql_of_get(as_admin, path)
 
     assert as_admin.get(path).context["cl"].result_count == 30
-    assert len(with_5) == len(with_30), "\n".join(with_30)
+    assert_queries_hold(with_5, with_30)
     # Facet counts (one COUNT per filter choice) are switched off, even when asked for.
-    assert len(_queries_for(as_admin, path + "?_facets=True")) == len(with_30)
+    assert len(sql_of_get(as_admin, path + "?_facets=True")) == len(with_30)
 
 
 class AlwaysEstimate(EstimatedCountPaginator):

@@ -17,8 +17,6 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, timezone
 
@@ -39,6 +37,7 @@ from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import snapshot
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import assert_queries_hold, sql_of_get
 from tests.test_admin import CLINICAL_READ_ONLY, post_data_of, request_for, url
 
 DAY = datetime.timedelta(days=1)
@@ -479,13 +478,6 @@ ROW_MAKERS = {
 }
 
 
-def _queries_for(http, path: str) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = http.get(path)
-    assert response.status_code == 200
-    return [query["sql"] for query in captured.captured_queries]
-
-
 @pytest.mark.parametrize("name", sorted(ROW_MAKERS))
 def test_changelist_queries_do_not_grow_with_rows(as_admin, name):
     model = {m._meta.model_name: m for m in admin.site._registry}[name]
@@ -493,14 +485,14 @@ def test_changelist_queries_do_not_grow_with_rows(as_admin, name):
     for _ in range(3):
         ROW_MAKERS[name]()
     as_admin.get(path)  # first request warms per-process caches (content types…)
-    with_3 = _queries_for(as_admin, path)
+    with_3 = sql_of_get(as_admin, path)
 
     for _ in range(9):
         ROW_MAKERS[name]()
-    with_12 = _queries_for(as_admin, path)
+    with_12 = sql_of_get(as_admin, path)
 
     assert len(as_admin.get(path).context["cl"].result_list) >= 12
-    assert len(with_3) == len(with_12), "\n".join(with_12)
+    assert_queries_hold(with_3, with_12)
 
 
 def test_plan_change_page_shows_the_clinician_estimate(as_admin, db):

@@ -283,13 +283,15 @@ def _value(value: str, field_html: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("page", "field", "value", "words"),
+    ("open_page", "field", "value", "words"),
     FORM_CASES,
-    ids=[f"{page.__name__.strip('_')}.{field}={value}" for page, field, value, _ in FORM_CASES],
+    ids=[f"{open_page.__name__.strip('_')}.{field}={value}" for open_page, field, value, _ in FORM_CASES],
 )
-def test_each_form_shows_the_bound_under_the_field_and_saves_nothing(page, field, value, words, as_staff, as_manager):
-    http = as_manager if page is _certification_new else as_staff
-    url, record, extra = page()
+def test_each_form_shows_the_bound_under_the_field_and_saves_nothing(
+    open_page, field, value, words, as_staff, as_manager
+):
+    http = as_manager if open_page is _certification_new else as_staff
+    url, record, extra = open_page()
     form_page = http.get(url)
     assert form_page.status_code == 200
     html = form_page.content.decode()

@@ -300,13 +300,13 @@ PAGES = {
 PERSONAS = {"staff": "as_staff", "manager": "as_manager", "client": "as_client_a"}
 
 
-@pytest.mark.parametrize("page", PAGES, ids=list(PAGES))
-def test_the_page_shows_every_text_inert(page, world, request):
-    who, url_of = PAGES[page]
+@pytest.mark.parametrize("page_name", PAGES, ids=list(PAGES))
+def test_the_page_shows_every_text_inert(page_name, world, request):
+    who, url_of = PAGES[page_name]
     http = request.getfixturevalue(PERSONAS[who])
     response = http.get(url_of(world))
-    assert response.status_code == 200, (page, response.get("Location"))
-    assert_inert(response.content.decode(), page)
+    assert response.status_code == 200, (page_name, response.get("Location"))
+    assert_inert(response.content.decode(), page_name)
 
 
 def test_the_report_charts_show_their_labels_inert(world, as_manager):

@@ -7,16 +7,14 @@ import datetime
 import re
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from artists.models import Certification
 from artists.services import certification_add, certification_renew
 from artists.views import EXPIRED, EXPIRING, VALID, certification_state
 from tests import factories
+from tests.helpers import assert_queries_hold, frozen_at, messages_of, sql_of_get
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -29,10 +27,7 @@ QUERY_CAP = 7
 LASER = Certification.Kind.LASER_SAFETY
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture
@@ -59,10 +54,6 @@ def row_of(html: str, certification) -> str:
     match = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{re.escape(certification.issuer)}.*?</tr>", html, re.S)
     assert match, f"no row for {certification}"
     return match.group(0)
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 def cert_data(**overrides) -> dict:
@@ -383,19 +374,11 @@ def _team(n: int) -> None:
         factories.CertificationFactory(artist=artist, kind=Certification.Kind.FIRST_AID, expires_on=TODAY - DAY)
 
 
-def _queries(http) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = http.get(TEAM_URL)
-    assert response.status_code == 200
-    return len(captured)
-
-
 def test_team_query_count_is_capped_and_does_not_grow(as_manager):
     _team(3)
-    small = _queries(as_manager)
+    small = sql_of_get(as_manager, TEAM_URL)
     _team(27)
-    large = _queries(as_manager)
+    large = sql_of_get(as_manager, TEAM_URL)
 
-    assert small == large
-    assert large <= QUERY_CAP
+    assert_queries_hold(small, large, at_most=QUERY_CAP)
     assert Certification.objects.count() == 90

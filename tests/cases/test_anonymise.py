@@ -7,7 +7,6 @@ import datetime
 import json
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.test import Client as HttpClient
@@ -34,6 +33,7 @@ from cases.models import (
 )
 from cases.services import privacy
 from tests.cases.test_subject_access_export import client_with_everything
+from tests.helpers import messages_of
 from tests.signin import signed_in
 
 IDENTITY = ("Alice", "Able", "alice@example.com", "Aardvark", "07700 000008", "07700 900")
@@ -100,7 +100,7 @@ def test_identity_is_gone_from_the_client_its_history_and_its_portal_login(
     with django_capture_on_commit_callbacks(execute=True):
         response = as_manager.post(url(alice), form(alice))
     assert response.status_code == 302
-    assert "cannot be undone" in [str(m) for m in get_messages(response.wsgi_request)][0]
+    assert "cannot be undone" in messages_of(response)[0]
 
     client = Client.objects.get(pk=alice.pk)
     assert client.full_name == f"Anonymised client {reference}"

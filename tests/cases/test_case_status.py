@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils import timezone
 from cases.choices import CaseStatus, Outcome, PlanStatus
 from cases.services.cases import TRANSITIONS, case_change_status
 from tests import factories
+from tests.helpers import messages_of
 
 S = CaseStatus
 DAY = datetime.timedelta(days=1)
@@ -37,10 +37,6 @@ def _url(case, to: str | None = None) -> str:
 
 def _detail(case) -> str:
     return reverse("cases:case_detail", kwargs={"case_id": case.public_id})
-
-
-def _messages(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def _extra_for(to: str) -> dict:
@@ -73,7 +69,7 @@ def test_each_legal_transition_is_applied(as_staff, staff_user, current, to):
     assert response["Location"] == _detail(case)
     case.refresh_from_db()
     assert case.status == to
-    assert _messages(response) == [f"Case {case.reference} moved to {S(to).label}."]
+    assert messages_of(response) == [f"Case {case.reference} moved to {S(to).label}."]
     assert case.history.first().history_user == staff_user
 
 
@@ -90,7 +86,7 @@ def test_each_illegal_transition_is_refused_and_nothing_changes(as_staff, curren
     case.refresh_from_db()
     assert case.status == current
     assert case.history.count() == before
-    (message,) = _messages(response)
+    (message,) = messages_of(response)
     assert "cannot" in message or "not to" in message or "already" in message
 
 
@@ -102,7 +98,7 @@ def test_asking_for_an_illegal_transition_redirects_with_a_message(as_staff, cur
 
     assert response.status_code == 302
     assert response["Location"] == _detail(case)
-    assert _messages(response)
+    assert messages_of(response)
 
 
 def test_an_unknown_status_is_refused(as_staff):
@@ -110,7 +106,7 @@ def test_an_unknown_status_is_refused(as_staff):
 
     response = as_staff.post(_url(case), {"to": "paused"})
 
-    assert _messages(response) == ["“paused” is not a case status."]
+    assert messages_of(response) == ["“paused” is not a case status."]
     case.refresh_from_db()
     assert case.status == S.PLANNING
 
@@ -121,7 +117,7 @@ def test_posting_without_a_target_is_refused(as_staff):
     response = as_staff.post(_url(case), {})
 
     assert response.status_code == 302
-    assert _messages(response) == ["Choose the status the case should move to."]
+    assert messages_of(response) == ["Choose the status the case should move to."]
 
 
 def test_the_page_without_a_target_lists_the_legal_moves(as_staff):
@@ -168,7 +164,7 @@ def test_treatment_cannot_start_without_an_approved_and_accepted_plan(as_staff, 
     response = as_staff.post(_url(case), {"to": S.IN_TREATMENT})
 
     assert response.status_code == 302
-    assert _messages(response) == [
+    assert messages_of(response) == [
         "Treatment can start only on a plan that a manager has approved and the client has accepted."
     ]
     case.refresh_from_db()
@@ -190,7 +186,7 @@ def test_going_back_to_treatment_from_follow_up_also_needs_the_plan(as_staff):
 
     response = as_staff.post(_url(case), {"to": S.IN_TREATMENT})
 
-    assert "Treatment can start only" in _messages(response)[0]
+    assert "Treatment can start only" in messages_of(response)[0]
     case.refresh_from_db()
     assert case.status == S.FOLLOW_UP
 

@@ -6,8 +6,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from cases.choices import (
 )
 from cases.models import AdverseEventKind, Case, CorrectionOption, RegretReason, RuleOverride
 from tests import factories
+from tests.helpers import assert_queries_hold, sql_of_get
 
 DAY = datetime.timedelta(days=1)
 
@@ -253,43 +252,43 @@ def test_edit_refuses_bad_input_and_changes_nothing(as_staff, changes, field):
 PAGES = ("detail", "edit", "create")
 
 
-def _url(page, case):
-    return {"detail": _detail, "edit": _edit}[page](case) if page != "create" else _create(case.client)
+def _url(page_name, case):
+    return {"detail": _detail, "edit": _edit}[page_name](case) if page_name != "create" else _create(case.client)
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_anonymous_is_sent_to_login(anonymous, page):
+@pytest.mark.parametrize("page_name", PAGES)
+def test_anonymous_is_sent_to_login(anonymous, page_name):
     case = factories.CaseFactory()
 
-    response = anonymous.get(_url(page, case))
+    response = anonymous.get(_url(page_name, case))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_a_client_is_refused_even_for_their_own_case(as_client_a, client_a, page):
+@pytest.mark.parametrize("page_name", PAGES)
+def test_a_client_is_refused_even_for_their_own_case(as_client_a, client_a, page_name):
     case = factories.CaseFactory(client=client_a)
 
-    assert as_client_a.get(_url(page, case)).status_code == 403
-    assert as_client_a.post(_url(page, case), _case_data()).status_code == 403
+    assert as_client_a.get(_url(page_name, case)).status_code == 403
+    assert as_client_a.post(_url(page_name, case), _case_data()).status_code == 403
     assert Case.objects.count() == 1
 
 
 @pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
-@pytest.mark.parametrize("page", PAGES)
-def test_staff_and_managers_may_use_the_pages(request, persona, page):
+@pytest.mark.parametrize("page_name", PAGES)
+def test_staff_and_managers_may_use_the_pages(request, persona, page_name):
     http = request.getfixturevalue(persona)
     case = factories.CaseFactory()
 
-    assert http.get(_url(page, case)).status_code == 200
+    assert http.get(_url(page_name, case)).status_code == 200
 
 
-@pytest.mark.parametrize("page", ["detail", "edit"])
-def test_a_case_of_an_archived_client_is_not_found(as_staff, page):
+@pytest.mark.parametrize("page_name", ["detail", "edit"])
+def test_a_case_of_an_archived_client_is_not_found(as_staff, page_name):
     case = factories.CaseFactory(client=factories.ClientFactory(archived_at=timezone.now()))
 
-    assert as_staff.get(_url(page, case)).status_code == 404
+    assert as_staff.get(_url(page_name, case)).status_code == 404
 
 
 def test_an_archived_case_is_not_found(as_staff):
@@ -649,13 +648,6 @@ def _populate(case, n: int, *, technician, artist, staff, manager) -> None:
     case.save()
 
 
-def _count_queries(http, case) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = http.get(_detail(case))
-    assert response.status_code == 200
-    return len(queries)
-
-
 def test_workspace_runs_in_a_fixed_number_of_queries(as_staff, staff_user, manager_user):
     technician = factories.TechnicianFactory()
     artist = factories.ArtistFactory()
@@ -664,20 +656,19 @@ def test_workspace_runs_in_a_fixed_number_of_queries(as_staff, staff_user, manag
     large = factories.CaseFactory(client=factories.ClientFactory(keloid_history=True))
     _populate(small, 5, **kwargs)
     _populate(large, 50, **kwargs)
-    _count_queries(as_staff, small)  # warm up
+    sql_of_get(as_staff, _detail(small))  # warm up
 
-    with_5 = _count_queries(as_staff, small)
-    with_50 = _count_queries(as_staff, large)
+    with_5 = sql_of_get(as_staff, _detail(small))
+    with_50 = sql_of_get(as_staff, _detail(large))
 
-    assert with_5 == with_50
-    assert with_50 <= WORKSPACE_QUERY_CAP
+    assert_queries_hold(with_5, with_50, at_most=WORKSPACE_QUERY_CAP)
     response = as_staff.get(_detail(large))
     assert len(response.context["timeline"]) == 100
     assert len(response.context["case"].workspace_follow_ups) == 50
 
 
 def test_empty_workspace_stays_under_the_cap(as_staff):
-    assert _count_queries(as_staff, factories.CaseFactory()) <= WORKSPACE_QUERY_CAP
+    assert len(sql_of_get(as_staff, _detail(factories.CaseFactory()))) <= WORKSPACE_QUERY_CAP
 
 
 # --- Reviewed follow-ups: who reviewed, when, and the note ----------------------------------------------
@@ -728,9 +719,9 @@ def test_reviewers_cost_no_extra_queries_on_the_workspace(as_staff):
         followup.notes = "Seen again."
         followup.save()
     few, many = _reviewed_case(2, note="Fine."), _reviewed_case(8, note="Fine.")
-    _count_queries(as_staff, unreviewed)  # warm up
+    sql_of_get(as_staff, _detail(unreviewed))  # warm up
 
-    baseline = _count_queries(as_staff, unreviewed)
-    assert _count_queries(as_staff, few) == baseline
-    assert _count_queries(as_staff, many) == baseline
+    baseline = sql_of_get(as_staff, _detail(unreviewed))
+    assert_queries_hold(baseline, sql_of_get(as_staff, _detail(few)))
+    assert_queries_hold(baseline, sql_of_get(as_staff, _detail(many)))
     assert as_staff.get(_detail(many)).content.decode().count("Reviewed by Mara") == 8

@@ -6,10 +6,7 @@ import datetime
 import re
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +16,7 @@ from cases.services.clients import PossibleDuplicateClient, client_create, clien
 from cases.services.consents import consent_sign
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import assert_queries_hold, frozen_at, sql_of_get
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -26,10 +24,7 @@ LIST = reverse("cases:client_list")
 CREATE = reverse("cases:client_create")
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 def detail_url(client) -> str:
@@ -73,39 +68,39 @@ def form_data(**overrides) -> dict:
 PAGES = ["list", "create", "detail", "edit", "consent"]
 
 
-def _url(page: str, client) -> str:
+def _url(page_name: str, client) -> str:
     return {
         "list": LIST,
         "create": CREATE,
         "detail": detail_url(client),
         "edit": edit_url(client),
         "consent": consent_url(client),
-    }[page]
+    }[page_name]
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_anonymous_is_sent_to_login(page, anonymous, client_a):
-    url = _url(page, client_a)
+@pytest.mark.parametrize("page_name", PAGES)
+def test_anonymous_is_sent_to_login(page_name, anonymous, client_a):
+    url = _url(page_name, client_a)
     response = anonymous.get(url)
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('login')}?next={url}"
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_client_is_refused(page, as_client_a, client_a):
-    assert as_client_a.get(_url(page, client_a)).status_code == 403
+@pytest.mark.parametrize("page_name", PAGES)
+def test_client_is_refused(page_name, as_client_a, client_a):
+    assert as_client_a.get(_url(page_name, client_a)).status_code == 403
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page_name", PAGES)
 @pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
-def test_staff_and_managers_see_every_page(page, persona, request, client_a):
-    assert request.getfixturevalue(persona).get(_url(page, client_a)).status_code == 200
+def test_staff_and_managers_see_every_page(page_name, persona, request, client_a):
+    assert request.getfixturevalue(persona).get(_url(page_name, client_a)).status_code == 200
 
 
-@pytest.mark.parametrize("page", ["detail", "edit", "consent"])
-def test_archived_client_is_not_found(page, as_staff):
+@pytest.mark.parametrize("page_name", ["detail", "edit", "consent"])
+def test_archived_client_is_not_found(page_name, as_staff):
     archived = factories.ClientFactory(archived_at=timezone.now())
-    assert as_staff.get(_url(page, archived)).status_code == 404
+    assert as_staff.get(_url(page_name, archived)).status_code == 404
 
 
 def test_client_posting_is_refused_and_saves_nothing(as_client_a, client_a):
@@ -270,24 +265,16 @@ def _list_rows(n: int, artist):
         factories.CaseFactory(client=client, lead_artist=artist, status=CaseStatus.IN_TREATMENT)
 
 
-def _queries(http, url) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = http.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_list_query_count_does_not_grow(as_staff):
     artist = factories.ArtistFactory()
     _list_rows(5, artist)
     url = f"{LIST}?contraindication=yes&lead_artist={artist.public_id}"
     as_staff.get(url)  # warm up: session, clinic settings
-    with_5 = _queries(as_staff, url)
+    with_5 = sql_of_get(as_staff, url)
     _list_rows(45, artist)
-    with_50 = _queries(as_staff, url)
+    with_50 = sql_of_get(as_staff, url)
     # session, user, groups, clinic settings, lead-artist choice, count, page, artists for the select
-    assert with_5 == with_50
-    assert with_50 <= 10
+    assert_queries_hold(with_5, with_50, at_most=10)
 
 
 # Create --------------------------------------------------------------------------------------
@@ -548,12 +535,11 @@ def test_detail_query_count_does_not_grow(as_staff, staff_user):
     _detail_rows(client, 5, staff_user)
     url = detail_url(client)
     as_staff.get(url)  # warm up: session, clinic settings
-    with_5 = _queries(as_staff, url)
+    with_5 = sql_of_get(as_staff, url)
     _detail_rows(client, 45, staff_user)
-    with_50 = _queries(as_staff, url)
+    with_50 = sql_of_get(as_staff, url)
     # session, user, groups, client, clinic settings, cases, consents
-    assert with_5 == with_50
-    assert with_50 <= 9  # +1: the access log's one insert
+    assert_queries_hold(with_5, with_50, at_most=9)  # +1: the access log's one insert
 
 
 # Consent signed in clinic ----------------------------------------------------------------------

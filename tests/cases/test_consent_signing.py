@@ -21,6 +21,7 @@ from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import StaleEdit
 from tests import factories
 from tests.formdata import form_data
+from tests.helpers import frozen_at
 from tests.signin import signed_in
 from tests.threads import race
 
@@ -28,10 +29,7 @@ NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 LONG_AGENT = "Mozilla/5.0 " + "x" * 700
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture
@@ -320,13 +318,32 @@ def test_the_portal_signs_with_any_accepted_form_of_the_name(as_client_a, client
     assert consent.signed_name == " ".join(typed.split())
 
 
-def test_consent_and_plan_accept_share_one_name_rule():
-    """Both services call cases.services.clients.signature_matches; neither keeps its own copy."""
-    from cases.services import clients, consents, plans
+@pytest.mark.parametrize(
+    "typed", ["Alice Able", "ally  ABLE", "ａｌｉｃｅ able", "Alice", "Ally", "Alice Ablex", "Bob Baker", "Able Alice"]
+)
+def test_consent_and_plan_accept_share_one_name_rule(client_a, laser_text, staff_user, typed):
+    """A consent and a plan acceptance take or refuse the same typed names: the ones
+    `signature_matches` takes. (Comparing the services' names for the function proves
+    nothing: a copy of the rule under another name would pass.)"""
+    from cases.services import plans
+    from cases.services.clients import signature_matches
 
-    assert consents.signature_matches is clients.signature_matches
-    assert plans.signature_matches is clients.signature_matches
-    assert not hasattr(plans, "_normalised") and not hasattr(consents, "_normal")
+    client_a.preferred_name = "Ally"
+    client_a.save()
+    plan = factories.ApprovedPlanFactory(case=factories.CaseFactory(client=client_a))
+
+    def takes(sign) -> bool:
+        try:
+            sign()
+        except ValidationError:
+            return False
+        return True
+
+    consent_takes = takes(
+        lambda: consent_sign(client=client_a, text=laser_text, typed_name=typed, ip=None, user_agent="")
+    )
+    plan_takes = takes(lambda: plans.plan_accept(plan=plan, name=typed, by=staff_user, in_clinic=True))
+    assert consent_takes == plan_takes == signature_matches(client_a, typed)
 
 
 def test_another_clients_name_does_not_sign_in_the_portal(as_client_a, client_a, client_b, laser_text):

@@ -9,7 +9,6 @@ import re
 import threading
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -20,6 +19,7 @@ from cases.models import AdverseEventKind, FollowUp
 from cases.services.followups import followup_complete
 from smpclinic.concurrency import StaleEdit
 from tests import factories
+from tests.helpers import frozen_at, messages_of
 from tests.signin import signed_in
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
@@ -28,10 +28,7 @@ DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 def complete_url(followup) -> str:
@@ -52,10 +49,6 @@ def create_url(case) -> str:
 
 def detail_url(case) -> str:
     return reverse("cases:case_detail", kwargs={"case_id": case.public_id})
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 def hidden(html: str | bytes, name: str, form_id: str | None = None, action: str | None = None) -> str:

@@ -16,6 +16,7 @@ from cases.models import FollowUp
 from cases.services.followups import followup_complete, followup_create, followup_reschedule
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import frozen_at, messages_of
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -23,10 +24,7 @@ DAY = datetime.timedelta(days=1)
 OPENED = datetime.date(2026, 9, 1)
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture
@@ -89,9 +87,7 @@ def test_the_form_shows_the_services_due_date_message(as_staff, case):
 def test_the_form_says_when_a_new_follow_up_is_already_overdue(as_staff, case):
     response = as_staff.post(create_url(case), {"kind": FollowUpKind.HEALING_CHECK, "due_on": "2026-11-20"})
     assert response.status_code == 302
-    assert [str(m) for m in response.wsgi_request._messages] == [
-        "Healing check scheduled for 20 Nov 2026. It is already overdue."
-    ]
+    assert messages_of(response) == ["Healing check scheduled for 20 Nov 2026. It is already overdue."]
 
 
 def test_the_form_refuses_a_session_day_rule_with_the_services_message(as_staff, case):

@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.choices import AdverseEventChoice, FollowUpKind, FollowUpStatus, Healing
@@ -17,16 +14,14 @@ from cases.models import AdverseEventKind, FollowUp
 from cases.services.followups import followup_complete, followup_create, followup_mark_missed
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import assert_queries_hold, frozen_at, messages_of, sql_of_get
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
 QUERY_CAP = 20
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture
@@ -53,10 +48,6 @@ def missed_url(followup) -> str:
 
 def detail_url(case) -> str:
     return reverse("cases:case_detail", kwargs={"case_id": case.public_id})
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 def complete_data(**overrides) -> dict:
@@ -318,17 +309,10 @@ def test_the_missed_service_refuses_twice(followup, staff_user):
 # --- query caps -----------------------------------------------------------------------------------------------
 
 
-def _queries(http, url) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = http.get(url)
-    assert response.status_code == 200
-    return len(captured)
-
-
-@pytest.mark.parametrize("page", ["create", "complete"])
-def test_pages_make_the_same_queries_with_5_or_50_sessions(as_staff, page):
+@pytest.mark.parametrize("page_name", ["create", "complete"])
+def test_pages_make_the_same_queries_with_5_or_50_sessions(as_staff, page_name):
     ClinicSettings.load()
-    counts = []
+    sql = []
     for count in (5, 50):
         case = factories.CaseFactory()
         technician = factories.TechnicianFactory()
@@ -337,9 +321,8 @@ def test_pages_make_the_same_queries_with_5_or_50_sessions(as_staff, page):
             factories.CorrectionSessionFactory(case=case, artist=technician)
             factories.StaffUserFactory()  # more people to assign to
         followup = factories.FollowUpFactory(case=case, laser_session=sessions[0])
-        counts.append(_queries(as_staff, create_url(case) if page == "create" else complete_url(followup)))
-    assert counts[0] == counts[1], counts
-    assert counts[1] <= QUERY_CAP, counts
+        sql.append(sql_of_get(as_staff, create_url(case) if page_name == "create" else complete_url(followup)))
+    assert_queries_hold(*sql, at_most=QUERY_CAP)
 
 
 def test_missed_returns_to_a_local_next(as_staff, case, followup):

@@ -6,15 +6,13 @@ import datetime
 import re
 
 import pytest
-import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.choices import CaseStatus, CorrectionKind, FollowUpStatus, SessionStatus
 from cases.models import Case
 from tests import factories
+from tests.helpers import assert_queries_hold, frozen_at, sql_of_get
 
 HOME = reverse("cases:home")
 # A Wednesday morning in the clinic's time zone (Europe/London, GMT in November).
@@ -22,10 +20,7 @@ NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 def at(day_offset: int, hour: int, minute: int = 0) -> datetime.datetime:
@@ -220,24 +215,16 @@ def _make_rows(n: int, staff_user, me, technician):
         factories.FollowUpFactory(case=case, assignee=staff_user, due_on=TODAY + datetime.timedelta(days=i % 9 - 2))
 
 
-def _queries(http) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = http.get(HOME)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_query_count_does_not_grow_with_data(as_staff, staff_user, technician):
     me = factories.ArtistFactory(user=staff_user)
     _make_rows(5, staff_user, me, technician)
     as_staff.get(HOME)  # warm up: session, clinic settings
-    with_5 = _queries(as_staff)
+    with_5 = sql_of_get(as_staff, HOME)
     _make_rows(45, staff_user, me, technician)
-    with_50 = _queries(as_staff)
+    with_50 = sql_of_get(as_staff, HOME)
     # session, user, groups, laser + zones, correction + zones, follow-ups, artist,
     # status counts, my open cases, recent cases
-    assert with_5 == with_50
-    assert with_50 <= 13
+    assert_queries_hold(with_5, with_50, at_most=13)
 
 
 def test_lists_are_capped(as_staff, staff_user, technician):

@@ -11,7 +11,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -29,15 +28,13 @@ from cases.models import CorrectionSession, LaserSession, RuleOverride, ZoneLook
 from cases.services.sessions import correction_session_save, laser_session_save
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import frozen_at
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London: the day's sessions are past
 TODAY = NOW.date()
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 def at(days: int, hour: int = 12) -> datetime.datetime:

@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.conf import settings
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +17,7 @@ from cases.choices import PhotoAngle, PhotoKind, SessionStatus
 from cases.models import Photo
 from tests import factories
 from tests.cases.test_photo_processing import CAMERA_DAY, SVG, encoded, opened, phone_jpeg, stored_files
+from tests.helpers import assert_queries_hold, messages_of, sql_of_get
 from tests.signin import signed_in
 
 DAY = datetime.timedelta(days=1)
@@ -48,10 +48,6 @@ def upload_data(*files, **fields) -> dict:
 
 def jpeg_file(name="IMG_0001.JPG", **options) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, phone_jpeg(**options), content_type="image/jpeg")
-
-
-def texts(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture
@@ -253,7 +249,7 @@ def test_upload_several_photos_at_once(case, as_staff, staff_user, settings, dja
         )
     assert response.status_code == 302
     assert response["Location"] == url("photo_gallery", case) + "#angle-crown"
-    assert texts(response) == [f"3 photos added to {case.reference}."]
+    assert messages_of(response) == [f"3 photos added to {case.reference}."]
     photos = list(Photo.objects.order_by("id"))
     assert [p.source_format for p in photos] == ["JPEG", "HEIF", "PNG"]
     for photo in photos:
@@ -334,7 +330,7 @@ def test_a_duplicate_upload_is_stored_with_a_warning(case, as_staff):
     as_staff.post(url("photo_upload", case), upload_data(jpeg_file("first.jpg")))
     response = as_staff.post(url("photo_upload", case), upload_data(jpeg_file("again.jpg")))
     assert Photo.objects.count() == 2
-    (warning,) = [text for text in texts(response) if "same file" in text]
+    (warning,) = [text for text in messages_of(response) if "same file" in text]
     assert warning.startswith(f"“again.jpg” is the same file as the Before Front {CAMERA_DAY:%d %b %Y} photo")
     assert "ask a manager to archive one" in warning
     gallery = as_staff.get(url("photo_gallery", case)).content.decode()
@@ -411,22 +407,15 @@ def _many_photos(case, count: int) -> None:
         )
 
 
-def _queries(http, path) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert http.get(path).status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("name", ["photo_gallery", "photo_compare"])
 def test_query_count_does_not_grow_with_photos(name, as_staff, client_a):
     small, large = factories.CaseFactory(client=client_a), factories.CaseFactory(client=client_a)
     _many_photos(small, 5)
     _many_photos(large, 50)
     as_staff.get(url(name, small))  # warm up the session
-    few, many = _queries(as_staff, url(name, small)), _queries(as_staff, url(name, large))
+    few, many = sql_of_get(as_staff, url(name, small)), sql_of_get(as_staff, url(name, large))
     # session, user, user's groups, case (+client), photos (+links), laser and correction sessions
-    assert few == many
-    assert many <= 8  # +1: the access log's one insert
+    assert_queries_hold(few, many, at_most=8)  # +1: the access log's one insert
 
 
 # ----------------------------------------------------------------------- compare

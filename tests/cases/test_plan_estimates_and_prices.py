@@ -6,13 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from cases.choices import PlanStepKind, StepStatus
 from cases.portal.views import plan_pdf_html
 from tests import factories
 from tests.formdata import form_data
+from tests.helpers import messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -84,4 +84,4 @@ def test_step_saved_message_uses_the_kind_label(as_staff):
         url("step_create", draft), {"kind": PlanStepKind.SMP_SESSION, "status": StepStatus.PLANNED}
     )
     assert response.status_code == 302
-    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Step 4 (SMP / correction session) saved."]
+    assert messages_of(response) == ["Step 4 (SMP / correction session) saved."]

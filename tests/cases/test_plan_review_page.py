@@ -7,14 +7,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.choices import IssueKind, PlanStatus, Zone
 from cases.models import CorrectionOption, ZoneLookup
 from tests import factories
+from tests.helpers import assert_queries_hold, sql_of_get
 
 pytestmark = pytest.mark.django_db
 
@@ -78,17 +77,12 @@ def _populated(n: int):
     return plan
 
 
-def _queries(http, plan) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert http.get(_review(plan)).status_code == 200
-    return len(queries)
-
-
 def test_review_page_queries_do_not_grow_with_steps_issues_or_sessions(as_manager):
     small, large = _populated(3), _populated(30)
-    _queries(as_manager, small)  # warm the session and caches
-    few, many = _queries(as_manager, small), _queries(as_manager, large)
+    as_manager.get(_review(small))  # warm the session and caches
+    few, many = sql_of_get(as_manager, _review(small)), sql_of_get(as_manager, _review(large))
     # session, user, groups, plan lookup, plan for_detail (+ options, steps, zones),
     # completed laser sessions, open issues, clinic settings
-    assert few == many
-    assert many <= 14  # +1: the access log's one insert; +1: the two-factor device of the verified session
+    assert_queries_hold(
+        few, many, at_most=14
+    )  # +1: the access log's one insert; +1: the two-factor device of the verified session

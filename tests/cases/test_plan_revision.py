@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from cases.services import plans as services
 from cases.services.sessions import laser_session_save
 from tests import factories
 from tests.formdata import form_data
+from tests.helpers import messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +32,6 @@ PDF = reverse("cases:portal_plan_pdf")
 
 def url(name, obj) -> str:
     return reverse(f"cases:{name}", args=[obj.public_id])
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from cases.choices import AdverseEventChoice, CaseStatus, FollowUpStatus, Remind
 from cases.models import AdverseEventKind, SentReminder
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import assert_queries_hold, recorded_sql
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 WEDNESDAY = datetime.date(2026, 11, 25)  # factories.TODAY
@@ -539,15 +538,15 @@ def _world(n: int) -> None:
 
 def test_selection_runs_in_a_fixed_number_of_queries(clinic, wednesday):
     _world(3)
-    with CaptureQueriesContext(connection) as small:
+    with recorded_sql() as small:
         small_due = reminders.due_reminders(WEDNESDAY, clinic)
     _world(12)
-    with CaptureQueriesContext(connection) as large:
+    with recorded_sql() as large:
         large_due = reminders.due_reminders(WEDNESDAY, clinic)
 
     # laser sessions, correction sessions, client follow-ups, digest follow-ups, managers,
     # claimed keys; clinic_today (a date) needs no query when the clinic is passed.
-    assert len(small.captured_queries) == len(large.captured_queries) <= 6
+    assert_queries_hold(small, large, at_most=6)
     assert len(large_due) > len(small_due)
 
 

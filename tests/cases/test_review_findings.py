@@ -7,7 +7,6 @@ import datetime
 import re
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
@@ -16,6 +15,7 @@ from cases.choices import AdverseEventChoice, FollowUpStatus, Healing
 from cases.models import AdverseEventKind, FollowUp
 from cases.services.followups import followups_review
 from tests import factories
+from tests.helpers import frozen_at, messages_of
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -23,10 +23,7 @@ DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 def completed(*, healing=Healing.AS_EXPECTED, effects=(), days_ago=5, **kwargs) -> FollowUp:
@@ -39,10 +36,6 @@ def section(response, slug: str = "awaiting-review") -> str:
     match = re.search(rf'<section id="{slug}".*?</section>', response.content.decode(), re.S)
     assert match, f"no section {slug}"
     return match.group(0)
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 def single(followup: FollowUp, note: str = "", version: int | None = None) -> dict:

@@ -7,10 +7,7 @@ import datetime
 import re
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -19,6 +16,7 @@ from cases.choices import CaseStatus, FollowUpKind, FollowUpStatus
 from cases.models import FollowUp
 from cases.services.followups import followups_review
 from tests import factories
+from tests.helpers import assert_queries_hold, frozen_at, messages_of, sql_of_get
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -32,10 +30,7 @@ QUEUE_URL = reverse("cases:review_queue")
 QUERY_CAP = 11  # +1: the access log's one insert; +1: the two-factor device of the verified session
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 def section(response, slug: str) -> str:
@@ -44,10 +39,6 @@ def section(response, slug: str) -> str:
     match = re.search(rf'<section id="{slug}".*?</section>', html, re.S)
     assert match, f"no section {slug}"
     return match.group(0)
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 def ids_in_order(html: str, followups) -> list:
@@ -411,22 +402,14 @@ def _fill(n: int) -> None:
             factories.FollowUpFactory(case=missed.case, due_on=TODAY + 3 * DAY, rescheduled_from=missed)
 
 
-def _count_queries(http, params=None) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = http.get(QUEUE_URL, params or {})
-    assert response.status_code == 200
-    return len(captured)
-
-
 @pytest.mark.parametrize("params", [{}, {"kind": "healing_check", "case_status": "assessment", "assignee": "-"}])
 def test_queue_query_count_is_capped_and_does_not_grow(as_manager, params):
     _fill(5)
-    small = _count_queries(as_manager, params)
+    small = sql_of_get(as_manager, QUEUE_URL, params)
     _fill(45)
-    large = _count_queries(as_manager, params)
+    large = sql_of_get(as_manager, QUEUE_URL, params)
 
-    assert small == large
-    assert large <= QUERY_CAP
+    assert_queries_hold(small, large, at_most=QUERY_CAP)
     assert FollowUp.objects.count() >= 50 * 4
 
 

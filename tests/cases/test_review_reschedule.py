@@ -6,7 +6,6 @@ import datetime
 import re
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -14,6 +13,7 @@ from cases.choices import FollowUpKind, FollowUpStatus
 from cases.models import FollowUp
 from cases.services.followups import followup_reschedule
 from tests import factories
+from tests.helpers import frozen_at, messages_of
 
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -21,10 +21,7 @@ DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture
@@ -46,11 +43,6 @@ def url(followup) -> str:
 
 def detail_url(case) -> str:
     return reverse("cases:case_detail", kwargs={"case_id": case.public_id})
-
-
-def messages_of(response) -> list[str]:
-    """Messages not yet shown (redirects are not followed, so they pile up)."""
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 # --- permissions ---------------------------------------------------------------------------------------

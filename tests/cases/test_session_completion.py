@@ -9,7 +9,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -21,15 +20,13 @@ from cases.services.sessions import correction_session_save, laser_session_save
 from smpclinic.forms import DateTimeInput
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import frozen_at
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London
 REFUSED = "only once its time has passed"
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 def hours(n: float) -> datetime.datetime:
@@ -70,10 +67,6 @@ def use_time_zone(name: str) -> None:
     clinic = ClinicSettings.load()
     clinic.time_zone = name
     clinic.save()
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 def laser_post(technician, **changes) -> dict:

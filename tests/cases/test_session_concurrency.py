@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-import time_machine
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -22,16 +21,14 @@ from cases.services.sessions import laser_session_save
 from smpclinic.concurrency import StaleEdit
 from tests import factories
 from tests.formdata import form_data
+from tests.helpers import frozen_at, messages_of
 from tests.signin import signed_in
 from tests.threads import race
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture
@@ -52,10 +49,6 @@ def errors_of(response) -> str:
 def as_posted(form) -> dict[str, list[str]]:
     """A re-shown form's data, every value of every field, as the browser posts it again."""
     return dict(form.data.lists())
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 # --- stale edit forms, through the pages -----------------------------------------------------------------

@@ -9,7 +9,6 @@ import re
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -17,6 +16,7 @@ from cases.choices import LaserType, PulseDomain, SessionStatus, Zone
 from cases.models import LaserDevice, LaserSession, ZoneLookup
 from cases.services.sessions import laser_session_save
 from tests import factories
+from tests.helpers import frozen_at
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London
 CONTRADICTION = (
@@ -24,10 +24,7 @@ CONTRADICTION = (
 )
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture

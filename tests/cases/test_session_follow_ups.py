@@ -20,15 +20,13 @@ from cases.models import CorrectionSession, FollowUp, LaserSession, ZoneLookup
 from cases.services.sessions import correction_session_save, laser_session_save
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import frozen_at, messages_of
 from tests.signin import signed_in
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 @pytest.fixture
@@ -89,10 +87,6 @@ def laser_post(technician, **changes) -> dict:
         "zones": [zones()[0].pk],
     }
     return {**data, **changes}
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 # --- laser: a post-laser check ---------------------------------------------------------------------------

@@ -9,9 +9,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +23,7 @@ from cases.choices import (
 from cases.models import AdverseEventKind, CorrectionSession, LaserSession, RuleOverride, ZoneLookup
 from smpclinic.models import ClinicSettings
 from tests import factories
+from tests.helpers import assert_queries_hold, frozen_at, messages_of, sql_of_get
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London: the day's sessions are past
 TODAY = NOW.date()
@@ -33,10 +31,7 @@ QUERY_CAP = 30
 NO_PLAN = "This case has no agreed treatment plan: laser work is normally done under an approved, accepted plan."
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+frozen_clock = frozen_at(NOW)
 
 
 def at(days: int, hour: int = 12) -> datetime.datetime:
@@ -119,10 +114,6 @@ def correction_data(artist, **overrides) -> dict:
 def opened(session, data: dict) -> dict:
     """`data` as posted from the session's edit form: with the version it was opened on."""
     return {**data, "lock_version": str(session.lock_version)}
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 # --- permissions ---------------------------------------------------------------------------------------
@@ -503,13 +494,6 @@ def test_correction_edit_updates(as_staff, case):
 # --- query caps -----------------------------------------------------------------------------------------------
 
 
-def _queries(http, url) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = http.get(url)
-    assert response.status_code == 200
-    return len(captured)
-
-
 def _with_sessions(case, count: int) -> None:
     technician = factories.TechnicianFactory()
     device = factories.LaserDeviceFactory()
@@ -523,7 +507,7 @@ def _with_sessions(case, count: int) -> None:
 @pytest.mark.parametrize("url_of", ["laser_create", "laser_edit", "correction_create", "correction_edit"])
 def test_form_pages_make_the_same_queries_with_5_or_50_earlier_sessions(as_staff, url_of):
     ClinicSettings.load()  # created once, on the first page any clinic ever shows
-    counts = []
+    sql = []
     for count in (5, 50):
         case = factories.CaseFactory()
         factories.ConsentFactory(client=case.client)
@@ -536,6 +520,5 @@ def test_form_pages_make_the_same_queries_with_5_or_50_earlier_sessions(as_staff
             "correction_create": correction_create_url(case),
             "correction_edit": correction_edit_url(correction),
         }[url_of]
-        counts.append(_queries(as_staff, url))
-    assert counts[0] == counts[1], counts
-    assert counts[1] <= QUERY_CAP, counts
+        sql.append(sql_of_get(as_staff, url))
+    assert_queries_hold(*sql, at_most=QUERY_CAP)
