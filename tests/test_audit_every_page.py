@@ -11,16 +11,17 @@ from django.urls import reverse
 
 from cases.models import AccessEvent
 from smpclinic import roles
+from tests import test_url_permissions as permissions
 from tests.signin import signed_in
-from tests.test_url_permissions import (
-    ROLE_BY_URL,
-    _kwargs_for,
-    world,  # noqa: F401  (the fixture: one record of each kind, client A's)
-)
+from tests.test_url_permissions import ROLE_BY_URL, _kwargs_for
 from tests.url_roles import PHOTO, PORTAL
 from tests.url_roles.portal import STAFF_HOME
 
 pytestmark = pytest.mark.django_db
+
+# The permission walk's personas and records, made once for this module.
+walk = permissions.walk
+_private_media = permissions._private_media
 
 # Pages that show nothing of any client, and why.
 SHOWS_NO_CLIENT = {
@@ -51,11 +52,11 @@ def test_the_walk_covers_the_pages_that_show_client_records():
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_every_page_that_shows_a_clients_record_writes_its_event(request, name, client_a, staff_user, manager_user):
+def test_every_page_that_shows_a_clients_record_writes_its_event(name, walk):
     role, _method = ROLE_BY_URL[name]
-    persona = PERSONA_BY_ROLE[role]
-    user = {"staff": staff_user, "manager": manager_user, "client": client_a.user}[persona]
-    kwargs = _kwargs_for(name, request.getfixturevalue("world"))
+    user = walk["users"][PERSONA_BY_ROLE[role]]
+    client_a = walk["users"]["client"].client
+    kwargs = _kwargs_for(name, walk["world"])
     url = reverse(name, kwargs=kwargs)
     last = AccessEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 

@@ -44,7 +44,9 @@ settings.register_profile(
 )
 FUZZ = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-world = permissions.world
+# The permission walk's personas and records, made once for this module.
+walk = permissions.walk
+_private_media = permissions._private_media
 
 # Pages a manager opens with GET: the walk's staff and manager pages.
 MANAGER_PAGES = sorted(
@@ -101,10 +103,10 @@ def _post_forms(html: str, page_url: str) -> list[tuple[str, dict]]:
 
 
 @pytest.mark.parametrize("name", MANAGER_PAGES)
-def test_no_form_answers_a_server_error(name, world, manager_user):
+def test_no_form_answers_a_server_error(name, walk, db):
     http = HttpClient()
-    signed_in(manager_user, http)
-    url = reverse(name, kwargs=_kwargs_for(name, world))
+    signed_in(walk["users"]["manager"], http)
+    url = reverse(name, kwargs=_kwargs_for(name, walk["world"]))
     page = http.get(url)
     assert page.status_code < 500, (name, page.status_code)
     if page.status_code != 200 or not page.get("Content-Type", "").startswith("text/html"):

@@ -2,8 +2,8 @@
 signed-in user (pages, photo files and thumbnails, PDFs, CSV files, redirects, refusals)
 says `Cache-Control: private, no-store`. Public pages may be cached as usual.
 
-The walk reuses the URL table and the `world` of tests/test_url_permissions.py, so a new
-URL is covered as soon as it is listed there.
+The walk reuses the URL table and the personas and records of tests/test_url_permissions.py
+(made once for this module), so a new URL is covered as soon as it is listed there.
 """
 
 from __future__ import annotations
@@ -32,26 +32,23 @@ def _assert_not_stored(response, where):
     assert "public" not in directives, where
 
 
-# One of every record, as the permission walk builds it.
-world = permissions.world
+# The permission walk's personas and records, made once for this module.
+walk = permissions.walk
+_private_media = permissions._private_media
 
 # Logging out ends the session: its answer goes to someone no longer signed in.
 SIGNED_OUT_BY = {"logout"}
 
 
 @pytest.mark.parametrize("name", sorted(set(ROLE_BY_URL) - SIGNED_OUT_BY))
-def test_every_answer_to_a_signed_in_user_is_not_stored(name, world, client_a, staff_user, manager_user, admin_user):
+def test_every_answer_to_a_signed_in_user_is_not_stored(name, walk, db):
     role, method = ROLE_BY_URL[name]
-    url = reverse(name, kwargs=_kwargs_for(name, world))
+    url = reverse(name, kwargs=_kwargs_for(name, walk["world"]))
     seen_ok = False
     # A page reached only by a one-time link answers "not valid" (404) to the walk's made-up token.
     expects_ok = role != portal_urls.PUBLIC_TOKEN
-    for persona, user in (
-        ("client", client_a.user),
-        ("staff", staff_user),
-        ("manager", manager_user),
-        ("admin", admin_user),
-    ):
+    for persona in ("client", "staff", "manager", "admin"):
+        user = walk["users"][persona]
         http = HttpClient()
         signed_in(user, http)
         response = getattr(http, method)(url)
