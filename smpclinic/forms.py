@@ -221,6 +221,11 @@ class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
             Fieldset("Approval and sign-in", *SECURITY_FIELDS),
         )
 
+    def clean_address(self) -> str:
+        # Browsers send a textarea's lines with CRLF; stored with LF, an unchanged address
+        # would otherwise count as a change in the settings' history.
+        return self.cleaned_data["address"].replace("\r\n", "\n")
+
     def clean_currency(self) -> str:
         code = self.cleaned_data["currency"].strip().upper()
         if not (len(code) == 3 and code.isascii() and code.isalpha()):

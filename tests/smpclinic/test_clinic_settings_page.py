@@ -46,6 +46,19 @@ def test_the_page_says_who_changed_which_value(as_manager, manager_user):
     assert "Minimum weeks between laser sessions" not in recent  # unchanged values are not listed
 
 
+def test_saving_an_unchanged_address_as_a_browser_sends_it_changes_nothing(as_manager):
+    stored = ClinicSettings.load()
+    stored.address = "14 Northbridge Street\nLeeds LS1 6NB"
+    stored.save()
+    data = page_form(as_manager, address="14 Northbridge Street\r\nLeeds LS1 6NB", phone="0113 496 0001")
+
+    as_manager.post(URL, data)
+
+    latest, before = ClinicSettings.history.order_by("-history_date", "-history_id")[:2]
+    assert latest.diff_against(before).changed_fields == ["phone"]
+    assert ClinicSettings.load().address == "14 Northbridge Street\nLeeds LS1 6NB"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
