@@ -126,6 +126,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: the pages' queries return a few rows, and compiling a plan that
+    # PostgreSQL guesses is costly took longer than running it (266 of 481 ms for the
+    # review queue at 100,000 clients).
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
