@@ -177,7 +177,7 @@ def test_list_shows_active_clients_with_their_columns(as_staff):
 
 
 @pytest.mark.parametrize(
-    "query", ["alice", "ABLE", "alice.able@example.com", "07700 111222", "SMP-2026-0001", "alice able"]
+    "query", ["alice", "ABLE", "alice.able@example.com", "07700 111222", "SMP-2026-0001", "smp-2026-0001", "alice able"]
 )
 def test_search_by_name_email_phone_or_case_reference(query, as_staff):
     alice = factories.ClientFactory(
@@ -190,6 +190,16 @@ def test_search_by_name_email_phone_or_case_reference(query, as_staff):
     response = as_staff.get(LIST, {"q": query})
 
     assert names_listed(response) == ["Alice Able"]
+
+
+def test_a_client_with_several_cases_is_listed_once_whatever_matched(as_staff):
+    alice = factories.ClientFactory(first_name="Alice", last_name="Able")
+    first, second = factories.CaseFactory(client=alice), factories.CaseFactory(client=alice)
+
+    for query in ("able", first.reference, f"{second.reference} alice"):
+        response = as_staff.get(LIST, {"q": query})
+        assert names_listed(response) == ["Alice Able"], query
+    assert names_listed(as_staff.get(LIST, {"q": f"{first.reference} bob"})) == []
 
 
 def test_filter_by_case_status_and_lead_artist_on_the_same_case(as_staff):
