@@ -50,8 +50,9 @@ CASE_REFERENCE = re.compile(r"[A-Za-z]+-\d{4}-\d{4,}")
 class ClientQuerySet(ArchivableQuerySet):
     def search(self, text: str) -> Self:
         """Clients whose names, e-mail or phone contain every word; a word written as a
-        case reference (SMP-2026-0042) finds the client of that case. On PostgreSQL the name, e-mail and phone lookups read trigram indexes
-        (migration cases 0009), so a search does not scan every client."""
+        case reference (SMP-2026-0042) finds the client of that case. On PostgreSQL the
+        name, e-mail and phone lookups read trigram indexes (migration cases 0009), so a
+        search does not scan every client."""
         text = text.strip()
         if not text:
             return self
