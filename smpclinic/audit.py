@@ -3,11 +3,9 @@ is written to `LoginEvent` (append-only) with who, from where and when."""
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.http import HttpRequest
 
-from smpclinic.http import client_ip
+from smpclinic.http import client_ip, normalised_ip
 from smpclinic.models import LoginEvent
 
 
@@ -15,12 +13,7 @@ def recorded_ip(request: HttpRequest | None) -> str | None:
     """The browser's address as both audit logs store it: normalised ("2001:db8::1"), or
     None when it does not parse. PostgreSQL's inet column refuses what SQLite would keep
     as text, and a malformed address must not fail the sign-in or the page being audited."""
-    if request is None:
-        return None
-    try:
-        return str(ipaddress.ip_address((client_ip(request) or "").strip()))
-    except ValueError:
-        return None
+    return None if request is None else normalised_ip(client_ip(request))
 
 
 def login_event(kind: str, *, request: HttpRequest | None = None, user=None, username: str = "", by=None) -> LoginEvent:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +23,16 @@ def client_ip(request: HttpRequest) -> str | None:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def normalised_ip(address: str | None) -> str | None:
+    """An address as the records store it: normalised ("2001:db8::1"), or None when it
+    does not parse. A proxy may send "unknown"; PostgreSQL's inet column refuses what
+    SQLite would keep as text; neither may stop a signature or a page being recorded."""
+    try:
+        return str(ipaddress.ip_address((address or "").strip()))
+    except ValueError:
+        return None
 
 
 def site_url(request: HttpRequest) -> str:

@@ -8,8 +8,6 @@ address and browser are recorded; a consent can be withdrawn, never deleted
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,17 +16,10 @@ from cases.models import Client, Consent, ConsentText
 from cases.services.clients import signature_matches
 from smpclinic import roles
 from smpclinic.concurrency import StaleEdit, lock_for_edit
+from smpclinic.http import normalised_ip
 
 USER_AGENT_MAX = Consent._meta.get_field("signed_user_agent").max_length
 REASON_MAX = 1000
-
-
-def _ip_or_none(ip: str | None) -> str | None:
-    """The address as stored: normalised, or None when it does not parse."""
-    try:
-        return str(ipaddress.ip_address((ip or "").strip()))
-    except ValueError:
-        return None
 
 
 def pending_texts(client: Client):
@@ -116,7 +107,7 @@ def consent_sign(
         text=text,
         signed_name=signed_name,
         signed_at=timezone.now(),
-        signed_ip=_ip_or_none(ip),
+        signed_ip=normalised_ip(ip),
         signed_user_agent=(user_agent or "")[:USER_AGENT_MAX],
         signed_in_clinic=in_clinic,
         witnessed_by=witnessed_by,

@@ -40,6 +40,7 @@ from cases.services.clients import signature_matches
 from smpclinic import roles
 from smpclinic.concurrency import StaleEdit, lock_for_edit
 from smpclinic.dates import booking_date_error, shifted
+from smpclinic.http import normalised_ip
 from smpclinic.models import ClinicSettings
 
 if TYPE_CHECKING:
@@ -655,7 +656,7 @@ def plan_accept(
     plan.accepted_name = name.strip()
     plan.accepted_by = by
     plan.accepted_in_clinic = in_clinic
-    plan.accepted_ip = ip or None
+    plan.accepted_ip = normalised_ip(ip)
     plan.accepted_user_agent = (user_agent or "")[:500]
     plan.full_clean()
     plan.save()

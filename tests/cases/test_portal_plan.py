@@ -268,6 +268,23 @@ def test_plan_page_queries_do_not_grow_with_the_data(plans_small, plans_large, a
 # The typed-name signature: the consent rule, and the client's own name as the example ---------
 
 
+@pytest.mark.parametrize(("address", "stored"), [("unknown", None), (" 2001:DB8::0001 ", "2001:db8::1")])
+def test_an_address_a_proxy_garbled_does_not_stop_the_client_accepting(
+    as_client_a, approved_plan, settings, address, stored
+):
+    """Behind a proxy the address comes from X-Forwarded-For, which some proxies fill with
+    "unknown": the acceptance is recorded without it, never refused for it."""
+    settings.SMP_TRUSTED_PROXIES = 1
+    response = as_client_a.post(
+        _accept_url(approved_plan), {"name": "Alice Able", "understood": "on"}, HTTP_X_FORWARDED_FOR=address
+    )
+
+    assert response.status_code == 302
+    approved_plan.refresh_from_db()
+    assert approved_plan.status == PlanStatus.ACCEPTED
+    assert approved_plan.accepted_ip == stored
+
+
 @pytest.mark.parametrize("typed", ["Ally Able", "ALICE  ABLE", "ａｌｉｃｅ ａｂｌｅ"])
 def test_accepting_takes_the_preferred_name_and_ignores_case_spacing_and_unicode_form(
     as_client_a, client_a, approved_plan, typed
