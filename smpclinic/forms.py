@@ -68,7 +68,21 @@ class RendersHiddenFields:
         self.__dict__["_helper"] = value
 
 
-class VersionedFormMixin(RendersHiddenFields):
+class PlainNewlines:
+    """A textarea's lines as records store them. Browsers send them with CRLF; kept so,
+    text saved unchanged (typed or imported with LF) would count as a change in the
+    record's history and in a stale-form comparison."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in cleaned.items():
+            field = self.fields.get(name)
+            if isinstance(value, str) and field is not None and isinstance(field.widget, forms.Textarea):
+                cleaned[name] = value.replace("\r\n", "\n")
+        return cleaned
+
+
+class VersionedFormMixin(PlainNewlines, RendersHiddenFields):
     """For a ModelForm of a `Versioned` record: a hidden field carries the version the
     form was opened on, and validation hands it to the instance, so the service that
     saves it refuses a stale copy (smpclinic.concurrency)."""
@@ -106,7 +120,7 @@ def version_field(record) -> forms.IntegerField:
     return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, initial=record.lock_version)
 
 
-class SubmitOnceFormMixin(RendersHiddenFields):
+class SubmitOnceFormMixin(PlainNewlines, RendersHiddenFields):
     """A create form with a random token: a second submit of the same page is answered
     with the record the first one made (smpclinic.concurrency.create_once)."""
 
@@ -220,11 +234,6 @@ class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
             Fieldset("Safety rules and follow-ups", *RULE_FIELDS),
             Fieldset("Approval and sign-in", *SECURITY_FIELDS),
         )
-
-    def clean_address(self) -> str:
-        # Browsers send a textarea's lines with CRLF; stored with LF, an unchanged address
-        # would otherwise count as a change in the settings' history.
-        return self.cleaned_data["address"].replace("\r\n", "\n")
 
     def clean_currency(self) -> str:
         code = self.cleaned_data["currency"].strip().upper()

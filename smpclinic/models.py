@@ -247,6 +247,25 @@ class ClinicSettings(Versioned):
         return obj
 
     @classmethod
+    def recent_changes(cls, limit: int, *, fields) -> list[dict]:
+        """The latest `limit` saves, newest first, each with its history entry (who, when)
+        and the labels of those of `fields` it changed (one query)."""
+        history = list(cls.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+        shown = set(fields)
+
+        def label(name: str) -> str:
+            text = str(cls._meta.get_field(name).verbose_name)
+            return text[:1].upper() + text[1:]
+
+        return [
+            {
+                "entry": entry,
+                "fields": [label(name) for name in entry.diff_against(older).changed_fields if name in shown],
+            }
+            for entry, older in zip(history, history[1:], strict=False)
+        ]
+
+    @classmethod
     def cached(cls) -> ClinicSettings:
         """The row as of at most CACHE_SECONDS ago, for every request's time zone.
 

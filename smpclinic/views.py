@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
@@ -43,26 +42,11 @@ def clinic_settings(request):
     form = ClinicSettingsForm(request.POST or None, instance=stored)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                services.clinic_settings_update(settings=form.instance, by=request.user)
+            services.clinic_settings_update(settings=form.instance, by=request.user)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, "The clinic settings are saved.")
             return redirect("clinic_settings")
-    history = list(
-        ClinicSettings.history.select_related("history_user").order_by("-history_date", "-history_id")[
-            : SETTINGS_HISTORY + 1
-        ]
-    )
-    shown = set(ClinicSettingsForm.Meta.fields)
-    changes = [
-        {"entry": entry, "fields": [_label(name) for name in entry.diff_against(older).changed_fields if name in shown]}
-        for entry, older in zip(history, history[1:], strict=False)
-    ]
-    return render(request, "smpclinic/settings.html", {"form": form, "changes": changes[:SETTINGS_HISTORY]})
-
-
-def _label(name: str) -> str:
-    label = str(ClinicSettings._meta.get_field(name).verbose_name)
-    return label[:1].upper() + label[1:]
+    changes = ClinicSettings.recent_changes(SETTINGS_HISTORY, fields=ClinicSettingsForm.Meta.fields)
+    return render(request, "smpclinic/settings.html", {"form": form, "changes": changes})

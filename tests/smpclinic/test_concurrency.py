@@ -291,3 +291,27 @@ def test_stale_edit_without_a_base_lists_differences_from_the_users_copy():
         "allergies": ("", "Latex"),
         "phone": ("07700 900002", "07700 900001"),
     }
+
+
+def test_a_textarea_sent_back_unchanged_with_a_browsers_crlf_is_no_change(as_staff):
+    """Browsers send a textarea's lines with CRLF: stored with LF (as typed elsewhere or
+    imported), text saved unchanged must not count as changed."""
+    client = factories.ClientFactory(address="1 High Street\nLeeds", internal_notes="Prefers\nmornings")
+    url = reverse("cases:client_edit", kwargs={"client_id": client.public_id})
+    data = form_data(
+        as_staff.get(url).content,
+        address="1 High Street\r\nLeeds",
+        internal_notes="Prefers\r\nmornings",
+        phone="07700 900123",
+    )
+
+    as_staff.post(url, data)
+
+    stored = Client.objects.get(pk=client.pk)
+    assert (stored.address, stored.internal_notes, stored.phone) == (
+        "1 High Street\nLeeds",
+        "Prefers\nmornings",
+        "07700 900123",
+    )
+    latest, before = stored.history.order_by("-history_date", "-history_id")[:2]
+    assert latest.diff_against(before).changed_fields == ["phone"]
