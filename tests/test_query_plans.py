@@ -2,19 +2,22 @@
 
 Timings are not tests, but query plans are: with a few thousand rows and fresh
 statistics, the queries behind the staff home's "recently changed cases" and the client
-search must read their indexes, on PostgreSQL (`EXPLAIN (FORMAT JSON)`) and on SQLite
+search, and the review queue's sections, must read their indexes, on PostgreSQL (`EXPLAIN (FORMAT JSON)`) and on SQLite
 (`EXPLAIN QUERY PLAN`), so a change that loses an index fails here rather than at a
 clinic with 100,000 clients.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from cases.models import Case, Client
+from cases.choices import PlanStatus
+from cases.models import Case, Client, FollowUp, TreatmentPlan
 from tests import factories
 
 
@@ -39,7 +42,9 @@ def plan_of(queryset) -> tuple[set[str], set[str]]:
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         details = [row[-1] for row in cursor.fetchall()]
         scanned = {d.split()[1] for d in details if d.startswith("SCAN ") and " USING " not in d}
-        indexes = {d.split(" USING ")[1].split()[-1] for d in details if " INDEX " in d}
+        # "SEARCH cases_case USING INDEX name (reference=?)": the name, and on SQLite the
+        # columns searched too, since a UNIQUE column's index has a generated name there.
+        indexes = {d.split(" INDEX ")[1] for d in details if " INDEX " in d}
         return scanned, indexes
 
 
@@ -96,3 +101,77 @@ def test_a_name_search_has_trigram_indexes_on_postgresql(clinic, staff_user):
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%trgm%'")
             assert cursor.fetchall() == []
+
+
+@pytest.fixture
+def follow_ups(clinic, manager_user):
+    """Follow-ups of every status on those cases, most long done and reviewed, as at a
+    clinic with years of history: the review queue's rows are a small part of them."""
+    today = datetime.date(2026, 11, 25)
+    rows = []
+    for i, case in enumerate(Case.objects.order_by("pk")):
+        due = today - datetime.timedelta(days=i % 700 - 30)
+        if i % 10 == 0:
+            rows.append(factories.FollowUpFactory.build(case=case, due_on=due, assignee=None))
+        elif i % 10 == 1:
+            rows.append(
+                factories.CompletedFollowUpFactory.build(case=case, due_on=due, completed_on=due, assignee=None)
+            )
+        else:
+            rows.append(
+                factories.CompletedFollowUpFactory.build(
+                    case=case,
+                    due_on=due,
+                    completed_on=due,
+                    assignee=None,
+                    reviewed_at=timezone.now(),
+                    reviewed_by=manager_user,
+                )
+            )
+    FollowUp.objects.bulk_create(rows)
+    # A plan on every case, one in thirty still waiting for approval.
+    plans = [
+        factories.TreatmentPlanFactory.build(
+            case=case,
+            status=PlanStatus.PROPOSED if i % 30 == 0 else PlanStatus.DRAFT,
+            submitted_at=timezone.now() if i % 30 == 0 else None,
+        )
+        for i, case in enumerate(Case.objects.order_by("pk"))
+    ]
+    for plan in plans:
+        plan._set_kd_total()  # what save() does, which bulk_create skips
+    TreatmentPlan.objects.bulk_create(plans)
+    return today
+
+
+def test_the_review_queue_walks_its_indexes(follow_ups, manager_user):
+    from cases.views.review import PAGE_ROWS
+
+    today = follow_ups
+    live = FollowUp.objects.visible_to(manager_user).on_live_cases().for_review()
+    awaiting = live.awaiting_review()
+    walks = {
+        "followup_status_due": [live.overdue(today), live.due_soon(today)],
+        "followup_awaiting_review": [
+            awaiting.for_review_with_findings(adverse=True),
+            awaiting.for_review_with_findings(adverse=False),
+        ],
+    }
+    for index, querysets in walks.items():
+        for queryset in querysets:
+            scanned, indexes = plan_of(queryset.order_by("due_on", "pk")[: PAGE_ROWS + 1])
+            assert not scanned & {"cases_followup", "cases_case", "cases_client"}, scanned
+            # SQLite cannot prove that a query with bound parameters meets a partial
+            # index's condition, so there the rows are walked by the due date's index.
+            if connection.vendor == "postgresql":
+                assert index in indexes, (index, scanned, indexes)
+
+    plans = (
+        TreatmentPlan.objects.visible_to(manager_user)
+        .filter(status=PlanStatus.PROPOSED, approved_at__isnull=True)
+        .order_by("submitted_at", "pk")[: PAGE_ROWS + 1]
+    )
+    scanned, indexes = plan_of(plans)
+    assert "cases_treatmentplan" not in scanned, (scanned, indexes)
+    if connection.vendor == "postgresql":
+        assert "plan_awaiting_approval" in indexes, (scanned, indexes)

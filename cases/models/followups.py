@@ -74,15 +74,14 @@ class FollowUpQuerySet(CaseRecordQuerySet):
         """What a row of the managers' review queue shows: case, client, people, any reschedule."""
         return self.select_related("case__client", "assignee", "completed_by", "reviewed_by", "rescheduled_as")
 
-    def for_review_with_findings(self) -> Self:
-        """A row awaiting review: as `for_review()`, with what was found (side effects,
-        `has_adverse_findings`), rows with adverse findings first, then the oldest."""
-        return (
-            self.for_review()
-            .with_adverse_findings()
-            .prefetch_related("side_effects")
-            .order_by("-has_adverse_findings", "due_on", "pk")
-        )
+    def for_review_with_findings(self, *, adverse: bool) -> Self:
+        """Rows awaiting review with (`adverse=True`) or without adverse findings, the
+        oldest first: as `for_review()`, with `has_adverse_findings` (the caller fetches
+        the side effects of the rows it shows, of both kinds in one query). The queue
+        lists the first kind, then the second: two walks of the `followup_awaiting_review`
+        index that stop at the page's last row, where one "adverse first" ordering would
+        sort every row awaiting review."""
+        return self.for_review().with_adverse_findings().filter(has_adverse_findings=adverse).order_by("due_on", "pk")
 
 
 class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
@@ -126,9 +125,21 @@ class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped)
         ordering = ["due_on"]
         permissions = [("review_followup", "Can review completed or missed follow-ups")]
         indexes = [
-            models.Index(fields=["status", "due_on"]),
+            # Due soon and overdue, in date order (id breaks ties, so a page stops early).
+            models.Index(fields=["status", "due_on", "id"], name="followup_status_due"),
             models.Index(fields=["assignee", "status", "due_on"]),
             models.Index(fields=["due_on"]),
+            # The review queue's "done, awaiting review" rows, oldest first: a small part
+            # of a clinic's follow-ups, walked in order until the page is full.
+            models.Index(
+                fields=["due_on", "id"],
+                name="followup_awaiting_review",
+                condition=Q(
+                    status__in=[FollowUpStatus.COMPLETED, FollowUpStatus.MISSED],
+                    reviewed_at__isnull=True,
+                    archived_at__isnull=True,
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

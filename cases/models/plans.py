@@ -147,7 +147,15 @@ class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
     class Meta:
         ordering = ["case", "-version"]
         permissions = [("approve_treatmentplan", "Can approve or send back a proposed plan")]
-        indexes = [models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["status"]),
+            # "Plans to approve", the longest waiting first: walked in order, not sorted.
+            models.Index(
+                fields=["submitted_at", "id"],
+                name="plan_awaiting_approval",
+                condition=Q(status=PlanStatus.PROPOSED, approved_at__isnull=True, archived_at__isnull=True),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["case", "version"], name="plan_unique_version"),
             models.CheckConstraint(

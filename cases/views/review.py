@@ -14,6 +14,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,9 +33,26 @@ from smpclinic.forms import add_service_errors
 from smpclinic.http import safe_next
 from smpclinic.roles import staff_required
 
-# Each section shows at most this many rows (one more is fetched to say the list was cut);
-# the filters narrow a longer queue.
-SECTION_LIMIT = 200
+# Each section shows this many rows at first, and as many more at each "Show more"
+# (`?show-<section>=50`), up to MAX_ROWS; one row more is fetched to know there are more.
+PAGE_ROWS = 25
+MAX_ROWS = 500
+
+
+def shown(request, slug: str) -> int:
+    """How many rows of a section the query string asks for, within PAGE_ROWS..MAX_ROWS."""
+    try:
+        asked = int(request.GET.get(f"show-{slug}", PAGE_ROWS))
+    except ValueError:
+        asked = PAGE_ROWS
+    return min(max(asked, PAGE_ROWS), MAX_ROWS)
+
+
+def _more_url(request, slug: str, limit: int) -> str:
+    """This page with PAGE_ROWS more rows of one section, the filters kept."""
+    query = request.GET.copy()
+    query[f"show-{slug}"] = str(limit + PAGE_ROWS)
+    return f"?{query.urlencode()}#{slug}"
 
 
 def plans_to_approve(user, limit: int) -> tuple[list[TreatmentPlan], bool]:
@@ -49,15 +67,21 @@ def plans_to_approve(user, limit: int) -> tuple[list[TreatmentPlan], bool]:
     return plans[:limit], len(plans) > limit
 
 
-def _rows(followups, today: datetime.date) -> tuple[list[FollowUp], bool]:
-    """One query per section (in the queryset's order, else oldest due first); how late
-    each row is, worked out on the fetched rows."""
-    if not followups.query.order_by:
-        followups = followups.order_by("due_on", "pk")
-    rows = list(followups[: SECTION_LIMIT + 1])
+def _rows(querysets, today: datetime.date, limit: int) -> tuple[list[FollowUp], bool]:
+    """The first `limit` rows of the querysets one after the other (one query each, in
+    each queryset's order, else oldest due first); how late each row is, worked out on
+    the fetched rows."""
+    rows = []
+    for followups in querysets:
+        if not followups.query.order_by:
+            followups = followups.order_by("due_on", "pk")
+        rows += followups[: limit + 1]
+    rows = rows[: limit + 1]
+    reviewable = [followup for followup in rows if hasattr(followup, "has_adverse_findings")]
+    prefetch_related_objects(reviewable, "side_effects")
     for followup in rows:
         followup.version_key = version_key(followup)
-        if hasattr(followup, "has_adverse_findings"):  # the awaiting-review rows, side effects prefetched
+        if hasattr(followup, "has_adverse_findings"):  # the awaiting-review rows
             followup.adverse_effects, followup.expected_effects = followup.side_effects_found()
         followup.days_overdue = None
         followup.days_late = None
@@ -69,38 +93,40 @@ def _rows(followups, today: datetime.date) -> tuple[list[FollowUp], bool]:
         elif followup.status == FollowUpStatus.MISSED:
             followup.days_overdue = max((today - followup.due_on).days, 0)
             followup.rescheduled_to = getattr(followup, "rescheduled_as", None)
-    return rows[:SECTION_LIMIT], len(rows) > SECTION_LIMIT
+    return rows[:limit], len(rows) > limit
 
 
-def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dict]:
-    base = filters.filter(FollowUp.objects.visible_to(user).on_live_cases().for_review())
+def _sections(request, filters: ReviewFilterForm, today: datetime.date) -> list[dict]:
+    base = filters.filter(FollowUp.objects.visible_to(request.user).on_live_cases().for_review())
+    awaiting = base.awaiting_review()
     specs = [
         (
             "overdue",
             "Overdue",
-            base.overdue(today),
+            [base.overdue(today)],
             "Scheduled follow-ups past their due date, most overdue first.",
             "Nothing is overdue.",
         ),
         (
             "due-soon",
             f"Due in the next {DUE_SOON_DAYS} days",
-            base.due_soon(today),
+            [base.due_soon(today)],
             f"Scheduled follow-ups due today or in the next {DUE_SOON_DAYS} days, soonest first.",
             f"Nothing is due in the next {DUE_SOON_DAYS} days.",
         ),
         (
             "awaiting-review",
             "Done, awaiting review",
-            base.awaiting_review().for_review_with_findings(),
+            [awaiting.for_review_with_findings(adverse=True), awaiting.for_review_with_findings(adverse=False)],
             "Completed or missed follow-ups no manager has reviewed yet: those with adverse findings first "
             "(each reviewed on its own, with a note), then the oldest.",
             "Every completed or missed follow-up has been reviewed.",
         ),
     ]
     sections = []
-    for slug, title, queryset, help_text, empty in specs:
-        rows, cut = _rows(queryset, today)
+    for slug, title, querysets, help_text, empty in specs:
+        limit = shown(request, slug)
+        rows, cut = _rows(querysets, today, limit)
         sections.append(
             {
                 "slug": slug,
@@ -109,6 +135,7 @@ def _sections(user, filters: ReviewFilterForm, today: datetime.date) -> list[dic
                 "empty": empty,
                 "rows": rows,
                 "cut": cut,
+                "more_url": _more_url(request, slug, limit) if cut and limit < MAX_ROWS else None,
                 "reviewable": slug == "awaiting-review",
                 # Rows without adverse findings, which the bulk form can review together.
                 "bulk_rows": [row for row in rows if not getattr(row, "has_adverse_findings", False)],
@@ -152,13 +179,17 @@ def review_queue(request):
             return redirect(request.get_full_path())
     single = form is not None and form.is_single
     bulk_form = form if form is not None and not single else ReviewForm(user=request.user)
-    plans, plans_cut = plans_to_approve(request.user, SECTION_LIMIT)
+    plans_limit = shown(request, "plans-to-approve")
+    plans, plans_cut = plans_to_approve(request.user, plans_limit)
     context = {
         "today": today,
         "filters": filters,
         "plans_to_approve": plans,
         "plans_cut": plans_cut,
-        "sections": _sections(request.user, filters, today),
+        "plans_more_url": _more_url(request, "plans-to-approve", plans_limit)
+        if plans_cut and plans_limit < MAX_ROWS
+        else None,
+        "sections": _sections(request, filters, today),
         "form": bulk_form,
         "selected": bulk_form.selected(),
         # A refused one-row review: its errors, its row and its note, shown again in that row.
@@ -166,7 +197,7 @@ def review_queue(request):
         "single_selected": form.selected() if single else set(),
         "single_note": form.data.get("note", "") if single else "",
         "reschedule_on": reschedule_initial()["due_on"],
-        "section_limit": SECTION_LIMIT,
+        "max_rows": MAX_ROWS,
     }
     return render(request, "cases/review/queue.html", context)
 

@@ -113,7 +113,22 @@ def test_the_home_list_is_capped(as_manager):
         proposed(hours_ago=hours + 1)
     response = as_manager.get(HOME)
     assert len(response.context["plans_to_approve"]) == HOME_LIST_LIMIT
-    assert f"Only the {HOME_LIST_LIMIT} longest waiting are shown." in plans_section(response)
+    # The rest are a click away, on the review page.
+    assert f'href="{QUEUE}#plans-to-approve"' in plans_section(response)
+
+
+def test_the_review_page_shows_more_plans_on_request(as_manager):
+    from cases.views.review import PAGE_ROWS
+
+    plans = [proposed(hours_ago=PAGE_ROWS + 1 - i) for i in range(PAGE_ROWS + 1)]  # the longest waiting first
+    first = as_manager.get(QUEUE)
+    assert first.context["plans_to_approve"] == plans[:PAGE_ROWS]
+    more = f'href="?show-plans-to-approve={2 * PAGE_ROWS}#plans-to-approve"'
+    assert more in plans_section(first)
+
+    second = as_manager.get(QUEUE, {"show-plans-to-approve": 2 * PAGE_ROWS})
+    assert second.context["plans_to_approve"] == plans
+    assert "show-plans-to-approve" not in plans_section(second)
 
 
 # --- query counts: the same with 5 or 50 plans waiting ------------------------------------------------------
@@ -130,7 +145,7 @@ def _fill(n: int) -> None:
 # sessions here: no zone queries), my follow-ups, the artist lookup, recent cases, plans.
 HOME_CAP = 11
 # Review page: see test_review_queue.QUERY_CAP.
-QUEUE_CAP = 11  # +1: the access log's one insert; +1: the two-factor device of the verified session
+QUEUE_CAP = 12
 
 
 @pytest.mark.parametrize(("url", "cap"), [(HOME, HOME_CAP), (QUEUE, QUEUE_CAP)])

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from cases.choices import CaseStatus, FollowUpKind, FollowUpStatus
 from cases.models import FollowUp
 from cases.services.followups import followups_review
+from cases.views.review import MAX_ROWS, PAGE_ROWS, shown
 from tests import factories
 from tests.helpers import assert_queries_hold, frozen_at, messages_of, sql_of_get
 
@@ -23,11 +24,12 @@ TODAY = NOW.date()
 DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
 # 1 session, 2 user, 3 the user's groups (role check), 4 the assignee filter's choices,
-# 5 plans to approve (case, client, submitter joined in), 6-8 one query per section
-# (overdue, due soon, awaiting review), with case, client, assignee, completer and any
-# reschedule joined in, 9 the side effects of the rows awaiting review (when there are
-# any). The same whatever the data.
-QUERY_CAP = 11  # +1: the access log's one insert; +1: the two-factor device of the verified session
+# 5 plans to approve (case, client, submitter joined in), 6-9 one query per section
+# (overdue, due soon) and two for awaiting review (with adverse findings, then without),
+# with case, client, assignee, completer and any reschedule joined in, 10 the side
+# effects of the rows awaiting review (when there are any), 11 the access log's one
+# insert, 12 the two-factor device of the verified session. The same whatever the data.
+QUERY_CAP = 12
 
 
 frozen_clock = frozen_at(NOW)
@@ -411,6 +413,39 @@ def test_queue_query_count_is_capped_and_does_not_grow(as_manager, params):
 
     assert_queries_hold(small, large, at_most=QUERY_CAP)
     assert FollowUp.objects.count() >= 50 * 4
+
+
+def test_a_long_section_shows_its_first_rows_and_more_on_request(as_manager):
+    overdue = [factories.FollowUpFactory(due_on=TODAY - (PAGE_ROWS + 1 - i) * DAY) for i in range(PAGE_ROWS + 1)]
+    first = as_manager.get(QUEUE_URL, {"kind": "healing_check"})
+    rows = next(s for s in first.context["sections"] if s["slug"] == "overdue")["rows"]
+    assert rows == overdue[:PAGE_ROWS]  # the most overdue first
+    more = escape(f"?kind=healing_check&show-overdue={2 * PAGE_ROWS}#overdue")
+    assert f'href="{more}"' in section(first, "overdue")
+
+    second = as_manager.get(QUEUE_URL, {"kind": "healing_check", "show-overdue": 2 * PAGE_ROWS})
+    assert next(s for s in second.context["sections"] if s["slug"] == "overdue")["rows"] == overdue
+    assert "show-overdue" not in section(second, "overdue")
+
+
+@pytest.mark.parametrize("asked", ["lots", "-3", "0", "100000"])
+def test_a_strange_row_count_in_the_address_shows_a_page_within_bounds(as_manager, asked):
+    factories.FollowUpFactory(due_on=TODAY - DAY)
+    response = as_manager.get(QUEUE_URL, {"show-overdue": asked})
+    assert response.status_code == 200
+    assert len(next(s for s in response.context["sections"] if s["slug"] == "overdue")["rows"]) == 1
+    assert PAGE_ROWS <= shown(response.wsgi_request, "overdue") <= MAX_ROWS
+
+
+def test_adverse_findings_come_first_even_when_newer_than_a_page_of_others(as_manager):
+    older = [
+        factories.CompletedFollowUpFactory(due_on=TODAY - (40 - i) * DAY, completed_on=TODAY - (40 - i) * DAY)
+        for i in range(PAGE_ROWS + 1)
+    ]
+    adverse = factories.CompletedFollowUpFactory(due_on=TODAY - DAY, completed_on=TODAY - DAY, healing="complication")
+    rows = next(s for s in as_manager.get(QUEUE_URL).context["sections"] if s["slug"] == "awaiting-review")["rows"]
+    assert rows == [adverse, *older[: PAGE_ROWS - 1]]
+    assert rows[0].has_adverse_findings and not rows[1].has_adverse_findings
 
 
 # --- overdue rows: mark missed in one step --------------------------------------------------------------
