@@ -30,6 +30,11 @@ def get_case_for_user(user, public_id) -> Case:
     return get_object_or_404(Case.objects.visible_to(user).select_related("client"), public_id=public_id)
 
 
+def get_case_workspace_for_user(user, public_id) -> Case:
+    """The case with everything its workspace shows (`CaseQuerySet.for_workspace`)."""
+    return get_object_or_404(Case.objects.visible_to(user).for_workspace(), public_id=public_id)
+
+
 def get_plan_for_user(user, public_id) -> TreatmentPlan:
     return get_object_or_404(TreatmentPlan.objects.visible_to(user).select_related("case__client"), public_id=public_id)
 

@@ -49,6 +49,7 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "cases:consent_record": (STAFF, "get"),
     "cases:case_create": (STAFF, "get"),
     "cases:case_detail": (STAFF, "get"),
+    "cases:case_history": (STAFF, "get"),
     "cases:case_edit": (STAFF, "get"),
     "cases:case_status": (STAFF, "get"),
     "cases:consultation_create": (STAFF, "get"),

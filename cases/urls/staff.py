@@ -16,6 +16,7 @@ urlpatterns = [
     # Cases, consultations, issues (staff)
     path("clients/<uuid:client_id>/cases/new/", workspace.case_create, name="case_create"),
     path("cases/<uuid:case_id>/", workspace.case_detail, name="case_detail"),
+    path("cases/<uuid:case_id>/history/", workspace.case_history, name="case_history"),
     path("cases/<uuid:case_id>/edit/", workspace.case_edit, name="case_edit"),
     path("cases/<uuid:case_id>/status/", workspace.case_status, name="case_status"),
     path("cases/<uuid:case_id>/consultations/new/", workspace.consultation_create, name="consultation_create"),
