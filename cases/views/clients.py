@@ -20,27 +20,52 @@ from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
 from smpclinic.http import client_ip
 from smpclinic.models import ClinicSettings
+from smpclinic.paginators import ACTIVE_ROWS, EstimatedCountPaginator
 from smpclinic.roles import staff_required
 
 CLIENTS_PER_PAGE = 25
+# Up to this many clients matching a search or filter are sorted here, not in the database.
+FEW_MATCHES = 2000
 
 
 def _detail_url(client: Client) -> str:
     return reverse("cases:client_detail", kwargs={"client_id": client.public_id})
 
 
+def _few_matches_page(request, clients, today, clinic):
+    """The page of a search or filter that matches at most FEW_MATCHES clients, or None.
+
+    The matches' names are read first, through the search's own indexes, and sorted here
+    (case-insensitively); only the page's rows are then read in full. Sorted by name in
+    the database instead, PostgreSQL walks the name index and skips every client who does
+    not match: most of the clinic when the name is late in the alphabet.
+    """
+    keys = list(clients.order_by().values_list("last_name", "first_name", "pk")[: FEW_MATCHES + 1])
+    if len(keys) > FEW_MATCHES:
+        return None  # a common word: matches come soon enough in name order
+    keys.sort(key=lambda key: (key[0].casefold(), key[1].casefold(), key[2]))
+    page = Paginator([pk for _, _, pk in keys], CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = Client.objects.filter(pk__in=page.object_list).for_list(on=today, clinic=clinic).in_bulk()
+    page.object_list = [rows[pk] for pk in page.object_list]
+    return page
+
+
 @staff_required
 @require_http_methods(["GET", "HEAD"])
 def client_list(request):
     today = timezone.localdate()
-    clinic = ClinicSettings.load()
+    clinic = ClinicSettings.cached()
     form = ClientFilterForm(request.GET or None)
     clients = form.filter(Client.objects.visible_to(request.user), clinic=clinic)
-    clients = clients.for_list(on=today, clinic=clinic).order_by("last_name", "first_name", "pk")
-    page = Paginator(clients, CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    filtered = form.is_bound and any(value for name, value in form.data.items() if name != "page")
+    page = _few_matches_page(request, clients, today, clinic) if filtered else None
+    if page is None:
+        clients = clients.for_list(on=today, clinic=clinic).order_by("last_name", "first_name", "pk")
+        # The whole list is numbered from PostgreSQL's statistics, not a COUNT of every client.
+        paginator = EstimatedCountPaginator(clients, CLIENTS_PER_PAGE, rows=None if filtered else ACTIVE_ROWS)
+        page = paginator.get_page(request.GET.get("page"))
     for client in page:
         client.age = client.age_on(today)
-    filtered = form.is_bound and any(value for name, value in form.data.items() if name != "page")
     audit.saw(request, "client list")
     return render(request, "cases/clients/list.html", {"form": form, "page": page, "filtered": filtered})
 

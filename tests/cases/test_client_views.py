@@ -269,6 +269,32 @@ def test_paginated_by_25_keeping_the_filters(as_staff):
     assert "Page 2 of 2" in second.content.decode()
 
 
+def test_search_results_are_in_name_order_whatever_the_case_of_the_letters(as_staff):
+    for last, first in [("van Dijk", "Zoe"), ("Vance", "Adam"), ("VANCE", "Bea"), ("Avanzi", "Carla")]:
+        factories.ClientFactory(last_name=last, first_name=first)
+    factories.ClientFactory(last_name="Other", first_name="Ann")
+
+    response = as_staff.get(LIST, {"q": "van"})
+
+    assert names_listed(response) == ["Carla Avanzi", "Zoe van Dijk", "Adam Vance", "Bea VANCE"]
+
+
+def test_a_search_matching_more_than_a_few_clients_is_paged_by_the_database(as_staff, monkeypatch):
+    """Past FEW_MATCHES the list is sorted and counted by the database instead: the same
+    pages (the database's order may differ only between names that differ in case)."""
+    from cases.views import clients as views
+
+    for i in range(30):
+        factories.ClientFactory(last_name=f"Keller{i:02d}")
+    few = [names_listed(as_staff.get(LIST, {"q": "keller", "page": n})) for n in (1, 2)]
+    monkeypatch.setattr(views, "FEW_MATCHES", 10)
+    many = [names_listed(as_staff.get(LIST, {"q": "keller", "page": n})) for n in (1, 2)]
+
+    surnames = [[name.split()[-1] for name in page] for page in few]
+    assert few == many
+    assert surnames == [[f"Keller{i:02d}" for i in range(25)], [f"Keller{i:02d}" for i in range(25, 30)]]
+
+
 def _list_rows(n: int, artist):
     for _ in range(n):
         client = factories.ClientFactory(keloid_history=True)
