@@ -1,4 +1,4 @@
-"""Every clinical field is in the history, many-to-many included, and the case shows it."""
+"""Every clinical field is in the history, many-to-many included, and the case's history page shows it."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_the_case_history_names_adverse_events_zones_and_regret_reasons_that_cha
     session.adverse_events.set(AdverseEventKind.objects.filter(code__in=["blistering"]))
     case.regret_reasons.set(RegretReason.objects.filter(code="suboptimal_result"))
 
-    html = as_staff.get(reverse("cases:case_detail", kwargs={"case_id": case.public_id})).content.decode()
+    html = as_staff.get(reverse("cases:case_history", kwargs={"case_id": case.public_id})).content.decode()
 
     assert "adverse events: + Blistering" in html
     assert "regret reasons: + Suboptimal result (pigment, technique, healing)" in html
@@ -42,7 +42,7 @@ def test_the_case_history_names_adverse_events_zones_and_regret_reasons_that_cha
 def test_one_change_is_not_called_the_latest_1_changes(as_staff):
     case = factories.CaseFactory()
 
-    html = as_staff.get(reverse("cases:case_detail", kwargs={"case_id": case.public_id})).content.decode()
+    html = as_staff.get(reverse("cases:case_history", kwargs={"case_id": case.public_id})).content.decode()
 
     assert "The latest 1 changes" not in html
     assert "One change recorded." in html
