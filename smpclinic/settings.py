@@ -60,6 +60,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before anything else runs (smpclinic/health.py).
+    "smpclinic.health.HealthCheckMiddleware",
+    # The request id and the one log line per request (smpclinic/requestlog.py).
+    "smpclinic.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -293,11 +297,28 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Logs go to standard error, for systemd's journal or the container runtime to keep:
+# one line per request on smpclinic.requests (method, path without its query string,
+# status, duration, user id; smpclinic/requestlog.py), and every line carries the id of
+# the request it belongs to. DJANGO_LOG_FORMAT=json writes one JSON object per line.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT is 'text' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "smpclinic.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "smpclinic.requestlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
+    "loggers": {
+        "smpclinic.requests": {"level": "INFO" if env.bool("DJANGO_REQUEST_LOG", default=True) else "WARNING"},
+    },
 }
 
 # Background work (reminder e-mails) through the Django Tasks API; the database backend
