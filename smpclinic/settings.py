@@ -216,6 +216,9 @@ STORAGES = {
     },
 }
 
+# `manage.py backup` writes its folders here unless given another (smpclinic/backup.py).
+SMP_BACKUP_DIR = Path(env.str("DJANGO_BACKUP_DIR", default=str(BASE_DIR / "backups")))
+
 # Photos (cases/imaging.py): size and pixel limits checked on every upload. Django itself
 # does not cap an uploaded file's size.
 SMP_PHOTO_MAX_BYTES = env.int("DJANGO_PHOTO_MAX_BYTES", default=25 * 1024 * 1024)
