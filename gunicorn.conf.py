@@ -17,7 +17,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # image decoding, not waiting on slow clients (nginx buffers those). Each worker keeps one
 # PostgreSQL connection (DJANGO_CONN_MAX_AGE), so workers × web machines + db_workers must
 # stay under the server's max_connections.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 
 # A photo upload decodes and re-encodes each original inside the request; the batch cap
 # (DJANGO_PHOTO_MAX_BATCH_PIXELS) keeps it well inside 30 s. A worker stuck longer is
