@@ -169,6 +169,10 @@ SMP_RESET_LIMIT_PER_EMAIL = env.int("DJANGO_RESET_LIMIT_PER_EMAIL", default=3)
 SMP_RESET_LIMIT_PER_IP = env.int("DJANGO_RESET_LIMIT_PER_IP", default=10)
 SMP_RESET_WINDOW_MINUTES = env.int("DJANGO_RESET_WINDOW_MINUTES", default=60)
 
+# Sessions are database rows, never a process's memory: every web process and machine
+# reads the same ones (tests/deploy/test_multiprocess.py signs in on one, goes on on another).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
 # A session ends this long after login whatever the activity (on top of the idle logout).
 SMP_SESSION_MAX_HOURS = env.int("DJANGO_SESSION_MAX_HOURS", default=12)
 SESSION_COOKIE_AGE = SMP_SESSION_MAX_HOURS * 3600

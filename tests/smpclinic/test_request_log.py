@@ -6,9 +6,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.test import Client as HttpClient
@@ -158,3 +162,21 @@ def test_json_lines_keep_the_traceback():
     entry = json.loads(JsonFormatter().format(record))
     assert entry["request_id"] == "-"
     assert "ValueError: broken" in entry["exception"]
+
+
+def test_an_unknown_log_format_stops_the_start():
+    """A typo must not leave a server logging in a format the collector cannot read."""
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "smpclinic.settings",
+            "DJANGO_SECRET_KEY": "x",
+            "DJANGO_LOG_FORMAT": "xml",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert started.returncode == 1
+    assert "DJANGO_LOG_FORMAT is 'text' or 'json'." in started.stderr
