@@ -57,9 +57,13 @@ def _photo_storage() -> bool:
         location = default_storage.location
         os.makedirs(location, exist_ok=True)
         return os.access(location, os.W_OK)
-    # Object storage: one HEAD request; a missing object is an answer, an unreachable
-    # service or refused credentials raise.
-    default_storage.exists("readyz-probe")
+    bucket = getattr(default_storage, "bucket_name", None)
+    if bucket:
+        # S3: one HEAD of the bucket. A missing bucket, refused credentials or an
+        # unreachable service raise (a HEAD of a missing object would not notice the first).
+        default_storage.connection.meta.client.head_bucket(Bucket=bucket)
+        return True
+    default_storage.exists("readyz-probe")  # another storage: it answers, whatever the answer
     return True
 
 

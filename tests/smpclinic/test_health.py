@@ -11,6 +11,7 @@ from django.test import Client as HttpClient
 from django.test import override_settings
 
 from tests import factories
+from tests.cases.test_photo_storage_s3 import CREDENTIALS, moto_endpoint, s3  # noqa: F401  (fixtures)
 from tests.signin import signed_in
 
 REDIS_NOBODY_LISTENS = {
@@ -100,3 +101,21 @@ def test_unapplied_migrations_are_not_ready(transactional_db, monkeypatch):
     finally:
         call_command("migrate", verbosity=0)
     assert HttpClient().get("/readyz").status_code == 200
+
+
+def s3_storage(endpoint: str, bucket: str) -> dict:
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**CREDENTIALS, "bucket_name": bucket, "endpoint_url": endpoint, "signature_version": "s3v4"},
+    }
+
+
+@pytest.mark.usefixtures("s3")  # moto's server on 127.0.0.1, the bucket made, STORAGES on it
+def test_photo_storage_on_s3_is_checked_through_its_bucket(db, settings):
+    endpoint = settings.STORAGES["default"]["OPTIONS"]["endpoint_url"]
+    assert HttpClient().get("/readyz").json()["checks"]["photo_storage"] == "ok"
+
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(endpoint, "no-such-bucket")}
+    response = HttpClient().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "photo_storage": "failed"}
