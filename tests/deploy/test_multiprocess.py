@@ -249,7 +249,7 @@ def test_a_photo_uploaded_through_one_is_served_by_the_other(stack):
     sign_in(http, stack["a"], person)
     upload_url = f"{stack['a']}/cases/{case.public_id}/photos/upload/"
     page = http.get(upload_url)
-    data = form_data(page.text, kind="before", angle="top", taken_on="2026-01-05")
+    data = form_data(page.text, kind="before", angle="top", taken_on=reminders.clinic_today().isoformat())
 
     answer = http.post(
         upload_url,
