@@ -31,9 +31,11 @@ current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("reques
 # quote in it would let a client write lines of its own into the log.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 
-# URL parts that are a secret in themselves (an invitation link, a password-reset link):
-# a log line shows the route's shape, never the value.
-SECRET_URL_PARTS = frozenset({"token", "uidb64"})
+# URL parts that are a secret in themselves (an invitation link, a password-reset link, a
+# calendar feed's address): a log line shows the route's shape, never the value. A URL
+# argument is hidden when its name is one of these or contains one of the words.
+SECRET_URL_PARTS = frozenset({"uidb64"})
+SECRET_URL_WORDS = ("token", "secret", "key")
 HIDDEN = "…"
 
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id")
@@ -53,7 +55,7 @@ def loggable_path(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is not None:
         for name, value in match.kwargs.items():
-            if (name in SECRET_URL_PARTS or "token" in name) and value:
+            if value and (name in SECRET_URL_PARTS or any(word in name for word in SECRET_URL_WORDS)):
                 path = path.replace(str(value), HIDDEN)
     return path
 
