@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= smpclinic-demo
 export DEMO_PASSWORD
 
-.PHONY: run test e2e lint security audit format install install-dev clean bench
+.PHONY: run serve backup test test-multiprocess e2e lint security audit format install install-dev clean bench
 
 # Stamp files: requirements are installed again only when they change.
 $(BIN)/python:
@@ -34,6 +34,25 @@ run: install
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production-like, on this machine: DEBUG off, static files collected and served by
+# whitenoise, gunicorn with gunicorn.conf.py, a task worker beside it; plain HTTP, so no
+# secure cookies. The secret key is made once into .serve-secret-key (not committed).
+serve: export DJANGO_DEBUG = 0
+serve: export DJANGO_SECURE_COOKIES = 0
+serve: export GUNICORN_BIND = $(HOST):$(PORT)
+serve: install
+	@test -s .serve-secret-key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > .serve-secret-key
+	export DJANGO_SECRET_KEY="$$(cat .serve-secret-key)" && \
+	$(BIN)/python manage.py migrate --no-input && \
+	$(BIN)/python manage.py seed_demo --if-empty && \
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0 && \
+	{ $(BIN)/python manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn -c gunicorn.conf.py; }
+
+# A backup of the database and the photo files into DJANGO_BACKUP_DIR (default backups/).
+backup: install
+	$(BIN)/python manage.py backup $(BACKUP_DIR)
+
 # The whole suite but the browser tests (those need Chromium: `make e2e`), without the
 # Playwright plugin (its `page` fixture is for the browser tests only); the 10 slowest
 # tests are listed at the end.
@@ -42,7 +61,13 @@ run: install
 # which saves each worker about ten seconds of compiling at every later run.
 test: export PYTHONDONTWRITEBYTECODE =
 test: install-dev
-	$(BIN)/python -m pytest -n 2 -p no:playwright --ignore=tests/e2e --durations=10 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -p no:playwright --ignore=tests/e2e -m "not multiprocess" --durations=10 $(PYTEST_ARGS)
+
+# Several processes on one database (tests/deploy/test_multiprocess.py): two gunicorn
+# instances, two db_workers and send_reminders, sharing Redis (127.0.0.1:6379, database 15)
+# and S3 (moto). Run with DATABASE_URL pointing at PostgreSQL, as CI does.
+test-multiprocess: install-dev
+	$(BIN)/python -m pytest -n 0 -p no:playwright -m multiprocess tests/deploy $(PYTEST_ARGS)
 
 # Browser tests in Debian's Chromium (apt-get install -y chromium); one process, live server.
 CHROMIUM ?= /usr/bin/chromium
@@ -78,4 +103,4 @@ format: install-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .test-db.sqlite3* .test-db-schema-* .test-media test-results
+	rm -rf $(VENV) .serve-secret-key .pytest_cache .ruff_cache .test-db.sqlite3* .test-db-schema-* .test-media test-results

@@ -60,6 +60,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before anything else runs (smpclinic/health.py).
+    "smpclinic.health.HealthCheckMiddleware",
+    # The request id and the one log line per request (smpclinic/requestlog.py).
+    "smpclinic.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,6 +169,10 @@ SMP_RESET_LIMIT_PER_EMAIL = env.int("DJANGO_RESET_LIMIT_PER_EMAIL", default=3)
 SMP_RESET_LIMIT_PER_IP = env.int("DJANGO_RESET_LIMIT_PER_IP", default=10)
 SMP_RESET_WINDOW_MINUTES = env.int("DJANGO_RESET_WINDOW_MINUTES", default=60)
 
+# Sessions are database rows, never a process's memory: every web process and machine
+# reads the same ones (tests/deploy/test_multiprocess.py signs in on one, goes on on another).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
 # A session ends this long after login whatever the activity (on top of the idle logout).
 SMP_SESSION_MAX_HOURS = env.int("DJANGO_SESSION_MAX_HOURS", default=12)
 SESSION_COOKIE_AGE = SMP_SESSION_MAX_HOURS * 3600
@@ -193,7 +201,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` puts the files whitenoise (or nginx) serves.
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Photos are private: MEDIA_ROOT is never exposed through a URL; views stream files
@@ -211,6 +220,9 @@ STORAGES = {
         )
     },
 }
+
+# `manage.py backup` writes its folders here unless given another (smpclinic/backup.py).
+SMP_BACKUP_DIR = Path(env.str("DJANGO_BACKUP_DIR", default=str(BASE_DIR / "backups")))
 
 # Photos (cases/imaging.py): size and pixel limits checked on every upload. Django itself
 # does not cap an uploaded file's size.
@@ -293,11 +305,28 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Logs go to standard error, for systemd's journal or the container runtime to keep:
+# one line per request on smpclinic.requests (method, path without its query string,
+# status, duration, user id; smpclinic/requestlog.py), and every line carries the id of
+# the request it belongs to. DJANGO_LOG_FORMAT=json writes one JSON object per line.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT is 'text' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "smpclinic.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "smpclinic.requestlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
+    "loggers": {
+        "smpclinic.requests": {"level": "INFO" if env.bool("DJANGO_REQUEST_LOG", default=True) else "WARNING"},
+    },
 }
 
 # Background work (reminder e-mails) through the Django Tasks API; the database backend

@@ -3,8 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cases.views import invitations
-from smpclinic import lockouts, mail, twofactor_views, views
+from smpclinic import health, lockouts, mail, twofactor_views, views
 from smpclinic.throttle import reset_rate_limited
+
+# The 500 page shows the request id (smpclinic.requestlog) for staff to quote.
+handler500 = "smpclinic.views.server_error"
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -26,6 +29,10 @@ urlpatterns = [
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invite/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("favicon.ico", views.favicon, name="favicon"),
+    # Answered by smpclinic.health.HealthCheckMiddleware before the rest of the stack;
+    # listed here so that reverse() and the URL walk know them.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("settings/", views.clinic_settings, name="clinic_settings"),
     path("admin/", admin.site.urls),
     path("team/", include("artists.urls")),

@@ -6,8 +6,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -50,3 +51,11 @@ def clinic_settings(request):
             return redirect("clinic_settings")
     changes = ClinicSettings.recent_changes(SETTINGS_HISTORY, fields=ClinicSettingsForm.Meta.fields)
     return render(request, "smpclinic/settings.html", {"form": form, "changes": changes})
+
+
+def server_error(request):
+    """The 500 page, with the request's id so staff can quote it when they report the
+    problem; it matches the error's lines in the log. Rendered without the request's
+    context processors: they read the database, which may be what failed."""
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(template.render({"request_id": getattr(request, "request_id", "")}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 from decimal import Decimal
 
@@ -290,6 +291,14 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     signed_in_clinic = True
 
 
+def content_of(file) -> bytes:
+    """The bytes of a file not yet saved (a ContentFile), leaving it ready to be saved."""
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    return data
+
+
 def jpeg_bytes(size=(64, 48), colour=(120, 90, 60)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, "JPEG")
@@ -311,6 +320,7 @@ class PhotoFactory(factory.django.DjangoModelFactory):
     height = 48
     byte_size = factory.LazyAttribute(lambda p: p.image.size)
     sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    file_sha256 = factory.LazyAttribute(lambda p: hashlib.sha256(content_of(p.image)).hexdigest())
 
     class Params:
         # With its screen copy and thumbnail, as the background task leaves a photo soon

@@ -31,6 +31,8 @@ from tests.url_roles import reports as report_urls
 ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "login": (PUBLIC, "get"),
     "favicon": (PUBLIC, "get"),
+    "healthz": (PUBLIC, "get"),  # tests/smpclinic/test_health.py
+    "readyz": (PUBLIC, "get"),
     "lockouts": (roles.MANAGE_SIGN_INS, "get"),
     "clinic_settings": (roles.CHANGE_SETTINGS, "get"),
     # Two-factor sign-in (tests/test_two_factor.py): the personas here have passed it.

@@ -993,7 +993,7 @@ class Generator:
             photo.thumbnail.name = default_storage.save(photo_upload_path(photo, "thumb.jpg"), ContentFile(thumbnail))
             photo.width, photo.height = IMAGE_SIZE
             photo.byte_size = len(data)
-            photo.sha256 = hashlib.sha256(data).hexdigest()
+            photo.sha256 = photo.file_sha256 = hashlib.sha256(data).hexdigest()
             photos.append(photo)
         return photos
 

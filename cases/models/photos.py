@@ -86,6 +86,11 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
     height = models.PositiveIntegerField(editable=False)
     byte_size = models.PositiveIntegerField(editable=False)
     sha256 = models.CharField(max_length=64, editable=False, db_index=True)
+    # `sha256` is of the bytes uploaded (the same file twice is recognised); this one is of
+    # the original as stored, the cleaned file, so `manage.py verify_photos` can tell a file
+    # damaged or replaced in storage or a backup. Empty for photos stored before it existed
+    # until `verify_photos --record-missing` takes the file as it is now.
+    file_sha256 = models.CharField("stored file's SHA-256", max_length=64, blank=True, editable=False)
     caption = models.CharField(max_length=300, blank=True)
     shared_with_client = models.BooleanField(default=False)
     uploaded_by = models.ForeignKey(

@@ -7,6 +7,7 @@ S3-compatible object storage when settings say so), always under a random name.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,7 +23,17 @@ from cases.imaging import ProcessedPhoto, make_copies, pixel_count, process_phot
 from cases.models import Case, CorrectionSession, FollowUp, Issue, LaserSession, Photo
 
 # Fields the uploaded file decides; everything else is checked before any file is read.
-_FILE_FIELDS = ["image", "thumbnail", "screen", "width", "height", "byte_size", "sha256", "source_format"]
+_FILE_FIELDS = [
+    "image",
+    "thumbnail",
+    "screen",
+    "width",
+    "height",
+    "byte_size",
+    "sha256",
+    "file_sha256",
+    "source_format",
+]
 
 # How long before the case opened a camera's date is still believed without asking. Before
 # photos are often taken at the first consultation, or sent by the client with their
@@ -198,6 +209,7 @@ def _stored_photo(fields: dict, result: ProcessedPhoto, *, day: datetime.date, s
         height=result.height,
         byte_size=len(result.image),
         sha256=result.sha256,
+        file_sha256=hashlib.sha256(result.image).hexdigest(),
         source_format=result.source_format,
     )
     # The name given here only supplies the ".jpg" suffix: upload_to makes a random name.
@@ -301,3 +313,55 @@ def photo_make_copies(photo: Photo) -> bool:
         photo.refresh_from_db(fields=["screen", "thumbnail", "archived_at"])
         return False
     return True
+
+
+def stored_file_sha256(photo: Photo) -> str:
+    """The SHA-256 of the photo's original as it is in storage now, read in chunks (an
+    original can be tens of megabytes). Raises OSError (FileNotFoundError when it is gone)."""
+    digest = hashlib.sha256()
+    storage = Photo._meta.get_field("image").storage
+    with storage.open(photo.image.name, "rb") as handle:
+        for chunk in iter(partial(handle.read, 1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def photo_file_problem(photo: Photo) -> str | None:
+    """What is wrong with the photo's stored original, or None: missing, unreadable, or
+    not the file that was stored (its hash differs from `file_sha256`). A photo stored
+    before `file_sha256` existed is only checked for presence; "no recorded hash" says so.
+    Files an anonymisation deleted on purpose are not a problem."""
+    from cases.services.privacy import PHOTO_ARCHIVE_REASON, is_anonymised
+
+    if not photo.image.name:
+        return "no file recorded"
+    try:
+        actual = stored_file_sha256(photo)
+    except FileNotFoundError:
+        if photo.archive_reason == PHOTO_ARCHIVE_REASON or is_anonymised(photo.case.client):
+            return None
+        return f"file missing from storage ({photo.image.name})"
+    except OSError as exc:
+        return f"file unreadable ({photo.image.name}: {exc.__class__.__name__})"
+    if not photo.file_sha256:
+        return "no recorded hash (run with --record-missing to take the file as it is now)"
+    if actual != photo.file_sha256:
+        return (
+            f"file changed in storage ({photo.image.name}: sha256 {actual[:12]}…, recorded {photo.file_sha256[:12]}…)"
+        )
+    return None
+
+
+def photo_record_file_hash(photo: Photo) -> bool:
+    """Record the hash of a photo's stored original when none is recorded yet (photos
+    stored before hashes were kept); False when there was one already or no file. The
+    file is trusted as it is now: run it after checking the photos look right."""
+    if photo.file_sha256 or not photo.image.name:
+        return False
+    try:
+        digest = stored_file_sha256(photo)
+    except FileNotFoundError:
+        return False
+    # An UPDATE of this one column, only while it is still empty: no history row for a
+    # fact about storage, and a second run at the same time records nothing twice.
+    return bool(Photo.objects.filter(pk=photo.pk, file_sha256="").update(file_sha256=digest))

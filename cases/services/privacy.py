@@ -64,6 +64,7 @@ _NEVER_EXPORTED = {
     "thumbnail",
     "screen",
     "sha256",
+    "file_sha256",
     "token_hash",
     "key",
 }
