@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0009_client_search_trigram'),
+        ('cases', '0010_review_queue_indexes'),
     ]
 
     operations = [
