@@ -214,6 +214,7 @@ RULE_FIELDS = [
     "reminder_lead_days",
 ]
 SECURITY_FIELDS = ["plan_approval_four_eyes", "two_factor_for_staff", "idle_logout_minutes"]
+DIARY_FIELDS = ["laser_minutes", "correction_minutes", "follow_up_minutes"]
 
 
 class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
@@ -221,7 +222,7 @@ class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = ClinicSettings
-        fields = CLINIC_FIELDS + RULE_FIELDS + SECURITY_FIELDS
+        fields = CLINIC_FIELDS + RULE_FIELDS + DIARY_FIELDS + SECURITY_FIELDS
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
@@ -232,6 +233,7 @@ class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
         self.helper.layout = Layout(
             Fieldset("Clinic", *CLINIC_FIELDS),
             Fieldset("Safety rules and follow-ups", *RULE_FIELDS),
+            Fieldset("Diary: how long each booking takes", *DIARY_FIELDS),
             Fieldset("Approval and sign-in", *SECURITY_FIELDS),
         )
 
