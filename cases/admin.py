@@ -43,6 +43,8 @@ from django.core.exceptions import ValidationError
 from cases.models import (
     AccessEvent,
     AdverseEventKind,
+    Booking,
+    CalendarFeed,
     Case,
     Client,
     Consent,
@@ -428,6 +430,18 @@ class FollowUpAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin
     date_hierarchy = "due_on"
 
 
+@admin.register(Booking)
+class BookingAdmin(ClientColumnMixin, ClinicalRecordAdmin):
+    """The diary's slots: booked, moved and cancelled on the diary pages, whose service
+    checks overlaps and opening hours; read-only here."""
+
+    list_display = ["starts_at", "ends_at", "kind", "case", "client", "person", "room", "device", "status"]
+    list_filter = ["status", "kind", "room"]
+    list_select_related = ["case__client", "person", "room", "device"]
+    search_fields = CASE_SEARCH
+    date_hierarchy = "starts_at"
+
+
 @admin.register(Photo)
 class PhotoAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
     list_display = ["taken_on", "kind", "angle", "zone", "case", "client", "shared_with_client"]
@@ -511,6 +525,18 @@ class PortalInvitationAdmin(ReadOnlyLogAdmin):
     list_select_related = ["client", "created_by"]
     search_fields = ["client__last_name", "sent_to"]
     exclude = ["token_hash"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyLogAdmin):
+    """Private calendar addresses; the token is the key to them, so it is not shown here.
+    Revoked from the portal (clients) or the diary (staff)."""
+
+    list_display = ["created_at", "client", "person", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["client", "person"]
+    exclude = ["token"]
     date_hierarchy = "created_at"
 
 

@@ -72,6 +72,7 @@ from cases.demo.clinic import (
     Clinic,
     create_clinic,
 )
+from cases.demo.diary import seed_diary
 from cases.demo.painter import ANGLE_ZONE, IMAGE_SIZE, SKIN_TONES, scalp_jpeg
 from cases.demo.timeline import FORCED, Skeleton, Step, client_skeletons
 from cases.demo.vocabulary import (
@@ -1155,6 +1156,7 @@ def _seed(clients, master, today, password, progress, saved_files) -> Result:
             progress(f"  {min(clients, chunk_start + CHUNK)} / {clients} clients")
 
     writer.reset_sequences()
+    counts["Booking"] += seed_diary(clinic)
 
     # Later cases continue after the demo's numbers: one counter row per year the demo
     # could span (always four, so counts do not depend on the day it runs).

@@ -10,13 +10,14 @@ the model's Meta (Django would try to create them on SQLite), so this migration 
 them on PostgreSQL only and the model state never sees them.
 """
 
+import uuid
+
 import cases.models.diary
 import django.db.models.deletion
 import simple_history.models
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
-from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations, models
 
 # As in cases/models/diary.py when this migration was written.
@@ -53,6 +54,9 @@ def overlap_constraints():
 def add_overlap_constraints(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    # btree_gist lets a GiST index compare the person, room and device ids for equality;
+    # a trusted extension since PostgreSQL 13, so the database owner may create it.
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     booking = apps.get_model("cases", "Booking")
     for constraint in overlap_constraints():
         schema_editor.add_constraint(booking, constraint)
@@ -75,11 +79,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        BtreeGistExtension(),
         migrations.CreateModel(
             name="HistoricalBooking",
             fields=[
                 ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("public_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
                 ("created_at", models.DateTimeField(blank=True, editable=False)),
                 ("updated_at", models.DateTimeField(blank=True, editable=False)),
                 (
@@ -241,6 +245,7 @@ class Migration(migrations.Migration):
             name="Booking",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 ("updated_at", models.DateTimeField(auto_now=True)),
                 (

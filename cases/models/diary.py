@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from smpclinic.models import Room, Timestamped
+from smpclinic.models import PublicIdMixin, Room, Timestamped
 
 from .cases import Case, live_case
 from .clients import Client
@@ -92,7 +92,7 @@ class BookingQuerySet(models.QuerySet):
         return self.filter(status=BookingStatus.BOOKED, starts_at__gte=now or timezone.now())
 
 
-class Booking(Timestamped):
+class Booking(PublicIdMixin, Timestamped):
     """A slot in the diary: when, how long, who, where, with which laser, for which appointment."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="bookings")
