@@ -1,14 +1,16 @@
-"""The demo clinic's diary: rooms, opening hours, a closure day, and a week of bookings.
+"""The demo clinic's diary: rooms, opening hours, a closure day, and three weeks of bookings.
 
 Runs after the clients' rows are written. The timelines put each scheduled session and
 follow-up at a random clinic-hours time, which knows nothing of who else is booked then;
-here each appointment of the coming week is given the first quarter hour, at or after
+here each appointment of the coming two weeks is given the first quarter hour, at or after
 that time, when its person, its laser and a room that suits it are all free, within
 opening hours (an appointment on a Sunday, when the demo clinic is closed, moves to the
 Monday). The session's or follow-up's date follows its booking. An appointment that
 finds no room in its day stays without a booking (a clinic of 100,000 clients has more
 appointments than one week of its diary holds). So the bookings never overlap, which a
-test checks, and the work is bounded by the size of one week's diary, not by the clinic.
+test checks, and the work is bounded by the size of three weeks' diary, not by the clinic.
+Sessions of the past week keep their time (what took place is not moved) and are booked
+where their slot is free.
 """
 
 from __future__ import annotations
@@ -23,10 +25,20 @@ from artists.models import Artist
 from cases.choices import FollowUpKind, FollowUpStatus, SessionStatus
 from cases.demo.clinic import Clinic
 from cases.demo.writer import BATCH
-from cases.models import Booking, BookingKind, CalendarFeed, Client, CorrectionSession, FollowUp, LaserSession
+from cases.models import (
+    Booking,
+    BookingKind,
+    BookingStatus,
+    CalendarFeed,
+    Client,
+    CorrectionSession,
+    FollowUp,
+    LaserSession,
+)
 from smpclinic.models import ClinicSettings, Closure, OpeningHours, Room
 
-WEEK = 7
+# The diary's demo window: the past week (what took place) and the coming two weeks.
+DAYS_BACK, DAYS_AHEAD = 7, 14
 STEP = datetime.timedelta(minutes=15)
 LASER_ROOMS = {"Pico room 1": "Laser room 1", "Pico room 2": "Laser room 2", "Q-switch room": "Laser room 3"}
 TREATMENT_ROOMS = ("Treatment room A", "Treatment room B")
@@ -34,6 +46,7 @@ CHECK_ROOMS = ("Consultation room", "Treatment room B", "Treatment room A")
 ROOMS = (*LASER_ROOMS.values(), *TREATMENT_ROOMS, "Consultation room")
 # Monday–Friday 09:00–18:00, Saturday 09:00–17:00, closed on Sundays.
 HOURS = {day: (datetime.time(9), datetime.time(18)) for day in range(5)} | {5: (datetime.time(9), datetime.time(17))}
+PAST_STATUS = {SessionStatus.COMPLETED: BookingStatus.COMPLETED, SessionStatus.NOT_ATTENDED: BookingStatus.NOT_ATTENDED}
 IN_CLINIC_CHECKS = (FollowUpKind.HEALING_CHECK, FollowUpKind.POST_LASER_CHECK, FollowUpKind.TEST_SPOT_RECHECK)
 
 
@@ -71,13 +84,13 @@ def _rooms() -> list[Room]:
     return Room.objects.bulk_create([Room(name=name, position=index) for index, name in enumerate(ROOMS)])
 
 
-def _week(clinic: Clinic) -> tuple[datetime.datetime, datetime.datetime]:
-    start = datetime.datetime.combine(clinic.today, datetime.time.min, tzinfo=clinic.tz)
-    return start, start + datetime.timedelta(days=WEEK)
+def _window(clinic: Clinic) -> tuple[datetime.datetime, datetime.datetime]:
+    today = datetime.datetime.combine(clinic.today, datetime.time.min, tzinfo=clinic.tz)
+    return today - datetime.timedelta(days=DAYS_BACK), today + datetime.timedelta(days=DAYS_AHEAD)
 
 
 def _appointments(clinic: Clinic) -> list[_Appointment]:
-    start, end = _week(clinic)
+    start, end = _window(clinic)
     device_names = {device.pk: name for name, device in clinic.devices.items()}
     artist_of_user = dict(Artist.objects.filter(user__isnull=False).values_list("user_id", "pk"))
     staff_artists = [artist.pk for artist in clinic.artists.values()]
@@ -90,21 +103,21 @@ def _appointments(clinic: Clinic) -> list[_Appointment]:
             session.device_id,
             (LASER_ROOMS.get(device_names.get(session.device_id, ""), "Laser room 1"),),
         )
-        for session in LaserSession.objects.filter(
-            status=SessionStatus.SCHEDULED, scheduled_at__gte=start, scheduled_at__lt=end
+        for session in LaserSession.objects.filter(scheduled_at__gte=start, scheduled_at__lt=end).exclude(
+            status=SessionStatus.CANCELLED
         )
     ]
     found += [
         _Appointment(BookingKind.CORRECTION, session, session.scheduled_at, session.artist_id, None, TREATMENT_ROOMS)
-        for session in CorrectionSession.objects.filter(
-            status=SessionStatus.SCHEDULED, scheduled_at__gte=start, scheduled_at__lt=end
+        for session in CorrectionSession.objects.filter(scheduled_at__gte=start, scheduled_at__lt=end).exclude(
+            status=SessionStatus.CANCELLED
         )
     ]
     for index, followup in enumerate(
         FollowUp.objects.filter(
             Q(status=FollowUpStatus.SCHEDULED, kind__in=IN_CLINIC_CHECKS),
             due_on__gte=clinic.today,
-            due_on__lt=clinic.today + datetime.timedelta(days=WEEK),
+            due_on__lt=clinic.today + datetime.timedelta(days=DAYS_AHEAD),
         ).order_by("due_on", "pk")
     ):
         person = artist_of_user.get(followup.assignee_id) or staff_artists[index % len(staff_artists)]
@@ -133,8 +146,11 @@ def _book_week(clinic: Clinic, rooms: dict[str, Room], minutes: dict[str, int]) 
     moved_laser, moved_correction, moved_checks = [], [], []
     for appointment in _appointments(clinic):
         local = appointment.at.astimezone(clinic.tz)
-        day = _open_day(local.date())
-        if day is None or appointment.person_id is None:
+        # What took place stays at its time (a completed session cannot move into the
+        # future); it is booked only where its slot is free.
+        fixed = getattr(appointment.record, "status", "") in SessionStatus.happened()
+        day = local.date() if fixed else _open_day(local.date())
+        if day is None or day.weekday() not in HOURS or appointment.person_id is None:
             continue
         opens, closes = HOURS[day.weekday()]
         start = datetime.datetime.combine(
@@ -143,6 +159,9 @@ def _book_week(clinic: Clinic, rooms: dict[str, Room], minutes: dict[str, int]) 
         start = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
         length = datetime.timedelta(minutes=minutes[appointment.kind])
         last = datetime.datetime.combine(day, closes, tzinfo=clinic.tz)
+        if fixed:
+            start = local
+            last = min(start + length, last)
         while start + length <= last:
             end = start + length
             room = next((name for name in appointment.rooms if free(("room", rooms[name].pk), start, end)), None)
@@ -163,10 +182,12 @@ def _book_week(clinic: Clinic, rooms: dict[str, Room], minutes: dict[str, int]) 
         link = {BookingKind.LASER: "laser_session", BookingKind.CORRECTION: "correction_session"}.get(
             appointment.kind, "follow_up"
         )
+        status = PAST_STATUS.get(getattr(record, "status", ""), BookingStatus.BOOKED)
         rows.append(
             Booking(
                 case_id=record.case_id,
                 kind=appointment.kind,
+                status=status,
                 starts_at=start,
                 ends_at=end,
                 person_id=appointment.person_id,

@@ -5,7 +5,8 @@ and the `Generator` that turns each client's timeline into rows.
 Everything random comes from `random.Random(seed)`: the clinic (staff, studios, devices)
 from the master generator, then one seed per client drawn from it. Every date is an
 offset in days from today, and nothing that decides whether a row exists looks at the
-calendar, so the same seed gives the same rows (and counts) on any day.
+calendar, so the same seed gives the same rows (and counts) on any day; only the diary's
+bookings (`cases.demo.diary`) follow the weekdays' opening hours.
 
 The work runs in two passes over the clients. The first builds each case's timeline
 (status, plan, steps, dates) and keeps only the opening dates, so references can be

@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.models import Artist
@@ -330,17 +331,25 @@ def booking_create(request, case_id):
             else:
                 messages.info(request, "This appointment was already booked.")
             return redirect(f"{reverse('cases:diary')}?day={_booked_day(booking):%Y-%m-%d}")
-    slot_query = finder.data.copy() if finder.is_bound else None
-    if slot_query is not None:
-        slot_query.pop("find", None)
-        slot_query.pop("after", None)
+    # What a slot's link carries back to this page: the finder's choices, not its search.
+    slot_query = ""
+    if finder.is_bound:
+        data = finder.data
+        slot_query = urlencode(
+            {
+                key: data.getlist(key) if hasattr(data, "getlist") else data[key]
+                for key in data
+                if key not in ("find", "after", "minutes")
+            },
+            doseq=True,
+        )
     context = {
         "case": case,
         "client": case.client,
         "form": form,
         "finder": finder,
         "slots": slots,
-        "slot_query": slot_query.urlencode() if slot_query is not None else "",
+        "slot_query": slot_query,
         "step": step,
     }
     return render(request, "cases/diary/booking_form.html", context)
