@@ -30,6 +30,7 @@ from django.utils import timezone
 from cases import pdf
 from cases.models import (
     AccessEvent,
+    CalendarFeed,
     Case,
     Client,
     Consent,
@@ -515,6 +516,8 @@ def client_anonymise(*, client: Client, by, reason: str, confirmation: str, remo
     invitations = PortalInvitation.objects.filter(client=stored)
     invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     invitations.update(sent_to="")
+    # A calendar address would keep listing the person's appointments.
+    CalendarFeed.objects.filter(client=stored, revoked_at__isnull=True).update(revoked_at=now)
     # A failed send's error can quote the refused address.
     SentReminder.objects.filter(client=stored).update(recipient="", error="")
 
