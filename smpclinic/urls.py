@@ -27,6 +27,7 @@ urlpatterns = [
     path("invite/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("settings/", views.clinic_settings, name="clinic_settings"),
+    path("settings/diary/", views.diary_settings, name="diary_settings"),
     path("admin/", admin.site.urls),
     path("team/", include("artists.urls")),
     path("", include("cases.urls")),

@@ -37,6 +37,7 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "favicon": (PUBLIC, "get"),
     "lockouts": (roles.MANAGE_SIGN_INS, "get"),
     "clinic_settings": (roles.CHANGE_SETTINGS, "get"),
+    "diary_settings": (roles.CHANGE_SETTINGS, "get"),
     # Two-factor sign-in (tests/test_two_factor.py): the personas here have passed it.
     "two_factor_verify": (SECOND_STEP, "get"),
     "two_factor_codes": (LOGGED_IN, "get"),
