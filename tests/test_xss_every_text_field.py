@@ -222,7 +222,15 @@ def world(client_a, staff_user, manager_user):
     # A username typed at the login page, as the lockout list shows it.
     AccessAttempt.objects.create(username=LONG, ip_address="203.0.113.9", failures_since_start=5, user_agent=LONG)
     cache.clear()  # the Clinic settings as poisoned, not as cached before
-    return {"case": case, "plan": plan, "laser": laser, "correction": correction, "due": due, "consent": consent}
+    return {
+        "case": case,
+        "plan": plan,
+        "laser": laser,
+        "correction": correction,
+        "due": due,
+        "consent": consent,
+        "booking": booking,
+    }
 
 
 def test_every_text_field_is_filled_or_excluded_on_purpose(world):
@@ -294,6 +302,19 @@ PAGES = {
     "photo gallery": ("staff", lambda w: reverse("cases:photo_gallery", args=[_case(w)])),
     "photo compare": ("staff", lambda w: reverse("cases:photo_compare", args=[_case(w)])),
     "team": ("manager", lambda w: reverse("artists:team")),
+    "diary day": (
+        "staff",
+        lambda w: reverse("cases:diary") + f"?day={timezone.localtime(w['booking'].starts_at):%Y-%m-%d}",
+    ),
+    "diary week": (
+        "staff",
+        lambda w: (
+            reverse("cases:diary_week")
+            + f"?person={w['booking'].person.public_id}&day={timezone.localtime(w['booking'].starts_at):%Y-%m-%d}"
+        ),
+    ),
+    "booking move": ("staff", lambda w: reverse("cases:booking_reschedule", args=[w["booking"].public_id])),
+    "diary settings": ("manager", lambda w: reverse("diary_settings")),
     "review queue": ("manager", lambda w: reverse("cases:review_queue")),
     "reports": ("manager", lambda w: reverse("cases:reports")),
     **{
