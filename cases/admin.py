@@ -68,6 +68,7 @@ from cases.models import (
 )
 from cases.models.plans import KD_FIELDS
 from cases.models.sessions import LASER_PARAMETERS
+from cases.services import diary
 from cases.services.clients import CONTRAINDICATION_FIELDS
 from cases.services.consents import consent_withdraw
 from cases.services.plans import plan_steps_follow_sessions
@@ -123,6 +124,9 @@ class ConsentOfClientInline(ReadOnlyInline):
 
 @admin.register(Client)
 class ClientAdmin(ArchivableAdminMixin, ClinicalRecordAdmin):
+    def after_archive(self, records: list) -> None:
+        diary.free_upcoming(Booking.objects.filter(case__client__in=records), reason="The client was archived.")
+
     list_display = [
         "name",
         "date_of_birth",
@@ -218,6 +222,9 @@ class FollowUpInline(ReadOnlyInline):
 
 @admin.register(Case)
 class CaseAdmin(ArchivableAdminMixin, ClinicalRecordAdmin):
+    def after_archive(self, records: list) -> None:
+        diary.free_upcoming(Booking.objects.filter(case__in=records), reason="The case was archived.")
+
     list_display = ["reference", "client", "status", "opened_on", "lead_artist", "closed_on", "outcome"]
     # No date_hierarchy: its DISTINCT over every case's date costs more than the rest of the page
     # together with 100,000 cases; the date filter's choices are fixed and cost no query.
@@ -347,6 +354,8 @@ class SessionAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin)
     def after_archive(self, records: list) -> None:
         # A plan step is done by its non-archived completed sessions: an archived one no longer counts.
         plan_steps_follow_sessions(step_ids=[session.plan_step_id for session in records])
+        link = "laser_session__in" if self.model is LaserSession else "correction_session__in"
+        diary.free_upcoming(Booking.objects.filter(**{link: records}), reason="The session was archived.")
 
 
 @admin.register(LaserDevice)
@@ -422,6 +431,9 @@ class RuleOverrideAdmin(ReadOnlyAdminMixin, ClinicalAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
+    def after_archive(self, records: list) -> None:
+        diary.free_upcoming(Booking.objects.filter(follow_up__in=records), reason="The follow-up was archived.")
+
     list_display = ["due_on", "kind", "case", "client", "assignee", "status", "healing", "reviewed_at"]
     list_filter = ["status", "kind", "healing", ("reviewed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["case__client", "assignee"]

@@ -406,3 +406,16 @@ def _rules_allow(case, kind, starts_at, person, zones, correction_kind, clinic) 
     else:
         found = []
     return not any(f.blocks for f in found)
+
+
+def free_upcoming(bookings, *, reason: str) -> int:
+    """Cancel the still-booked, upcoming bookings among `bookings` (a queryset): their
+    appointment, case or client was archived, so nobody is coming and the slot is free.
+    One save each, so the booking's history says why. Returns how many were freed."""
+    freed = 0
+    for booking in bookings.select_for_update().filter(status=BookingStatus.BOOKED, starts_at__gte=timezone.now()):
+        booking.status = BookingStatus.CANCELLED
+        booking.change_reason = reason[:500]
+        booking.save(update_fields=["status", "change_reason", "updated_at"])
+        freed += 1
+    return freed

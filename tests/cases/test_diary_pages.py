@@ -374,9 +374,12 @@ def test_a_reminder_carries_the_booked_time_room_address_and_portal_link(staff_u
     assert mail.outbox == []
 
 
-def test_anonymising_a_client_turns_their_calendar_address_off(anonymous, manager_user, own_case):
+def test_anonymising_a_client_turns_their_calendar_address_off_and_frees_their_slots(
+    anonymous, manager_user, staff_user, own_case, priya
+):
     from cases.services.privacy import client_anonymise, client_reference
 
+    booking = book(own_case, priya, staff_user, starts_at=at(1, 10))
     feed = CalendarFeed.objects.create(client=own_case.client)
     client_anonymise(
         client=own_case.client,
@@ -386,3 +389,19 @@ def test_anonymising_a_client_turns_their_calendar_address_off(anonymous, manage
         remove_photos=False,
     )
     assert anonymous.get(reverse("cases:client_calendar_feed", args=[feed.token])).status_code == 404
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED and booking.change_reason == "The client was anonymised."
+
+
+def test_a_session_archived_in_the_admin_frees_its_slot(as_admin, staff_user, case, priya):
+    booking = book(case, priya, staff_user, starts_at=at(1, 10))
+    response = as_admin.post(
+        reverse("admin:cases_lasersession_changelist"),
+        {"action": "archive_selected", "_selected_action": [booking.laser_session_id], "reason": "Booked in error"},
+    )
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED
+    other = factories.CaseFactory()
+    factories.ConsentFactory(client=other.client)
+    assert book(other, priya, staff_user, starts_at=at(1, 10)).status == BookingStatus.BOOKED
