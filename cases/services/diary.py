@@ -236,14 +236,21 @@ def booking_of(appointment) -> Booking | None:
     return Booking.objects.select_for_update().filter(**{link: appointment}).first()
 
 
-def session_booked(session: LaserSession | CorrectionSession, *, slot: Slot | None, by) -> Booking:
+def session_booked(
+    session: LaserSession | CorrectionSession, *, slot: Slot | None, by, new: bool = True
+) -> Booking | None:
     """Keep the session's booking in step with the session just saved (same transaction):
     its time, person (technician or artist), laser device and status; `slot` sets the room,
     length and an opening-hours override. A session without a booking gets one, with the
-    clinic's default length for its kind (or a correction session's recorded duration)."""
-    slot = slot or Slot()
+    clinic's default length for its kind (or a correction session's recorded duration) —
+    except a past session recorded before the diary existed (`new` false), whose notes
+    may still be edited: it stays out of the diary (None)."""
     link, kind = _link(session)
-    booking = booking_of(session) or Booking(case=session.case, kind=kind, **{link: session})
+    booking = booking_of(session)
+    if booking is None and not new and slot is None and session.scheduled_at < timezone.now():
+        return None
+    slot = slot or Slot()
+    booking = booking or Booking(case=session.case, kind=kind, **{link: session})
     if slot.minutes:
         minutes = slot.minutes
     elif booking.pk is not None:

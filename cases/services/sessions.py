@@ -233,7 +233,7 @@ def laser_session_save(
     session.save()
     session.zones.set(zones)
     session.adverse_events.set(adverse_events)
-    booking = diary.session_booked(session, slot=slot, by=by)
+    booking = diary.session_booked(session, slot=slot, by=by, new=before.status is None)
     recorded = _record_overrides(session, to_record, overrides, by)
     return SessionSaved(session, recorded, _after_save(session, before, by), warnings, booking)
 
@@ -273,6 +273,6 @@ def correction_session_save(
     )
     session.save()
     session.zones.set(zones)
-    booking = diary.session_booked(session, slot=slot, by=by)
+    booking = diary.session_booked(session, slot=slot, by=by, new=before.status is None)
     recorded = _record_overrides(session, to_record, overrides, by)
     return SessionSaved(session, recorded, _after_save(session, before, by), warnings, booking)

@@ -328,3 +328,18 @@ def test_free_slots_respect_the_laser_interval_on_the_zone(case, priya, staff_us
         case=case, kind=BookingKind.LASER, person=priya, minutes=45, after=at(0, 9), zones=zones(), count=1
     )
     assert [slot.starts_at for slot in found] == [at(28, 9)]
+
+
+def test_a_past_session_from_before_the_diary_is_edited_without_joining_it(case, priya, staff_user):
+    """Records made before the diary existed may overlap (nobody checked): editing one's
+    notes must not be refused, so a past session without a booking stays out of the diary."""
+    from cases.services.sessions import laser_session_save
+
+    first, second = (
+        factories.LaserSessionFactory(case=case, technician=priya, scheduled_at=at(-30, 10)) for _ in range(2)
+    )
+    for session in (first, second):
+        session.internal_notes = "Reviewed"
+        saved = laser_session_save(session=session, zones=zones(), adverse_events=[], by=staff_user)
+        assert saved.booking is None
+    assert not Booking.objects.exists()
