@@ -202,6 +202,8 @@ def diary_week(request):
         person = Artist.objects.filter(user=request.user).first() or (
             Artist.objects.active().internal().order_by("last_name", "first_name", "pk").first()
         )
+    if not form.is_bound and person is not None:
+        form = DiaryFilterForm(initial={"person": person.public_id, "day": day})
     audit.saw(request, "diary week")
     start, _ = _day_bounds(monday)
     _, end = _day_bounds(monday + datetime.timedelta(days=6))
