@@ -43,6 +43,8 @@ from django.core.exceptions import ValidationError
 from cases.models import (
     AccessEvent,
     AdverseEventKind,
+    Booking,
+    CalendarFeed,
     Case,
     Client,
     Consent,
@@ -66,6 +68,7 @@ from cases.models import (
 )
 from cases.models.plans import KD_FIELDS
 from cases.models.sessions import LASER_PARAMETERS
+from cases.services import diary
 from cases.services.clients import CONTRAINDICATION_FIELDS
 from cases.services.consents import consent_withdraw
 from cases.services.plans import plan_steps_follow_sessions
@@ -121,6 +124,9 @@ class ConsentOfClientInline(ReadOnlyInline):
 
 @admin.register(Client)
 class ClientAdmin(ArchivableAdminMixin, ClinicalRecordAdmin):
+    def after_archive(self, records: list) -> None:
+        diary.free_upcoming(Booking.objects.filter(case__client__in=records), reason="The client was archived.")
+
     list_display = [
         "name",
         "date_of_birth",
@@ -216,6 +222,9 @@ class FollowUpInline(ReadOnlyInline):
 
 @admin.register(Case)
 class CaseAdmin(ArchivableAdminMixin, ClinicalRecordAdmin):
+    def after_archive(self, records: list) -> None:
+        diary.free_upcoming(Booking.objects.filter(case__in=records), reason="The case was archived.")
+
     list_display = ["reference", "client", "status", "opened_on", "lead_artist", "closed_on", "outcome"]
     # No date_hierarchy: its DISTINCT over every case's date costs more than the rest of the page
     # together with 100,000 cases; the date filter's choices are fixed and cost no query.
@@ -345,6 +354,8 @@ class SessionAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin)
     def after_archive(self, records: list) -> None:
         # A plan step is done by its non-archived completed sessions: an archived one no longer counts.
         plan_steps_follow_sessions(step_ids=[session.plan_step_id for session in records])
+        link = "laser_session__in" if self.model is LaserSession else "correction_session__in"
+        diary.free_upcoming(Booking.objects.filter(**{link: records}), reason="The session was archived.")
 
 
 @admin.register(LaserDevice)
@@ -420,12 +431,27 @@ class RuleOverrideAdmin(ReadOnlyAdminMixin, ClinicalAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ClientColumnMixin, ArchivableAdminMixin, ClinicalRecordAdmin):
+    def after_archive(self, records: list) -> None:
+        diary.free_upcoming(Booking.objects.filter(follow_up__in=records), reason="The follow-up was archived.")
+
     list_display = ["due_on", "kind", "case", "client", "assignee", "status", "healing", "reviewed_at"]
     list_filter = ["status", "kind", "healing", ("reviewed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["case__client", "assignee"]
     search_fields = CASE_SEARCH
     readonly_fields = ["rescheduled_from", "reviewed_at", "reviewed_by", "review_note"]
     date_hierarchy = "due_on"
+
+
+@admin.register(Booking)
+class BookingAdmin(ClientColumnMixin, ClinicalRecordAdmin):
+    """The diary's slots: booked, moved and cancelled on the diary pages, whose service
+    checks overlaps and opening hours; read-only here."""
+
+    list_display = ["starts_at", "ends_at", "kind", "case", "client", "person", "room", "device", "status"]
+    list_filter = ["status", "kind", "room"]
+    list_select_related = ["case__client", "person", "room", "device"]
+    search_fields = CASE_SEARCH
+    date_hierarchy = "starts_at"
 
 
 @admin.register(Photo)
@@ -511,6 +537,18 @@ class PortalInvitationAdmin(ReadOnlyLogAdmin):
     list_select_related = ["client", "created_by"]
     search_fields = ["client__last_name", "sent_to"]
     exclude = ["token_hash"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyLogAdmin):
+    """Private calendar addresses; the token is the key to them, so it is not shown here.
+    Revoked from the portal (clients) or the diary (staff)."""
+
+    list_display = ["created_at", "client", "person", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["client", "person"]
+    exclude = ["token"]
     date_hierarchy = "created_at"
 
 

@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from cases.choices import CaseStatus, ReminderKind, SessionStatus
 from cases.forms.followups import clinic_users
-from cases.models import AdverseEventKind, CorrectionSession, FollowUp, LaserSession, SentReminder
+from cases.models import AdverseEventKind, Booking, CorrectionSession, FollowUp, LaserSession, SentReminder
 from cases.models.cases import live_case
 from smpclinic import roles
 from smpclinic.mail import clinic_sender as from_address
@@ -320,6 +320,31 @@ class ReminderEmail:
         return message
 
 
+def _booked_slot(appointment, clinic: ClinicSettings) -> dict[str, str]:
+    """What the diary adds to a reminder: the booked time and its end, the room, and the
+    link to the portal's appointments page (where the client also finds the calendar file).
+    An appointment without a booking (made before the diary) has the link only."""
+    slot = {"link": _site_link("cases:portal_appointments")}
+    booking = Booking.objects.filter(**{_booking_link(appointment): appointment}).select_related("room").first()
+    if booking is None:
+        return slot
+    start, end = _local(booking.starts_at, clinic), _local(booking.ends_at, clinic)
+    return {
+        **slot,
+        "time": f"{start:%H:%M}",
+        "until": f"{end:%H:%M}",
+        "room": booking.room.name if booking.room_id else "",
+    }
+
+
+def _booking_link(appointment) -> str:
+    if isinstance(appointment, LaserSession):
+        return "laser_session"
+    if isinstance(appointment, CorrectionSession):
+        return "correction_session"
+    return "follow_up"
+
+
 def session_email(session: LaserSession | CorrectionSession, clinic: ClinicSettings) -> ReminderEmail:
     client = session.case.client
     # A date and a clock time, already in the clinic's zone: templates would convert an
@@ -335,6 +360,7 @@ def session_email(session: LaserSession | CorrectionSession, clinic: ClinicSetti
             "what": session_label(session),
             "day": when.date(),
             "time": f"{when:%H:%M}",
+            **_booked_slot(session, clinic),
         },
         client_id=client.pk,
     )
@@ -351,6 +377,7 @@ def follow_up_email(followup: FollowUp, clinic: ClinicSettings) -> ReminderEmail
             "name": client.preferred_name or client.first_name,
             "what": followup.get_kind_display().lower(),
             "day": followup.due_on,
+            **_booked_slot(followup, clinic),
         },
         client_id=client.pk,
     )

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from smpclinic.models import Archivable, ChoiceLookup, ClinicSettings, LoginEvent
+from smpclinic.models import Archivable, ChoiceLookup, ClinicSettings, Closure, LoginEvent, OpeningHours, Room
 from smpclinic.paginators import ACTIVE_ROWS, WHOLE_TABLE, EstimatedCountPaginator
 
 # Written by the app (or by Django), never typed into a form; shown read-only where present.
@@ -298,6 +298,7 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
                 ]
             },
         ),
+        ("Diary", {"fields": ["laser_minutes", "correction_minutes", "follow_up_minutes"]}),
         ("Record", {"fields": ["updated_at"]}),
     ]
 
@@ -306,6 +307,29 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Room)
+class RoomAdmin(ArchivableAdminMixin, SimpleHistoryAdmin):
+    """Reference data: the diary's rooms. A room bookings used is archived, not deleted."""
+
+    list_display = ["name", "position", "archived_at"]
+    readonly_fields = [*AUDIT_FIELDS, *ARCHIVE_FIELDS]
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(SimpleHistoryAdmin):
+    """Reference data: one row per weekday the clinic opens."""
+
+    list_display = ["weekday", "opens", "closes"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(SimpleHistoryAdmin):
+    """Reference data: days the clinic is closed (bank holidays, training)."""
+
+    list_display = ["day", "reason"]
+    date_hierarchy = "day"
 
 
 class AuditLogAdmin(EstimatedCountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -214,6 +214,7 @@ RULE_FIELDS = [
     "reminder_lead_days",
 ]
 SECURITY_FIELDS = ["plan_approval_four_eyes", "two_factor_for_staff", "idle_logout_minutes"]
+DIARY_FIELDS = ["laser_minutes", "correction_minutes", "follow_up_minutes"]
 
 
 class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
@@ -221,7 +222,7 @@ class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = ClinicSettings
-        fields = CLINIC_FIELDS + RULE_FIELDS + SECURITY_FIELDS
+        fields = CLINIC_FIELDS + RULE_FIELDS + DIARY_FIELDS + SECURITY_FIELDS
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
@@ -232,6 +233,7 @@ class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
         self.helper.layout = Layout(
             Fieldset("Clinic", *CLINIC_FIELDS),
             Fieldset("Safety rules and follow-ups", *RULE_FIELDS),
+            Fieldset("Diary: how long each booking takes", *DIARY_FIELDS),
             Fieldset("Approval and sign-in", *SECURITY_FIELDS),
         )
 
@@ -240,3 +242,40 @@ class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
         if not (len(code) == 3 and code.isascii() and code.isalpha()):
             raise ValidationError("Three letters, as in GBP or EUR.")
         return code
+
+
+TIME_ATTRS = {"type": "time", "class": "form-control form-control-sm"}
+
+
+class OpeningHoursForm(forms.Form):
+    """One weekday of the diary's opening hours: open or not, and from when to when."""
+
+    is_open = forms.BooleanField(
+        required=False, label="Open", widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+    )
+    opens = forms.TimeField(required=False, widget=forms.TimeInput(attrs=TIME_ATTRS, format="%H:%M"))
+    closes = forms.TimeField(required=False, widget=forms.TimeInput(attrs=TIME_ATTRS, format="%H:%M"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("is_open"):
+            opens, closes = cleaned.get("opens"), cleaned.get("closes")
+            if opens is None or closes is None:
+                raise ValidationError("Give the time the clinic opens and the time it closes.")
+            if closes <= opens:
+                raise ValidationError("The clinic closes after it opens.")
+        return cleaned
+
+    def hours(self):
+        data = self.cleaned_data
+        return (data["opens"], data["closes"]) if data.get("is_open") else None
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(max_length=100, label="New room")
+    position = forms.IntegerField(min_value=0, max_value=999, initial=0, label="Column order")
+
+
+class ClosureForm(forms.Form):
+    day = forms.DateField(widget=DateInput(), label="Closed on")
+    reason = forms.CharField(max_length=200, label="Why", help_text="e.g. Bank holiday, staff training.")

@@ -190,6 +190,22 @@ class ClinicSettings(Versioned):
         validators=[MaxValueValidator(60)],
         help_text="0: schedule none.",
     )
+    laser_minutes = models.PositiveSmallIntegerField(
+        "minutes a laser session takes in the diary",
+        default=45,
+        validators=[MinValueValidator(5), MaxValueValidator(600)],
+    )
+    correction_minutes = models.PositiveSmallIntegerField(
+        "minutes a correction session takes in the diary",
+        default=120,
+        validators=[MinValueValidator(5), MaxValueValidator(600)],
+        help_text="SMP correction, saline removal, camouflage: the default a booking starts from.",
+    )
+    follow_up_minutes = models.PositiveSmallIntegerField(
+        "minutes a follow-up (healing check) takes in the diary",
+        default=15,
+        validators=[MinValueValidator(5), MaxValueValidator(600)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
@@ -227,6 +243,17 @@ class ClinicSettings(Versioned):
             models.CheckConstraint(
                 condition=Q(laser_check_days__lte=60, correction_check_days__lte=60),
                 name="clinicsettings_check_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    laser_minutes__gte=5,
+                    laser_minutes__lte=600,
+                    correction_minutes__gte=5,
+                    correction_minutes__lte=600,
+                    follow_up_minutes__gte=5,
+                    follow_up_minutes__lte=600,
+                ),
+                name="clinicsettings_diary_minutes_range",
             ),
         ]
 
@@ -279,6 +306,84 @@ class ClinicSettings(Versioned):
             clinic = cls.objects.filter(pk=1).first() or cls()
             cache.set(cls.CACHE_KEY, clinic, cls.CACHE_SECONDS)
         return clinic
+
+
+# ---------------------------------------------------------------------------
+# The diary's places and times: rooms, opening hours, closures
+# ---------------------------------------------------------------------------
+
+
+class Room(Archivable, PublicIdMixin, Timestamped):
+    """A treatment room: a booking holds it, so two clients are never put in it at once."""
+
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order of the diary's columns.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpeningHoursQuerySet(models.QuerySet):
+    def on(self, weekday: int) -> Self:
+        return self.filter(weekday=weekday)
+
+
+class OpeningHours(models.Model):
+    """When the clinic takes bookings on a weekday (0 = Monday). A weekday without a row is
+    closed; a clinic with no rows at all has not set its hours, and the diary refuses
+    nothing for the time of day until it does (the demo clinic and a new install's Settings
+    page set them)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, unique=True)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    objects = OpeningHoursQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["weekday"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=models.F("opens")),
+                name="openinghours_closes_after_opening",
+                violation_error_message="The clinic closes after it opens.",
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="openinghours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """A day the clinic is closed (a bank holiday, training, a refit): no bookings."""
+
+    day = models.DateField(unique=True)
+    reason = models.CharField(max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%d %b %Y}: {self.reason}"
 
 
 # ---------------------------------------------------------------------------

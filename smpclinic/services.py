@@ -1,11 +1,11 @@
-"""Writes to the project-wide records: the clinic's settings."""
+"""Writes to the project-wide records: the clinic's settings, the diary's rooms, hours and closures."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
 from smpclinic import roles
-from smpclinic.models import ClinicSettings
+from smpclinic.models import ClinicSettings, Closure, OpeningHours, Room
 
 
 @transaction.atomic
@@ -19,3 +19,56 @@ def clinic_settings_update(*, settings: ClinicSettings, by, **fields) -> ClinicS
     settings.full_clean()
     settings.save()
     return settings
+
+
+# --- the diary's rooms, opening hours and closures (docs/diary.md) ------------------------
+
+
+@transaction.atomic
+def opening_hours_set(*, hours: dict[int, tuple | None], by) -> None:
+    """Replace the week's opening hours: {weekday: (opens, closes)}, None for closed.
+    Bookings already made stay; new and moved ones follow the new hours."""
+    roles.check(by, roles.CHANGE_SETTINGS)
+    for weekday, times in hours.items():
+        if times is None:
+            for row in OpeningHours.objects.filter(weekday=weekday):
+                row.delete()  # a closed weekday has no row; the history keeps the old hours
+            continue
+        opens, closes = times
+        row = OpeningHours.objects.filter(weekday=weekday).first() or OpeningHours(weekday=weekday)
+        row.opens, row.closes = opens, closes
+        row.full_clean()
+        row.save()
+
+
+@transaction.atomic
+def room_add(*, name: str, position: int, by) -> Room:
+    roles.check(by, roles.CHANGE_SETTINGS)
+    room = Room(name=(name or "").strip(), position=position)
+    room.full_clean()
+    room.save()
+    return room
+
+
+@transaction.atomic
+def room_archive(*, room: Room, by) -> Room:
+    """A room is archived, not deleted: its bookings keep it; new bookings cannot use it."""
+    roles.check(by, roles.CHANGE_SETTINGS)
+    room.archive(by=by, reason="No longer used for bookings.")
+    return room
+
+
+@transaction.atomic
+def closure_add(*, day, reason: str, by) -> Closure:
+    roles.check(by, roles.CHANGE_SETTINGS)
+    closure = Closure(day=day, reason=(reason or "").strip())
+    closure.full_clean()
+    closure.save()
+    return closure
+
+
+@transaction.atomic
+def closure_remove(*, closure: Closure, by) -> None:
+    """A closure day called off (the history keeps it)."""
+    roles.check(by, roles.CHANGE_SETTINGS)
+    closure.delete()

@@ -34,6 +34,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("settings/", views.clinic_settings, name="clinic_settings"),
+    path("settings/diary/", views.diary_settings, name="diary_settings"),
     path("admin/", admin.site.urls),
     path("team/", include("artists.urls")),
     path("", include("cases.urls")),

@@ -61,6 +61,8 @@ CLINICAL_READ_ONLY = {
     "cases.ruleoverride",  # an audit record written when a warning is overridden
     "cases.portalinvitation",  # sent from the client page, which revokes the older link
     "cases.sentreminder",  # written by the reminder job
+    "cases.booking",  # booked, moved and cancelled on the diary pages, which check overlaps
+    "cases.calendarfeed",  # made and revoked from the portal and the diary; the token stays hidden
     "cases.referencecounter",  # written only by next_reference()
     "cases.accessevent",  # the append-only access log
     "smpclinic.loginevent",  # the append-only sign-in log
@@ -491,6 +493,7 @@ WITHOUT_HISTORY = {
     "cases.referencecounter",
     "cases.portalinvitation",
     "cases.sentreminder",
+    "cases.calendarfeed",  # a key, made and revoked: when is in its own columns
     "artists.specialisation",
     "smpclinic.loginevent",
 }

@@ -91,10 +91,11 @@ def test_every_date_of_the_clinical_models_is_bounded_or_set_by_the_code():
         "TreatmentPlan.approved_at", "TreatmentPlan.accepted_at", "PlanStep.target_date",
         "LaserSession.scheduled_at", "CorrectionSession.scheduled_at", "PortalInvitation.expires_at",
         "PortalInvitation.used_at", "PortalInvitation.revoked_at", "SentReminder.claimed_at",
-        "SentReminder.sent_at",
+        "SentReminder.sent_at", "Booking.starts_at", "Booking.ends_at", "CalendarFeed.revoked_at",
     }  # fmt: skip
     # FollowUp.due_on, PlanStep.target_date and the sessions' times are bookings bounded
-    # by their services and SessionBase.clean (tests/test_malformed_input.py).
+    # by their services and SessionBase.clean (tests/test_malformed_input.py); a booking's
+    # times are its session's time (or a follow-up's day) and the length the form bounds.
     dates = {
         f"{model.__name__}.{field.name}"
         for app in ("cases", "artists")

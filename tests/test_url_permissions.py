@@ -11,6 +11,8 @@ request runs in a savepoint of its own.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import transaction
@@ -18,10 +20,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from cases.choices import PlanStatus
+from cases.models import Booking, BookingKind
 from smpclinic import roles
 from tests import factories
 from tests.signin import signed_in
 from tests.url_roles import LOGGED_IN, PHOTO, PORTAL, PUBLIC, SECOND_STEP, STAFF
+from tests.url_roles import diary as diary_urls
 from tests.url_roles import managers as manager_urls
 from tests.url_roles import portal as portal_urls
 from tests.url_roles import portal_care as portal_care_urls
@@ -35,6 +39,7 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     "readyz": (PUBLIC, "get"),
     "lockouts": (roles.MANAGE_SIGN_INS, "get"),
     "clinic_settings": (roles.CHANGE_SETTINGS, "get"),
+    "diary_settings": (roles.CHANGE_SETTINGS, "get"),
     # Two-factor sign-in (tests/test_two_factor.py): the personas here have passed it.
     "two_factor_verify": (SECOND_STEP, "get"),
     "two_factor_codes": (LOGGED_IN, "get"),
@@ -86,6 +91,7 @@ ROLE_BY_URL: dict[str, tuple[str, str]] = {
     **report_urls.ROLES,
     **portal_urls.ROLES,
     **portal_care_urls.ROLES,
+    **diary_urls.ROLES,
 }
 
 PERSONAS = ("anonymous", "client", "staff", "technician", "manager", "admin")
@@ -129,6 +135,17 @@ def make_world(client_a) -> dict:
     )
     approved = factories.ApprovedPlanFactory(case=factories.CaseFactory(client=client_a))
     certification = factories.CertificationFactory()
+    upcoming = factories.LaserSessionFactory(
+        case=case, status="scheduled", scheduled_at=timezone.now() + datetime.timedelta(days=3)
+    )
+    booking = Booking.objects.create(
+        case=case,
+        kind=BookingKind.LASER,
+        laser_session=upcoming,
+        starts_at=upcoming.scheduled_at,
+        ends_at=upcoming.scheduled_at + datetime.timedelta(minutes=45),
+        person=upcoming.technician,
+    )
     return {
         "client_id": client_a.public_id,
         "case_id": case.public_id,
@@ -147,6 +164,7 @@ def make_world(client_a) -> dict:
         "consent_id": factories.ConsentFactory(client=client_a).public_id,
         "artist_id": certification.artist.public_id,
         "certification_id": certification.public_id,
+        "booking_id": booking.public_id,
     }
 
 
@@ -191,6 +209,7 @@ WORLD_KEY_BY_URL = {
     **report_urls.WORLD_KEYS,
     **portal_urls.WORLD_KEYS,
     **portal_care_urls.WORLD_KEYS,
+    **diary_urls.WORLD_KEYS,
 }
 
 

@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from cases import reminders
 from cases.choices import OverrideRule, SessionStatus
-from cases.models import AccessEvent, Client, RuleOverride, SentReminder
+from cases.models import AccessEvent, Booking, BookingKind, Client, RuleOverride, SentReminder
 from cases.portal.views import plan_pdf_html
 from cases.reporting.reports import REPORTS
-from smpclinic.models import ClinicSettings, LoginEvent
+from smpclinic.models import ClinicSettings, Closure, LoginEvent, OpeningHours, Room
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +83,8 @@ NOT_FREE_TEXT = {
         "sha256": CODE + " (the hash of the uploaded file)",
     },
     "cases.SentReminder": {"kind": CHOICES, "recipient": ADDRESS},
+    "cases.Booking": {"kind": CHOICES, "status": CHOICES},
+    "cases.CalendarFeed": {"token": CODE + " (the feed's random key)"},
     "artists.Specialisation": {"code": CHOICES},
     "artists.Studio": {"website": ADDRESS},
     "artists.Artist": {"kind": CHOICES, "email": ADDRESS},
@@ -159,6 +161,17 @@ def world(client_a, staff_user, manager_user):
         technician=laser.technician,
         device=laser.device,
     )
+    room = Room.objects.create(name="Room 1")
+    booking = Booking.objects.create(
+        case=case,
+        kind=BookingKind.LASER,
+        laser_session=upcoming,
+        starts_at=upcoming.scheduled_at,
+        ends_at=upcoming.scheduled_at + datetime.timedelta(minutes=45),
+        person=laser.technician,
+        room=room,
+        device=laser.device,
+    )
     correction = factories.CorrectionSessionFactory(case=case)
     done = factories.CompletedFollowUpFactory(case=case, laser_session=laser)
     due = factories.FollowUpFactory(case=case, assignee=staff_user, due_on=timezone.localdate())
@@ -195,6 +208,10 @@ def world(client_a, staff_user, manager_user):
         laser.technician,
         laser.technician.certifications.get(),
         laser.device,
+        room,
+        OpeningHours.objects.create(weekday=0, opens=datetime.time(9), closes=datetime.time(18)),
+        Closure.objects.create(day=timezone.localdate() + datetime.timedelta(days=40), reason="r"),
+        booking,
     ]
     for record in records:
         _poison(record)
@@ -205,7 +222,15 @@ def world(client_a, staff_user, manager_user):
     # A username typed at the login page, as the lockout list shows it.
     AccessAttempt.objects.create(username=LONG, ip_address="203.0.113.9", failures_since_start=5, user_agent=LONG)
     cache.clear()  # the Clinic settings as poisoned, not as cached before
-    return {"case": case, "plan": plan, "laser": laser, "correction": correction, "due": due, "consent": consent}
+    return {
+        "case": case,
+        "plan": plan,
+        "laser": laser,
+        "correction": correction,
+        "due": due,
+        "consent": consent,
+        "booking": booking,
+    }
 
 
 def test_every_text_field_is_filled_or_excluded_on_purpose(world):
@@ -277,6 +302,19 @@ PAGES = {
     "photo gallery": ("staff", lambda w: reverse("cases:photo_gallery", args=[_case(w)])),
     "photo compare": ("staff", lambda w: reverse("cases:photo_compare", args=[_case(w)])),
     "team": ("manager", lambda w: reverse("artists:team")),
+    "diary day": (
+        "staff",
+        lambda w: reverse("cases:diary") + f"?day={timezone.localtime(w['booking'].starts_at):%Y-%m-%d}",
+    ),
+    "diary week": (
+        "staff",
+        lambda w: (
+            reverse("cases:diary_week")
+            + f"?person={w['booking'].person.public_id}&day={timezone.localtime(w['booking'].starts_at):%Y-%m-%d}"
+        ),
+    ),
+    "booking move": ("staff", lambda w: reverse("cases:booking_reschedule", args=[w["booking"].public_id])),
+    "diary settings": ("manager", lambda w: reverse("diary_settings")),
     "review queue": ("manager", lambda w: reverse("cases:review_queue")),
     "reports": ("manager", lambda w: reverse("cases:reports")),
     **{

@@ -5,7 +5,8 @@ and the `Generator` that turns each client's timeline into rows.
 Everything random comes from `random.Random(seed)`: the clinic (staff, studios, devices)
 from the master generator, then one seed per client drawn from it. Every date is an
 offset in days from today, and nothing that decides whether a row exists looks at the
-calendar, so the same seed gives the same rows (and counts) on any day.
+calendar, so the same seed gives the same rows (and counts) on any day; only the diary's
+bookings (`cases.demo.diary`) follow the weekdays' opening hours.
 
 The work runs in two passes over the clients. The first builds each case's timeline
 (status, plan, steps, dates) and keeps only the opening dates, so references can be
@@ -72,6 +73,7 @@ from cases.demo.clinic import (
     Clinic,
     create_clinic,
 )
+from cases.demo.diary import seed_diary
 from cases.demo.painter import ANGLE_ZONE, IMAGE_SIZE, SKIN_TONES, scalp_jpeg
 from cases.demo.timeline import FORCED, Skeleton, Step, client_skeletons
 from cases.demo.vocabulary import (
@@ -1155,6 +1157,7 @@ def _seed(clients, master, today, password, progress, saved_files) -> Result:
             progress(f"  {min(clients, chunk_start + CHUNK)} / {clients} clients")
 
     writer.reset_sequences()
+    counts["Booking"] += seed_diary(clinic)
 
     # Later cases continue after the demo's numbers: one counter row per year the demo
     # could span (always four, so counts do not depend on the day it runs).

@@ -13,6 +13,7 @@ from .cases import (
 )
 from .clients import Client, Contraindication
 from .consents import Consent, ConsentText
+from .diary import Booking, BookingKind, BookingStatus, CalendarFeed
 from .followups import FollowUp
 from .invitations import PortalInvitation
 from .photos import Photo
@@ -23,6 +24,10 @@ from .sessions import CorrectionSession, LaserDevice, LaserSession, RuleOverride
 __all__ = [
     "AccessEvent",
     "AdverseEventKind",
+    "Booking",
+    "BookingKind",
+    "BookingStatus",
+    "CalendarFeed",
     "Case",
     "Client",
     "Consent",

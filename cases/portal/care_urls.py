@@ -6,6 +6,14 @@ from cases.portal import care_views as portal_care
 
 urlpatterns = [
     path("portal/appointments/", portal_care.portal_appointments, name="portal_appointments"),
+    path(
+        "portal/appointments/<uuid:booking_id>/calendar.ics",
+        portal_care.portal_appointment_ics,
+        name="portal_appointment_ics",
+    ),
+    path("portal/calendar/", portal_care.portal_calendar_feed_manage, name="portal_calendar_feed_manage"),
+    # A calendar app's subscription: no sign-in, the private token is the key.
+    path("calendar/<str:token>.ics", portal_care.client_calendar_feed, name="client_calendar_feed"),
     path("portal/photos/", portal_care.portal_photos, name="portal_photos"),
     path("portal/photos/compare/", portal_care.portal_photo_compare, name="portal_photo_compare"),
     path("portal/consents/", portal_care.portal_consents, name="portal_consents"),

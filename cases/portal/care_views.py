@@ -14,17 +14,31 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cases import aftercare, audit
+from cases import aftercare, audit, calendar
 from cases.choices import FollowUpKind, FollowUpStatus, PhotoAngle, SessionStatus
 from cases.forms.photos import PhotoCompareForm
-from cases.models import Client, Consent, ConsentText, CorrectionSession, FollowUp, LaserSession, Photo, TreatmentPlan
+from cases.models import (
+    Booking,
+    CalendarFeed,
+    Client,
+    Consent,
+    ConsentText,
+    CorrectionSession,
+    FollowUp,
+    LaserSession,
+    Photo,
+    TreatmentPlan,
+)
 from cases.models.photos import PhotoPair
 from cases.portal.care_forms import ConsentSignForm, ConsentWithdrawForm
 from cases.portal.views import own_client
@@ -68,6 +82,25 @@ class Appointment:
     zones: list[str] = field(default_factory=list)
     notes_for_client: str = ""
     parameters: list[tuple[str, str]] = field(default_factory=list)
+    booking: Booking | None = None  # its slot in the diary: time, length, room
+
+    @property
+    def ends(self) -> datetime.datetime | None:
+        return timezone.localtime(self.booking.ends_at) if self.booking else None
+
+    @property
+    def room(self) -> str:
+        return self.booking.room.name if self.booking and self.booking.room_id else ""
+
+    @property
+    def moved(self) -> bool:
+        """Moved since it was first booked (the booking keeps the reason; the client sees
+        the new time and that it changed)."""
+        return bool(self.booking and self.booking.change_reason and self.status == SessionStatus.SCHEDULED)
+
+    @property
+    def calendar_file(self) -> bool:
+        return bool(self.booking and self.status == SessionStatus.SCHEDULED and self.booking.holds_slot)
 
     @property
     def status_label(self) -> str:
@@ -101,9 +134,17 @@ def _laser_parameters(session: LaserSession) -> list[tuple[str, str]]:
     return [(label, value) for label, value in values if value]
 
 
+def _booking_of(record) -> Booking | None:
+    try:
+        return record.booking
+    except Booking.DoesNotExist:
+        return None
+
+
 def _appointments(user) -> list[Appointment]:
     found = []
-    for session in LaserSession.objects.visible_to(user).select_related("technician").prefetch_related("zones"):
+    sessions = LaserSession.objects.visible_to(user).select_related("technician", "booking__room")
+    for session in sessions.prefetch_related("zones"):
         found.append(
             Appointment(
                 day=session.day,
@@ -114,9 +155,11 @@ def _appointments(user) -> list[Appointment]:
                 zones=[zone.label for zone in session.zones.all()],
                 notes_for_client=session.notes_for_client,
                 parameters=_laser_parameters(session),
+                booking=_booking_of(session),
             )
         )
-    for session in CorrectionSession.objects.visible_to(user).select_related("artist").prefetch_related("zones"):
+    sessions = CorrectionSession.objects.visible_to(user).select_related("artist", "booking__room")
+    for session in sessions.prefetch_related("zones"):
         found.append(
             Appointment(
                 day=session.day,
@@ -126,16 +169,19 @@ def _appointments(user) -> list[Appointment]:
                 status=session.status,
                 zones=[zone.label for zone in session.zones.all()],
                 notes_for_client=session.notes_for_client,
+                booking=_booking_of(session),
             )
         )
-    for follow_up in FollowUp.objects.visible_to(user).select_related("assignee"):
+    for follow_up in FollowUp.objects.visible_to(user).select_related("assignee", "booking__room", "booking__person"):
+        booking = _booking_of(follow_up)
         found.append(
             Appointment(
                 day=follow_up.due_on,
-                at=None,
+                at=timezone.localtime(booking.starts_at) if booking else None,
                 kind=FOLLOW_UP_WORDS.get(follow_up.kind, follow_up.get_kind_display()),
-                who=_first_name(follow_up.assignee),
+                who=_first_name(booking.person if booking else follow_up.assignee),
                 status=follow_up.status,
+                booking=booking,
             )
         )
     return found
@@ -162,7 +208,70 @@ def portal_appointments(request):
         ("upcoming", "Upcoming", upcoming, "Nothing booked yet. The clinic will let you know your next appointment."),
         ("past", "Past", past, "No past appointments yet."),
     ]
-    return render(request, "portal/care_appointments.html", {"sections": sections, "today": today})
+    context = {"sections": sections, "today": today, "address": ClinicSettings.cached().address}
+    return render(request, "portal/care_appointments.html", context)
+
+
+# ---------------------------------------------------------------------------- calendar files
+
+
+@client_required
+@require_safe
+def portal_appointment_ics(request, booking_id):
+    """One upcoming appointment as a calendar file: the clinic, "Appointment", time, address."""
+    own_client(request.user)
+    booking = get_object_or_404(
+        Booking.objects.visible_to(request.user).upcoming().select_related("case"), public_id=booking_id
+    )
+    audit.downloaded(request, "appointment calendar file", booking, client_id=booking.case.client_id)
+    url = request.build_absolute_uri(reverse("cases:portal_appointments"))
+    body = calendar.client_calendar([booking], ClinicSettings.cached(), url_of=lambda b: url)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+    return response
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def portal_calendar_feed_manage(request):
+    """The private calendar address: shown, turned on (a new one: any old one stops
+    working) or off."""
+    client = own_client(request.user)
+    audit.saw(request, "calendar feed", client_id=client.pk)
+    if request.method == "POST":
+        CalendarFeed.objects.live().filter(client=client).update(revoked_at=timezone.now())
+        if request.POST.get("action") == "revoke":
+            messages.success(request, "Your calendar address is turned off.")
+        else:
+            CalendarFeed.objects.create(client=client)
+            messages.success(request, "Your private calendar address is ready; any earlier one no longer works.")
+        return redirect("cases:portal_calendar_feed_manage")
+    feed = CalendarFeed.objects.live().filter(client=client).first()
+    feed_url = request.build_absolute_uri(reverse("cases:client_calendar_feed", args=[feed.token])) if feed else ""
+    return render(request, "portal/calendar_feed.html", {"feed_url": feed_url})
+
+
+@login_not_required
+@require_safe
+def client_calendar_feed(request, token):
+    """A client's upcoming appointments for a calendar app to subscribe to. No sign-in: the
+    long random token is the key, and the client can revoke it. Nothing clinical in it."""
+    feed = CalendarFeed.objects.live().filter(token=token, client__isnull=False).select_related("client").first()
+    if feed is None or feed.client.is_archived:
+        raise Http404("No such calendar.")
+    bookings = (
+        Booking.objects.on_live_cases()
+        .filter(case__client=feed.client)
+        .upcoming()
+        .filter(Q(laser_session__archived_at__isnull=True) & Q(correction_session__archived_at__isnull=True))
+        .filter(Q(follow_up__isnull=True) | Q(follow_up__archived_at__isnull=True))
+        .order_by("starts_at")
+    )
+    url = request.build_absolute_uri(reverse("cases:portal_appointments"))
+    body = calendar.client_calendar(bookings, ClinicSettings.cached(), url_of=lambda b: url)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ---------------------------------------------------------------------------- photos

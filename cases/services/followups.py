@@ -17,6 +17,7 @@ from django.utils import timezone
 from cases.choices import FollowUpStatus
 from cases.models import AdverseEventKind, Case, CorrectionSession, FollowUp, LaserSession
 from cases.reminders import clinic_today as _clinic_today
+from cases.services import diary
 from smpclinic import roles
 from smpclinic.concurrency import StaleEdit, lock_for_edit
 from smpclinic.dates import EARLIEST, booking_date_error
@@ -167,6 +168,7 @@ def followup_complete(
     locked.full_clean()
     locked.save()
     locked.side_effects.set(side_effects)
+    diary.follow_up_status_followed(locked)
     return locked
 
 
@@ -178,6 +180,7 @@ def followup_mark_missed(*, followup: FollowUp, by) -> FollowUp:
     locked.status = FollowUpStatus.MISSED
     locked.full_clean()
     locked.save(update_fields=["status", "updated_at"])
+    diary.follow_up_status_followed(locked)
     return locked
 
 

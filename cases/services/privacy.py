@@ -30,6 +30,8 @@ from django.utils import timezone
 from cases import pdf
 from cases.models import (
     AccessEvent,
+    Booking,
+    CalendarFeed,
     Case,
     Client,
     Consent,
@@ -45,6 +47,7 @@ from cases.models import (
     SentReminder,
     TreatmentPlan,
 )
+from cases.services import diary
 from smpclinic import roles
 from smpclinic.concurrency import lock_for_edit
 from smpclinic.models import ChoiceLookup, ClinicSettings
@@ -516,6 +519,10 @@ def client_anonymise(*, client: Client, by, reason: str, confirmation: str, remo
     invitations = PortalInvitation.objects.filter(client=stored)
     invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     invitations.update(sent_to="")
+    # A calendar address would keep listing the person's appointments; the slots they held
+    # are free (an anonymised client is archived: nobody is coming).
+    CalendarFeed.objects.filter(client=stored, revoked_at__isnull=True).update(revoked_at=now)
+    diary.free_upcoming(Booking.objects.filter(case__client=stored), reason="The client was anonymised.")
     # A failed send's error can quote the refused address.
     SentReminder.objects.filter(client=stored).update(recipient="", error="")
 

@@ -19,6 +19,7 @@ from cases import rules
 from cases.choices import FollowUpKind, SessionStatus
 from cases.models import (
     AdverseEventKind,
+    Booking,
     Case,
     CorrectionSession,
     FollowUp,
@@ -27,6 +28,7 @@ from cases.models import (
     ZoneLookup,
 )
 from cases.models.sessions import pulse_domain_of
+from cases.services import diary
 from cases.services.followups import followup_create
 from cases.services.plans import plan_steps_follow_sessions
 from smpclinic import roles
@@ -39,6 +41,7 @@ class SessionSaved(NamedTuple):
     overrides: list[RuleOverride]  # recorded by this save
     follow_up: FollowUp | None = None  # the check this save scheduled
     warnings: tuple[str, ...] = ()  # findings that did not block the save (not contraindications)
+    booking: Booking | None = None  # its slot in the diary
 
 
 class _Stored(NamedTuple):
@@ -193,6 +196,7 @@ def laser_session_save(
     by,
     overrides: Mapping[str, str] | None = None,
     submission_token: uuid.UUID | str | None = None,
+    slot: diary.Slot | None = None,
 ) -> SessionSaved:
     """Book or record a laser session (new or edited) under the clinic's laser rules
     (docs/domain.md#safety-rules).
@@ -207,6 +211,8 @@ def laser_session_save(
     a laser type or wavelength its device does not have. An edit based on a stale copy of
     the session is refused (StaleEdit). `submission_token` is a create form's, so a second
     submit of the same form finds this session (smpclinic.concurrency.create_once).
+    The session takes its slot in the diary (`diary.session_booked`, with `slot`'s room and
+    length): refused if its technician, room or device is booked at the same time.
     """
     overrides = overrides or {}
     zones, adverse_events = list(zones), list(adverse_events)
@@ -227,8 +233,9 @@ def laser_session_save(
     session.save()
     session.zones.set(zones)
     session.adverse_events.set(adverse_events)
+    booking = diary.session_booked(session, slot=slot, by=by, new=before.status is None)
     recorded = _record_overrides(session, to_record, overrides, by)
-    return SessionSaved(session, recorded, _after_save(session, before, by), warnings)
+    return SessionSaved(session, recorded, _after_save(session, before, by), warnings, booking)
 
 
 @transaction.atomic
@@ -239,6 +246,7 @@ def correction_session_save(
     by,
     overrides: Mapping[str, str] | None = None,
     submission_token: uuid.UUID | str | None = None,
+    slot: diary.Slot | None = None,
 ) -> SessionSaved:
     """Book or record a non-laser correction session (new or edited).
 
@@ -246,7 +254,7 @@ def correction_session_save(
     saline interval before or after (sessions 4–8 weeks apart, docs/domain.md#laser-intervals) is
     refused unless overridden with a reason, which is stored as a RuleOverride. Completed
     or not attended only once its time has passed; stale edits refused; a completed
-    session schedules its healing check.
+    session schedules its healing check. Its slot in the diary as for laser sessions.
     """
     overrides = overrides or {}
     zones = list(zones)
@@ -265,5 +273,6 @@ def correction_session_save(
     )
     session.save()
     session.zones.set(zones)
+    booking = diary.session_booked(session, slot=slot, by=by, new=before.status is None)
     recorded = _record_overrides(session, to_record, overrides, by)
-    return SessionSaved(session, recorded, _after_save(session, before, by), warnings)
+    return SessionSaved(session, recorded, _after_save(session, before, by), warnings, booking)

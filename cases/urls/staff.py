@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.views import clients, followups, home, invitations, photos, plans, sessions, workspace
+from cases.views import clients, diary, followups, home, invitations, photos, plans, sessions, workspace
 
 urlpatterns = [
     path("", home.staff_home, name="home"),
@@ -60,4 +60,13 @@ urlpatterns = [
     path("photos/<uuid:photo_id>/screen/", photos.photo_screen, name="photo_screen"),
     path("photos/<uuid:photo_id>/thumb/", photos.photo_thumb, name="photo_thumb"),
     path("photos/<uuid:photo_id>/archive/", photos.photo_archive, name="photo_archive"),
+    # The diary (staff): day and week pages, booking, moving, cancelling, own calendar feed
+    path("diary/", diary.diary_day, name="diary"),
+    path("diary/week/", diary.diary_week, name="diary_week"),
+    path("cases/<uuid:case_id>/book/", diary.booking_create, name="booking_create"),
+    path("bookings/<uuid:booking_id>/move/", diary.booking_reschedule, name="booking_reschedule"),
+    path("bookings/<uuid:booking_id>/cancel/", diary.booking_cancel, name="booking_cancel"),
+    path("diary/my-calendar/", diary.staff_feed_manage, name="staff_feed_manage"),
+    # A calendar app's subscription: no sign-in, the private token is the key.
+    path("diary/calendar/<str:token>.ics", diary.staff_calendar_feed, name="staff_calendar_feed"),
 ]

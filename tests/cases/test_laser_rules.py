@@ -307,8 +307,10 @@ def test_saline_four_weeks_apart_and_other_correction_work_are_not_checked(case,
     artist = factories.ArtistFactory()
     factories.CorrectionSessionFactory(case=case, kind=CorrectionKind.SALINE_REMOVAL, scheduled_at=at(-28))
     factories.CorrectionSessionFactory(case=case, kind=CorrectionKind.SMP_CORRECTION, scheduled_at=at(-3))
-    for kind in (CorrectionKind.SALINE_REMOVAL, CorrectionKind.SMP_CORRECTION):
-        session = CorrectionSession(case=case, kind=kind, artist=artist, scheduled_at=at(0), status="completed")
+    # One after the other: the artist cannot be booked for both at once (the diary).
+    for n, kind in enumerate((CorrectionKind.SALINE_REMOVAL, CorrectionKind.SMP_CORRECTION)):
+        when = at(0, hour=9 + 3 * n)
+        session = CorrectionSession(case=case, kind=kind, artist=artist, scheduled_at=when, status="completed")
         correction_session_save(session=session, zones=zones(), by=staff_user)
     assert CorrectionSession.objects.count() == 4
     assert not RuleOverride.objects.exists()
