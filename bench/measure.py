@@ -24,7 +24,6 @@ import os
 import statistics
 import sys
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +100,6 @@ def measure_page(http, page, repeat: int, budget: float) -> dict:
 
 
 def measure(repeat: int, budget: float, only: str | None) -> dict:
-    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic here
     sys.path.insert(0, str(ROOT))
     import django
 

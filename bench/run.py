@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sizes", default="S,L", help="which sizes to measure: S,L (default), S or L")
     parser.add_argument("--no-seed", action="store_true", help="the databases are seeded already: only measure")
+    parser.add_argument("--l-from", metavar="DATABASE", help="make L a copy of this seeded database instead of seeding")
     parser.add_argument("--s-media", type=Path, help="S's photo files (default: .bench/media-<database name>)")
     parser.add_argument("--l-media", type=Path, help="L's photo files (default: .bench/media-<database name>)")
     parser.add_argument("--quick", action="store_true", help="5 requests a page, 2-second loads: for development")
@@ -109,8 +110,10 @@ def main() -> None:
 
     print(f"SMP Clinic benchmark, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"Machine: {machine()}")
+    if options.l_from:
+        print(f"L: a copy of {options.l_from} into {urls['L']}: {seeding.copy(options.l_from, urls['L']):.1f} s")
     if not options.no_seed:
-        for size in sorted(sizes, reverse=True):  # S first
+        for size in sorted(sizes - ({"L"} if options.l_from else set()), reverse=True):  # S first
             print(f"Seeding {size}: {clients[size]} clients into {urls[size]} …", flush=True)
             times = seeding.seed(
                 urls[size], clients=clients[size], seed=options.seed, media_root=media_root(options, size)

@@ -6,9 +6,14 @@ manifest storage would refuse every {% static %} tag). Everything else, middlewa
 included, is what a deployment runs.
 """
 
+import warnings
+
 from smpclinic.settings import *  # noqa: F403
 from smpclinic.settings import BASE_DIR, STORAGES, TEMPLATES
 
 ROOT_URLCONF = "bench.urls"
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]}]
+
+# whitenoise warns on every start that STATIC_ROOT does not exist (no collectstatic here).
+warnings.filterwarnings("ignore", message="No directory at")
