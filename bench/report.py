@@ -57,6 +57,7 @@ def rows(s_run: dict | None, l_run: dict | None, throughput: dict | None = None)
     s_pages, l_pages = _by_label(s_run), _by_label(l_run)
     labels = list(dict.fromkeys([*s_pages, *l_pages]))
     floor = (l_run or s_run)["floor"]
+    s_floor = s_run["floor"]["median_ms"] if s_run else None
     floor_rps = throughput["floor"]["rps"] if throughput else None
     result = [
         Row(
@@ -71,7 +72,8 @@ def rows(s_run: dict | None, l_run: dict | None, throughput: dict | None = None)
     ]
     for label in labels:
         s, l = s_pages.get(label), l_pages.get(label)  # noqa: E741
-        row = Row(label, (l or s)["kind"], s, l, floor["median_ms"])
+        # × floor compares a page with the floor measured at the same size.
+        row = Row(label, (l or s)["kind"], s, l, floor["median_ms"] if l else s_floor)
         measured = (throughput or {}).get("pages", {}).get(label)
         if measured and floor_rps:
             row.rps, row.rps_share = measured["rps"], measured["rps"] / floor_rps

@@ -98,7 +98,9 @@ def gunicorn(env: dict[str, str], workers: int):
 
 def wrk(url: str, cookie: str, seconds: float, connections: int) -> dict:
     """wrk's requests/s for one URL, and how many answers were not 2xx/3xx or failed."""
-    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: {cookie}", url]
+    # A 60-second timeout: wrk's own (2 s) would count a slow page's queued requests as errors.
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout=60s"]
+    command += ["-H", f"Cookie: {cookie}", url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
@@ -107,6 +109,7 @@ def wrk(url: str, cookie: str, seconds: float, connections: int) -> dict:
         "rps": float(rate.group(1)) if rate else 0.0,
         "non_2xx": int(bad.group(1)) if bad else 0,
         "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        "errors": errors.group(0) if errors else "",
     }
 
 
@@ -127,7 +130,9 @@ def run(env: dict[str, str], pages: list[dict], floor: dict, seconds: float, wor
                 # A second of warm-up: each worker loads the page's templates once.
                 wrk(base + page["url"], cookies[page["persona"]], 1, connections)
                 results[page["label"]] = wrk(base + page["url"], cookies[page["persona"]], seconds, connections)
-                print(f"  {page['label']:<45} {results[page['label']]['rps']:8.1f} req/s", file=sys.stderr)
+                measured = results[page["label"]]
+                trouble = f" non-2xx {measured['non_2xx']} {measured['errors']}".rstrip()
+                print(f"  {page['label']:<45} {measured['rps']:8.1f} req/s{trouble}", file=sys.stderr)
             last = wrk(base + floor["url"], cookies[floor["persona"]], seconds, connections)
     finally:
         _django_call(env, "--sign-out", *session["keys"].values())
