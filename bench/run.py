@@ -33,9 +33,7 @@ OUT = ROOT / ".bench"
 def django_env(database_url: str, media_root: Path) -> dict[str, str]:
     """The environment of the measured app: production settings plus the floor, DEBUG off."""
     return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_MEDIA_ROOT": str(media_root),
+        **seeding.database_env(database_url, media_root),
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "bench-only-not-a-secret",  # nosec B105
