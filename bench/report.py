@@ -226,7 +226,7 @@ def to_explain(result: list[Row]) -> list[tuple[str, str]]:
         run = row.l or row.s
         if not row.misses or row.kind in (ADMIN, FLOOR, CSV) or not run or not run.get("slowest_sql"):
             continue
-        key = " ".join(run["slowest_sql"].split())[:300]
+        key = " ".join(run["slowest_sql"].split())
         if key not in seen:
             seen.add(key)
             chosen.append((row.label, run["slowest_sql"]))
