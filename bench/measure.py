@@ -100,6 +100,7 @@ def measure_page(http, page, repeat: int, budget: float) -> dict:
 
 
 def measure(repeat: int, budget: float, only: str | None) -> dict:
+    """Every page and the floor on the database DATABASE_URL names; all of it rolled back."""
     sys.path.insert(0, str(ROOT))
     import django
 
