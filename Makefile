@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= smpclinic-demo
 export DEMO_PASSWORD
 
-.PHONY: run serve backup test test-multiprocess e2e lint security audit format install install-dev clean bench
+.PHONY: run serve backup test test-multiprocess e2e lint security audit format install install-dev clean bench bench-setup load photos
 
 # Stamp files: requirements are installed again only when they change.
 $(BIN)/python:
@@ -75,11 +75,27 @@ e2e: install-dev
 	@test -x $(CHROMIUM) || { echo "Chromium not found at $(CHROMIUM): apt-get install -y chromium"; exit 1; }
 	SMP_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:xdist tests/e2e $(PYTEST_ARGS)
 
-# Benchmarks print figures; they assert nothing.
-bench: install-dev
+# Benchmarks print figures; they assert nothing (bench/README.md). PostgreSQL on
+# 127.0.0.1:5432; the first run seeds S (1,000 clients) and L (100,000) itself.
+# BENCH_ARGS="--no-seed" reuses seeded databases; "--no-seed --quick" for development.
+$(VENV)/.installed-bench: requirements-bench.txt requirements-dev.txt requirements.txt bench/setup.sh | $(BIN)/python
+	bash bench/setup.sh
+	touch $(VENV)/.installed $(VENV)/.installed-dev $@
+
+bench-setup: $(VENV)/.installed-bench
+
+bench: bench-setup
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python bench/photos.py
-	$(BIN)/python bench/seed_demo.py --clients 10000 --seed 1
-	$(BIN)/python bench/reports.py --clients 10000 --repeat 3
+
+photos: bench-setup
+	$(BIN)/python bench/photos.py
+
+# Locust against gunicorn + PostgreSQL on 127.0.0.1: 50 users for 3 minutes; fails unless
+# every request succeeded and the database holds exactly the scenario's writes.
+# LOAD_ARGS="--no-seed --users 10 --duration 30s" for a quick run.
+load: bench-setup
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,20 +1,29 @@
-"""How long processing one uploaded photo takes, and how much memory, with and without draft.
+"""How long processing one uploaded photo takes, and how much memory: Pillow (the app's
+cases/imaging.py) against pyvips (libvips) as the reference.
 
     .venv/bin/python bench/photos.py [--repeat N]
 
 Makes a 12 MP and a 24 MP phone-like JPEG (EXIF orientation 6, GPS) on the fly, then
 measures each case in a fresh subprocess, so the peak resident memory (Linux VmHWM,
 reset after start-up; resource ru_maxrss elsewhere) grows from that case alone.
-tracemalloc cannot do this: Pillow allocates pixel memory outside Python's allocator.
-Times are the best of --repeat runs, wall clock and this process's CPU time (the CPU
-time is the steadier figure on a busy machine).
+tracemalloc cannot do this: Pillow and libvips allocate pixel memory outside Python's
+allocator. Times are the best of --repeat runs, wall clock and this process's CPU time
+(the CPU time is the steadier figure on a busy machine; libvips may use several threads,
+so its CPU time can exceed its wall time).
 
-Two pipelines, both as in cases/imaging.py:
-- "whole upload": process_photo() — verify, full-size upright clean JPEG, screen copy
-  (1600 px) and thumbnail (320 px). The stored photo keeps full resolution, so one full
-  decode is always needed; draft only changes how the screen copy and thumbnail are made.
-- "derivatives only": just the screen copy and thumbnail, as when they are remade for an
-  existing photo: here draft decoding skips the full-size decode entirely.
+Three pipelines, as the app runs them:
+- "upload": what the upload request does — process_photo(copies=False): verify, decode
+  at full size, turn upright, strip metadata, encode the stored JPEG.
+- "copies": what the background task does — make_copies(): the screen copy (1600 px)
+  and thumbnail (320 px) from the stored JPEG.
+- "whole": both, one after the other: the whole processing of one photo.
+
+pyvips does the same work its own way (decode, autorot, metadata stripped,
+thumbnail_buffer with shrink-on-load), at the same JPEG qualities, with libvips' operation
+cache off (a server sees each photo once). It is installed by the bench only
+(bench/setup.sh: Debian's libvips42 and the pyvips package); without it only Pillow's
+figures are printed. Targets: Pillow's copies within 1.2× pyvips' time with less peak
+memory; Pillow's whole processing of a 24 MP JPEG under 350 ms and 250 MB.
 """
 
 from __future__ import annotations
@@ -60,17 +69,49 @@ def make_jpeg(size: tuple[int, int], path: Path) -> None:
     image.save(path, "JPEG", quality=90, exif=exif.tobytes())
 
 
-def _derivatives(data: bytes, draft: bool) -> None:
-    """Screen copy and thumbnail only (the helpers process_photo uses)."""
-    from cases import imaging
+PIPELINES = ("upload", "copies", "whole")
+LIBRARIES = ("Pillow", "pyvips")
+COPIES_VS_PYVIPS = 1.2
+WHOLE_24MP_MS = 350
+WHOLE_24MP_MIB = 250
 
-    if draft:
-        screen = imaging._decode(data, "bench", "JPEG", imaging.SCREEN_BOX, 6, None)
-    else:
-        screen = imaging._shrunk(imaging._decode(data, "bench", "JPEG", None, 6, None), imaging.SCREEN_BOX)
-    thumbnail = imaging._shrunk(screen, imaging.THUMBNAIL_BOX)
-    imaging._encode(screen, imaging.QUALITY["screen"])
-    imaging._encode(thumbnail, imaging.QUALITY["thumbnail"])
+
+def _pillow(pipeline: str, data: bytes, stored: bytes) -> None:
+    """The app's own functions, as the upload view and the copies task call them."""
+    from cases.imaging import make_copies, process_photo
+
+    if pipeline in ("upload", "whole"):
+        stored = process_photo(io.BytesIO(data), name="bench.jpg", copies=False).image
+    if pipeline in ("copies", "whole"):
+        make_copies(stored)
+
+
+def _pyvips(pipeline: str, data: bytes, stored: bytes) -> None:
+    """The same work in libvips: decode, upright, no metadata; copies with shrink-on-load."""
+    import pyvips
+
+    from cases.imaging import QUALITY, SCREEN_BOX, THUMBNAIL_BOX
+
+    if pipeline in ("upload", "whole"):
+        # Random access: turning a photo a quarter needs all its rows (sequential fails).
+        image = pyvips.Image.new_from_buffer(data, "").autorot()
+        stored = image.jpegsave_buffer(Q=QUALITY["image"], strip=True)
+    if pipeline in ("copies", "whole"):
+        screen = pyvips.Image.thumbnail_buffer(stored, SCREEN_BOX[0], height=SCREEN_BOX[1], size="down")
+        screen = screen.copy_memory()  # decoded once, used for both encodings
+        screen.jpegsave_buffer(Q=QUALITY["screen"], strip=True)
+        thumbnail = screen.thumbnail_image(THUMBNAIL_BOX[0], height=THUMBNAIL_BOX[1], size="down")
+        thumbnail.jpegsave_buffer(Q=QUALITY["thumbnail"], strip=True)
+
+
+def pyvips_version() -> str | None:
+    """libvips' version, or None when pyvips or libvips is not installed."""
+    try:
+        import pyvips
+
+        return f"pyvips {pyvips.__version__}, libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
+    except (ImportError, OSError):
+        return None
 
 
 def _peak_rss_kib() -> int:
@@ -90,22 +131,21 @@ def _reset_peak() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
-def measure(path: str, pipeline: str, draft: bool, repeat: int) -> dict:
+def measure(path: str, stored_path: str, pipeline: str, library: str, repeat: int) -> dict:
     """Run in the subprocess: best wall and CPU time of `repeat` runs, peak memory growth."""
     _django()
-    from cases.imaging import process_photo
+    if library == "pyvips":
+        import pyvips
 
-    data = Path(path).read_bytes()
+        pyvips.cache_set_max(0)
+    run = _pillow if library == "Pillow" else _pyvips
+    data, stored = Path(path).read_bytes(), Path(stored_path).read_bytes()
     _reset_peak()
     baseline_kib = _peak_rss_kib()
     walls, cpus = [], []
     for _ in range(repeat):
         wall, cpu = time.perf_counter(), time.process_time()
-        if pipeline == "whole upload":
-            result = process_photo(io.BytesIO(data), name="bench.jpg", draft=draft)
-            del result
-        else:
-            _derivatives(data, draft)
+        run(pipeline, data, stored)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     return {
@@ -115,43 +155,71 @@ def measure(path: str, pipeline: str, draft: bool, repeat: int) -> dict:
     }
 
 
+def _in_subprocess(path: Path, stored: Path, pipeline: str, library: str, repeat: int) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--repeat",
+        str(repeat),
+        "--measure",
+        str(path),
+        str(stored),
+        pipeline,
+        library,
+    ]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+def _verdict(label: str, pipeline: str, library: str, results: dict) -> str:
+    """Whether Pillow's row meets its target (pyvips' rows are the reference)."""
+    mine, reference = results[library], results.get("pyvips")
+    if library != "Pillow":
+        return "reference"
+    if pipeline == "copies" and reference:
+        ratio = mine["wall_ms"] / reference["wall_ms"]
+        less = mine["peak_mib"] < reference["peak_mib"]
+        ok = ratio <= COPIES_VS_PYVIPS and less
+        verdict = f"{ratio:.2f}× pyvips' time, {'less' if less else 'MORE'} memory"
+        return verdict if ok else f"{verdict}: OVER (≤ {COPIES_VS_PYVIPS}× with less memory)"
+    if pipeline == "whole" and label == "24 MP":
+        ok = mine["wall_ms"] < WHOLE_24MP_MS and mine["peak_mib"] < WHOLE_24MP_MIB
+        return "ok" if ok else f"OVER (< {WHOLE_24MP_MS} ms and < {WHOLE_24MP_MIB} MiB)"
+    return ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--measure", nargs=3, metavar=("PATH", "PIPELINE", "DRAFT"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs=4, metavar=("PATH", "STORED", "PIPELINE", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        path, pipeline, draft = args.measure
-        print(json.dumps(measure(path, pipeline, draft == "draft", args.repeat)))
+        path, stored, pipeline, library = args.measure
+        print(json.dumps(measure(path, stored, pipeline, library, args.repeat)))
         return
 
     _django()
     import PIL
 
-    print(f"Pillow {PIL.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; best of {args.repeat}")
-    print(f"{'photo':<7} {'pipeline':<17} {'decoding':<10} {'wall ms':>8} {'CPU ms':>7} {'peak MiB':>9}")
+    from cases.imaging import process_photo
+
+    vips = pyvips_version()
+    libraries = LIBRARIES if vips else LIBRARIES[:1]
+    print(f"Pillow {PIL.__version__}, {vips or 'pyvips not installed (bash bench/setup.sh): Pillow only'}")
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; best of {args.repeat}")
+    print(f"{'photo':<7} {'pipeline':<8} {'library':<8} {'wall ms':>8} {'CPU ms':>7} {'peak MiB':>9}  target")
     with tempfile.TemporaryDirectory() as folder:
         for label, size in SIZES.items():
             path = Path(folder) / f"{label.replace(' ', '')}.jpg"
             make_jpeg(size, path)
+            stored = path.with_suffix(".stored.jpg")
+            stored.write_bytes(process_photo(path.read_bytes(), name="bench.jpg", copies=False).image)
             print(f"{label:<7} {size[0]}×{size[1]} JPEG, {path.stat().st_size / 2**20:.1f} MiB")
-            for pipeline in ("whole upload", "derivatives only"):
-                for draft in (True, False):
-                    command = [
-                        sys.executable,
-                        __file__,
-                        "--repeat",
-                        str(args.repeat),
-                        "--measure",
-                        str(path),
-                        pipeline,
-                        "draft" if draft else "full",
-                    ]
-                    result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
-                    decoding = "draft" if draft else "full size"
+            for pipeline in PIPELINES:
+                results = {lib: _in_subprocess(path, stored, pipeline, lib, args.repeat) for lib in libraries}
+                for library, result in results.items():
                     print(
-                        f"{'':<7} {pipeline:<17} {decoding:<10} {result['wall_ms']:>8.0f} "
-                        f"{result['cpu_ms']:>7.0f} {result['peak_mib']:>9.0f}"
+                        f"{'':<7} {pipeline:<8} {library:<8} {result['wall_ms']:>8.0f} {result['cpu_ms']:>7.0f} "
+                        f"{result['peak_mib']:>9.0f}  {_verdict(label, pipeline, library, results)}"
                     )
 
 

@@ -306,7 +306,7 @@ def process_photo(
 
     `name` is the uploaded file name, used in messages only. `draft=False` makes a JPEG's
     screen copy and thumbnail from the full-size decode instead of a reduced-scale one;
-    it exists so bench/photos.py can compare the two. `copies=False` leaves the screen
+    it exists so that tests can compare the two. `copies=False` leaves the screen
     copy and thumbnail empty (`make_copies` makes them later, in a task).
     """
     name = _short(name)

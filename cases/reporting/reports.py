@@ -79,7 +79,7 @@ class Period:
 
         Filtering a datetime column on these bounds can use its index; `__date__range`
         wraps the column in a time-zone conversion on every row instead (a full scan on
-        PostgreSQL, a Python function call per row on SQLite; bench/reports.py).
+        PostgreSQL, a Python function call per row on SQLite; measured by `make bench`).
         """
         zone = timezone.get_current_timezone()
         start = datetime.datetime.combine(self.start, datetime.time.min, tzinfo=zone)

@@ -395,7 +395,7 @@ def test_references_continue_after_the_demo(db):
 
 def test_postgresql_gets_planner_statistics_after_seeding(seeded):
     """A bulk load leaves PostgreSQL without statistics; seed_demo gathers them. SQLite is
-    left without (its heuristics planned these reports better: bench/reports.py)."""
+    left without (its heuristics planned these reports better: as `make bench` measured)."""
     from django.db import connection
 
     with connection.cursor() as cursor:

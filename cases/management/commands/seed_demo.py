@@ -50,7 +50,7 @@ class Command(BaseCommand):
         progress = self.stdout.write if options["verbosity"] > 1 else None
         result = demo.seed(clients=clients, seed=seed, password=password, progress=progress)
         # Fresh statistics for PostgreSQL's planner: right after a bulk load, before autovacuum
-        # has run (or where it is off), a report query ran for over 18 s (bench/reports.py).
+        # has run (or where it is off), a report query ran for over 18 s (measured by `make bench`).
         # SQLite is left to its heuristics: with ANALYZE statistics it chose index range
         # scans that made the follow-up and case reports 3–4× slower on the demo data.
         if connection.vendor == "postgresql":
