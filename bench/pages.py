@@ -118,7 +118,8 @@ def pages(picks: Picks, today: datetime.date) -> list[Page]:
         Page("portal plan", "client", PORTAL, reverse("cases:portal_plan")),
         Page("portal appointments", "client", PORTAL, reverse("cases:portal_appointments")),
         Page("portal photos", "client", PORTAL, reverse("cases:portal_photos")),
-        # Page("diary day view", "staff", STAFF, reverse("cases:diary")),  # once it exists
+        Page("diary day (rooms)", "staff", STAFF, reverse("cases:diary")),
+        Page("diary day (people)", "staff", STAFF, reverse("cases:diary") + "?by=person"),
     ]
     if plan is not None:
         result.insert(7, Page("plan detail", "staff", STAFF, reverse("cases:plan_detail", args=[plan.public_id])))
