@@ -244,10 +244,11 @@ def session_booked(
     length and an opening-hours override. A session without a booking gets one, with the
     clinic's default length for its kind (or a correction session's recorded duration) —
     except a past session recorded before the diary existed (`new` false), whose notes
-    may still be edited: it stays out of the diary (None)."""
+    may still be edited: it stays out of the diary (None), whatever room and length its
+    form shows."""
     link, kind = _link(session)
     booking = booking_of(session)
-    if booking is None and not new and slot is None and session.scheduled_at < timezone.now():
+    if booking is None and not new and session.scheduled_at < timezone.now():
         return None
     slot = slot or Slot()
     booking = booking or Booking(case=session.case, kind=kind, **{link: session})
