@@ -27,8 +27,10 @@ from cases.choices import (
     PlanStepKind,
     SessionStatus,
 )
+from cases.forms.diary import MINUTES_MAX, MINUTES_MIN
 from cases.models import (
     AdverseEventKind,
+    BookingKind,
     Case,
     CorrectionSession,
     LaserDevice,
@@ -48,7 +50,9 @@ from cases.models.sessions import (
     SPOT_MAX,
     SPOT_MIN,
 )
+from cases.services import diary
 from smpclinic.forms import DateTimeInput, FittingChoiceIdsMixin, SubmitOnceFormMixin, VersionedFormMixin
+from smpclinic.models import Room
 
 OTHER = "other"
 LASER_SETTINGS = ("device", *LASER_PARAMETERS)
@@ -213,13 +217,29 @@ class SessionFormBase(
     version an edit was opened on, and a new session's submission token."""
 
     step_kinds: tuple[str, ...] = ()
+    booking_kind: str = ""
     # The physical ranges as browser hints; the server checks them again (model validators).
     range_hints: dict[str, dict] = {"pain_score": {"min": 0, "max": PAIN_MAX}}
+
+    # The session's slot in the diary, as the diary's booking form asks for it.
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(),
+        required=False,
+        help_text="Needed for a session still to come: the diary holds the room for it.",
+    )
+    minutes = forms.IntegerField(
+        min_value=MINUTES_MIN,
+        max_value=MINUTES_MAX,
+        required=False,
+        label="Length (minutes)",
+        help_text="How long the diary holds the room and the person.",
+    )
 
     def __init__(self, *args, case: Case, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
         self.user = user
+        self._add_slot_fields()
         statuses = [SessionStatus.SCHEDULED, SessionStatus.COMPLETED]
         if self.instance.pk:
             # A booked session, edited: the client did not come, or it was called off.
@@ -244,6 +264,20 @@ class SessionFormBase(
         )
         self.add_override_fields()
 
+    def _add_slot_fields(self) -> None:
+        """The room (the clinic's active rooms, and the one the session is booked in) and
+        the length, shown as the session's booking has them; a session without a booking
+        shows the clinic's usual length for its kind (Clinic settings)."""
+        booking = getattr(self.instance, "booking", None) if self.instance.pk else None
+        room_id = booking.room_id if booking is not None else None
+        self.fields["room"].queryset = Room.objects.filter(Q(archived_at__isnull=True) | Q(pk=room_id))
+        if booking is not None:
+            self.initial.setdefault("room", room_id)
+            self.initial.setdefault("minutes", booking.minutes)
+        else:
+            recorded = getattr(self.instance, "duration_minutes", None)
+            self.initial.setdefault("minutes", recorded or diary.default_minutes(self.booking_kind))
+
     def clean_scheduled_at(self):
         value = self.cleaned_data["scheduled_at"]
         return value.replace(second=0, microsecond=0) if value else value
@@ -251,11 +285,31 @@ class SessionFormBase(
     def clean(self):
         cleaned = super().clean()
         self.clean_overrides()
+        self._clean_room(cleaned)
         return cleaned
+
+    def _clean_room(self, cleaned: dict) -> None:
+        """A session still to come (scheduled, later than now) holds a room in the diary;
+        one recorded after the fact may leave it empty. A clinic with no room yet (none on
+        its Diary settings page) has none to choose."""
+        scheduled_at = cleaned.get("scheduled_at")
+        if cleaned.get("status") != SessionStatus.SCHEDULED or scheduled_at is None or scheduled_at <= timezone.now():
+            return
+        if cleaned.get("room") is None and "room" not in self.errors and self.fields["room"].queryset.exists():
+            self.add_error("room", "Choose the room: a session still to come holds one in the diary.")
+
+    def slot(self) -> diary.Slot:
+        """The room and length the session's booking takes (empty: as booked, or the default)."""
+        return diary.Slot(room=self.cleaned_data.get("room"), minutes=self.cleaned_data.get("minutes"))
 
     def session_fields(self) -> dict:
         """What the save service takes from a valid form, besides who saves it."""
-        return {"session": self.instance, "zones": self.cleaned_data["zones"], "overrides": self.overrides()}
+        return {
+            "session": self.instance,
+            "zones": self.cleaned_data["zones"],
+            "overrides": self.overrides(),
+            "slot": self.slot(),
+        }
 
     def zone_ids_proposed(self) -> list[int]:
         """The zones to judge the rules on: posted, else initial, else stored."""
@@ -274,6 +328,7 @@ class SessionFormBase(
 
 class LaserSessionForm(SessionFormBase):
     step_kinds = (PlanStepKind.LASER_SESSION,)
+    booking_kind = BookingKind.LASER
     range_hints = {
         **SessionFormBase.range_hints,
         "fluence_j_cm2": {"min": "0.01", "max": FLUENCE_MAX},
@@ -343,7 +398,12 @@ class LaserSessionForm(SessionFormBase):
                 self.initial.setdefault("wavelength_choice", OTHER)
                 self.initial.setdefault("wavelength_other", wavelength)
         self.helper = _helper(
-            _fieldset("When and who", (_col("scheduled_at", 4), _col("status", 4), _col("technician", 4)), "plan_step"),
+            _fieldset(
+                "When and who",
+                (_col("scheduled_at", 4), _col("status", 4), _col("technician", 4)),
+                (_col("room", 4), _col("minutes", 4)),
+                "plan_step",
+            ),
             _fieldset(
                 "Laser settings",
                 (_col("device", 4), _col("laser_type", 4), _col("pulse_domain", 4)),
@@ -428,6 +488,7 @@ class LaserSessionForm(SessionFormBase):
 
 class CorrectionSessionForm(SessionFormBase):
     step_kinds = NON_LASER_STEPS
+    booking_kind = BookingKind.CORRECTION
     override_rules = (OverrideRule.ZONE_INTERVAL,)
     range_hints = {**SessionFormBase.range_hints, "duration_minutes": {"min": 1, "max": 600}}
 
@@ -460,7 +521,8 @@ class CorrectionSessionForm(SessionFormBase):
             _fieldset(
                 "When and who",
                 (_col("kind", 4), _col("scheduled_at", 4), _col("status", 4)),
-                (_col("artist", 4), _col("plan_step", 8)),
+                (_col("artist", 4), _col("room", 4), _col("minutes", 4)),
+                "plan_step",
             ),
             _fieldset(
                 "Work done",

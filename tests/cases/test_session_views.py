@@ -20,13 +20,15 @@ from cases.choices import (
     StepStatus,
     Zone,
 )
-from cases.models import AdverseEventKind, CorrectionSession, LaserSession, RuleOverride, ZoneLookup
-from smpclinic.models import ClinicSettings
+from cases.models import AdverseEventKind, Booking, CorrectionSession, LaserSession, RuleOverride, ZoneLookup
+from smpclinic.models import ClinicSettings, Room
 from tests import factories
 from tests.helpers import assert_queries_hold, frozen_at, messages_of, sql_of_get
 
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London: the day's sessions are past
 TODAY = NOW.date()
+# The form pages make 24 queries at most (the laser session's edit page); two of them are
+# the session's booking (its room and length, shown on the form) and the list of rooms.
 QUERY_CAP = 30
 NO_PLAN = "This case has no agreed treatment plan: laser work is normally done under an approved, accepted plan."
 
@@ -489,6 +491,116 @@ def test_correction_edit_updates(as_staff, case):
     assert as_staff.post(correction_edit_url(session), opened(session, data)).status_code == 302
     session.refresh_from_db()
     assert session.needle == "5RS"
+
+
+# --- the session's slot in the diary: room and length --------------------------------------------------
+
+
+@pytest.fixture
+def rooms(db):
+    return Room.objects.create(name="Room 1", position=1), Room.objects.create(name="Room 2", position=2)
+
+
+def booking_of(session) -> Booking:
+    return Booking.objects.select_related("room").get(
+        **{session._meta.model_name.replace("session", "_session"): session}
+    )
+
+
+def upcoming_laser(technician, in_room, **overrides) -> dict:
+    """A laser session still to come, booked in `in_room`, as its form posts it."""
+    data = {"status": "scheduled", "scheduled_at": "2026-12-10T10:00", "wavelength_choice": "", "room": in_room.pk}
+    return laser_data(technician, **{**data, **overrides})
+
+
+def test_the_laser_form_books_the_room_and_length_it_is_given(as_staff, case, technician, rooms):
+    form = as_staff.get(laser_create_url(case)).context["form"]
+    assert form.initial["minutes"] == ClinicSettings.load().laser_minutes
+    assert [room.name for room in form.fields["room"].queryset] == ["Room 1", "Room 2"]
+    response = as_staff.post(laser_create_url(case), upcoming_laser(technician, rooms[1], minutes="60"))
+    assert response.status_code == 302
+    booking = booking_of(LaserSession.objects.get())
+    assert (booking.room, booking.minutes, booking.person) == (rooms[1], 60, technician)
+    assert timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M") == "2026-12-10 10:00"
+
+
+def test_the_correction_form_books_the_room_and_length_it_is_given(as_staff, case, rooms):
+    artist = factories.ArtistFactory()
+    form = as_staff.get(correction_create_url(case)).context["form"]
+    assert form.initial["minutes"] == ClinicSettings.load().correction_minutes
+    data = correction_data(artist, status="scheduled", scheduled_at="2026-12-10T10:00", room=rooms[0].pk, minutes="150")
+    response = as_staff.post(correction_create_url(case), data)
+    assert response.status_code == 302
+    booking = booking_of(CorrectionSession.objects.get())
+    assert (booking.room, booking.minutes, booking.person) == (rooms[0], 150, artist)
+
+
+def test_a_session_still_to_come_needs_a_room(as_staff, case, technician, rooms):
+    response = as_staff.post(laser_create_url(case), upcoming_laser(technician, rooms[0], room=""))
+    assert response.status_code == 200
+    assert response.context["form"].errors["room"] == [
+        "Choose the room: a session still to come holds one in the diary."
+    ]
+    assert not LaserSession.objects.exists() and not Booking.objects.exists()
+
+
+def test_a_session_recorded_after_the_fact_may_leave_the_room_empty(as_staff, case, technician, rooms):
+    response = as_staff.post(laser_create_url(case), laser_data(technician, minutes="30"))
+    assert response.status_code == 302
+    booking = booking_of(LaserSession.objects.get())
+    assert (booking.room, booking.minutes) == (None, 30)
+
+
+def test_a_room_taken_at_that_time_is_refused_on_the_laser_form_and_nothing_is_saved(as_staff, case, technician, rooms):
+    other_case = factories.CaseFactory()
+    factories.ConsentFactory(client=other_case.client)
+    colleague = factories.TechnicianFactory(first_name="Colm", last_name="Colleague")
+    assert as_staff.post(laser_create_url(other_case), upcoming_laser(colleague, rooms[1])).status_code == 302
+    response = as_staff.post(
+        laser_create_url(case), upcoming_laser(technician, rooms[1], scheduled_at="2026-12-10T10:30")
+    )
+    assert response.status_code == 200
+    assert "Room 2 is booked 10:00–10:45 with another client." in response.context["form"].non_field_errors()
+    assert not LaserSession.objects.filter(case=case).exists()
+    assert Booking.objects.count() == 1
+
+
+def test_an_edit_moves_the_sessions_booking(as_staff, case, technician, rooms):
+    assert as_staff.post(laser_create_url(case), upcoming_laser(technician, rooms[0])).status_code == 302
+    session = LaserSession.objects.get()
+    before = booking_of(session)
+    form = as_staff.get(laser_edit_url(session)).context["form"]
+    assert (form.initial["room"], form.initial["minutes"]) == (rooms[0].pk, 45)
+    data = upcoming_laser(technician, rooms[1], scheduled_at="2026-12-11T14:00", minutes="60")
+    assert as_staff.post(laser_edit_url(session), opened(session, data)).status_code == 302
+    after = booking_of(session)
+    assert after.pk == before.pk
+    assert (after.room, after.minutes) == (rooms[1], 60)
+    assert timezone.localtime(after.starts_at).strftime("%Y-%m-%d %H:%M") == "2026-12-11 14:00"
+
+
+def test_a_correction_edit_keeps_its_booking_in_step(as_staff, case, rooms):
+    artist = factories.ArtistFactory()
+    data = correction_data(artist, status="scheduled", scheduled_at="2026-12-10T10:00", room=rooms[0].pk, minutes="120")
+    assert as_staff.post(correction_create_url(case), data).status_code == 302
+    session = CorrectionSession.objects.get()
+    assert (booking_of(session).room, booking_of(session).minutes) == (rooms[0], 120)
+    data.update(scheduled_at="2026-12-12T09:00", room=rooms[1].pk, minutes="90")
+    assert as_staff.post(correction_edit_url(session), opened(session, data)).status_code == 302
+    booking = booking_of(session)
+    assert (booking.room, booking.minutes) == (rooms[1], 90)
+    assert timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M") == "2026-12-12 09:00"
+
+
+def test_a_past_session_from_before_the_diary_stays_out_of_it_when_edited_on_its_form(
+    as_staff, case, technician, rooms
+):
+    session = factories.LaserSessionFactory(case=case, technician=technician, scheduled_at=at(-1, hour=10))
+    data = laser_data(technician, scheduled_at="2026-11-24T10:00", room=rooms[0].pk, internal_notes="Checked.")
+    assert as_staff.post(laser_edit_url(session), opened(session, data)).status_code == 302
+    session.refresh_from_db()
+    assert session.internal_notes == "Checked."
+    assert not Booking.objects.exists()
 
 
 # --- query caps -----------------------------------------------------------------------------------------------
