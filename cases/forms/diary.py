@@ -138,6 +138,10 @@ class BookingForm(SubmitOnceFormMixin, forms.Form):
             self.add_error("device", "Only a laser session books a laser.")
         if what.startswith(("laser", "correction")) and not cleaned.get("zones"):
             self.add_error("zones", "Choose at least one scalp zone.")
+        # Every appointment holds a room, as the session forms ask; a clinic that has set
+        # up no room yet has none to choose.
+        if cleaned.get("room") is None and "room" not in self.errors and self.fields["room"].queryset.exists():
+            self.add_error("room", "Choose the room: the appointment holds one in the diary.")
         return cleaned
 
     def booking_fields(self) -> dict:

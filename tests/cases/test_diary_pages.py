@@ -163,10 +163,19 @@ def test_booking_through_the_page_and_the_double_booking_refused_with_the_clash_
     other = factories.CaseFactory()
     factories.ConsentFactory(client=other.client)
     url = reverse("cases:booking_create", args=[other.public_id])
-    refused = as_staff.post(url, _booking_post(other, priya, "2026-11-24T10:30"))
+    other_room = Room.objects.create(name="Laser room 2")  # the person clashes, not the room
+    refused = as_staff.post(url, _booking_post(other, priya, "2026-11-24T10:30", room=str(other_room.public_id)))
     assert refused.status_code == 200
     assert "Priya Natarajan is booked 10:00–10:45 with another client." in refused.content.decode()
     assert LaserSession.objects.count() == 1 and Booking.objects.count() == 1
+
+
+def test_an_appointment_without_a_room_is_refused_when_the_clinic_has_rooms(as_staff, case, priya, room):
+    url = reverse("cases:booking_create", args=[case.public_id])
+    response = as_staff.post(url, _booking_post(case, priya, "2026-11-24T10:00"))
+    assert response.status_code == 200
+    assert "Choose the room: the appointment holds one in the diary." in response.content.decode()
+    assert not Booking.objects.exists() and not LaserSession.objects.exists()
 
 
 def test_a_form_error_keeps_what_was_typed(as_staff, case, priya):
