@@ -91,13 +91,31 @@ def set_up(staff: int, managers: int, clients: int, bookings: int) -> dict:
     return {"people": people, "bookings": _bookable(cases, bookings, people["staff"][0]["username"])}
 
 
+def _open_hours(start: datetime.date):
+    """Whole hours the clinic is open (its opening hours, no closure day), from `start`
+    on: one booking each, so none meets another's room, technician or hours rule."""
+    from smpclinic.models import Closure, OpeningHours
+
+    hours = {row.weekday: row for row in OpeningHours.objects.all()}
+    closed = set(Closure.objects.filter(day__gte=start).values_list("day", flat=True))
+    day = start
+    while True:
+        row = hours.get(day.weekday())
+        if row is not None and day not in closed:
+            when = datetime.datetime.combine(day, row.opens)
+            while when + datetime.timedelta(hours=1) <= datetime.datetime.combine(day, row.closes):
+                yield when
+                when += datetime.timedelta(hours=1)
+        day += datetime.timedelta(days=1)
+
+
 def _bookable(cases, wanted: int, username: str) -> list[dict]:
     """Cases where booking a laser session far ahead passes the rules, tried and rolled back.
 
-    Each is booked 100 days ahead at its own hour, so that no two bookings of the run meet
-    the same technician or zone interval rule; the form's own defaults (its plan step,
-    device and zones) are kept, as a person booking the next planned session would, and
-    the technician is the demo's."""
+    Each is booked from 100 days ahead at its own hour within the opening hours, so that
+    no two bookings of the run meet the same technician, room or zone interval rule; the
+    form's own defaults (its plan step, device and zones) are kept, as a person booking
+    the next planned session would, and the technician is the demo's."""
     from django.db import transaction
     from django.urls import reverse
     from django.utils import timezone
@@ -106,21 +124,28 @@ def _bookable(cases, wanted: int, username: str) -> list[dict]:
     from bench.browser import form_fields
     from bench.measure import signed_in
     from cases.demo import DEMO_USERNAMES
+    from smpclinic.models import Room
 
-    # The load accounts are not artists: they book for the demo's laser technician.
+    # The load accounts are not artists: they book for the demo's laser technician, in the
+    # clinic's first room (each booking has an hour of its own, so neither clashes).
     technician = Artist.objects.get(user__username=DEMO_USERNAMES["staff"]).pk
-    start = timezone.localdate() + datetime.timedelta(days=100)
+    room = Room.objects.active().order_by("pk").first()
+    slots = _open_hours(timezone.localdate() + datetime.timedelta(days=100))
     found = []
     with transaction.atomic():
         http = signed_in(username)
         for case in cases[: wanted * 6]:
-            when = datetime.datetime.combine(start + datetime.timedelta(days=len(found) // 8), datetime.time(9))
-            when += datetime.timedelta(hours=len(found) % 8)
+            when = next(slots)
             url = reverse("cases:laser_session_create", args=[case.public_id])
             data = form_fields(http.get(url).content.decode())
             if not data.get("zones"):
                 continue
-            booking = {"status": "scheduled", "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"), "technician": technician}
+            booking = {
+                "status": "scheduled",
+                "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+                "technician": technician,
+                "room": room.pk if room else "",
+            }
             if http.post(url, {**data, **booking}).status_code == 302:
                 found.append({"url": url, **booking})
             if len(found) == wanted:

@@ -120,7 +120,7 @@ class Staff(_Person):
         booking = bookings.pop()
         page = self.client.get(booking["url"], name="laser session form", timeout=TIMEOUT)
         data = form_fields(page.text)
-        data.update({field: booking[field] for field in ("status", "scheduled_at", "technician")})
+        data.update({field: booking[field] for field in ("status", "scheduled_at", "technician", "room")})
         with self.client.post(
             booking["url"],
             data,
