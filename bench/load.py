@@ -217,6 +217,9 @@ def main() -> None:
     print(f"Setting up {staff} staff, {managers} managers, {clients} clients, up to {bookings} bookings …", flush=True)
     scenario = _django_call(env, "--set-up", str(staff), str(managers), str(clients), str(bookings))
     print(f"  {len(scenario['bookings'])} cases ready to book on")
+    if not scenario["bookings"]:
+        # Without them the run would write nothing and "pass" its check of the writes.
+        raise SystemExit("FAIL: no case could be booked in a trial run; the scenario would write nothing")
     scenario_file, tokens_file = OUT / "load-scenario.json", OUT / "load-tokens.json"
     scenario_file.write_text(json.dumps({**scenario, "password": PASSWORD}))
     tokens_file.unlink(missing_ok=True)
