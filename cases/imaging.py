@@ -238,12 +238,8 @@ def _decode(data: bytes, name: str, fmt: str, box: tuple[int, int] | None, orien
     image = _open(data, name, (fmt,))
     try:
         if box is not None:
-            # Before the transpose: a JPEG then decodes at 1/2, 1/4 or 1/8 scale (the
-            # smallest still at least the final size) instead of at full size, and is
-            # resized from there. draft() needs the final size, not the square box
-            # (both sides must fit), and thumbnail() alone would ask for twice that,
-            # which leaves a 12 or 24 MP photo at full scale for a 1600 px copy.
-            image.draft(None, _fitted(image.size, box))
+            # Before the transpose, so that the scale applies to the stored orientation.
+            draft_to_fit(image, box)
             image.thumbnail(box)
         image.load()  # a no-op after thumbnail() shrank it; decodes one that already fitted
     except _DECODE_ERRORS as exc:
@@ -252,6 +248,15 @@ def _decode(data: bytes, name: str, fmt: str, box: tuple[int, int] | None, orien
     if method is not None:
         image = image.transpose(method)
     return _to_srgb(image, icc)
+
+
+def draft_to_fit(image: Image.Image, box: tuple[int, int], mode: str | None = None) -> None:
+    """Have a JPEG decode at 1/2, 1/4 or 1/8 scale (the smallest still at least the size
+    that fits `box`) instead of at full size; it is resized from there. draft() needs the
+    fitted size, not the square box: both sides must reach what is asked, so asking for
+    1600 × 1600 leaves a 4000 × 3000 photo (2000 × 1500 at half scale) at full scale.
+    Other formats ignore it."""
+    image.draft(mode, _fitted(image.size, box))
 
 
 def _fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -294,7 +299,7 @@ def make_copies(image_jpeg: bytes) -> tuple[bytes, bytes]:
     by a background task so a batch of large photos does not hold the upload request."""
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     with Image.open(io.BytesIO(image_jpeg), formats=["JPEG"]) as stored:  # what process_photo stored
-        stored.draft("RGB", SCREEN_BOX)  # decode at a reduced scale where JPEG allows
+        draft_to_fit(stored, SCREEN_BOX, "RGB")
         screen = _shrunk(stored.convert("RGB"), SCREEN_BOX)
         return _encode_copies(screen)
 

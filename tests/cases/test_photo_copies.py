@@ -221,3 +221,20 @@ def test_a_refused_batch_queues_nothing(queued, case, as_staff, settings, django
     assert response.status_code == 200
     assert committed == [] and not DBTaskResult.objects.exists()
     assert not Photo.objects.exists() and stored_files(settings) == []
+
+
+@pytest.mark.parametrize(("size", "decoded"), [((4000, 3000), (2000, 1500)), ((3000, 4000), (1500, 2000))])
+def test_the_screen_copy_of_a_large_photo_is_decoded_at_a_reduced_scale(size, decoded):
+    """A 12 MP JPEG decodes at half scale for its 1600 px copy, landscape or portrait (the
+    square 1600 × 1600 box would have kept it at full scale), and the copy still fits it."""
+    from cases.imaging import SCREEN_BOX, draft_to_fit, make_copies
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (120, 90, 60)).save(buffer, "JPEG", quality=80)
+    with Image.open(io.BytesIO(buffer.getvalue())) as image:
+        draft_to_fit(image, SCREEN_BOX, "RGB")
+        assert image.size == decoded
+
+    screen, thumbnail = make_copies(buffer.getvalue())
+    assert max(Image.open(io.BytesIO(screen)).size) == SCREEN_BOX[0]
+    assert max(Image.open(io.BytesIO(thumbnail)).size) <= 320
