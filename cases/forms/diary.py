@@ -101,6 +101,14 @@ def _hours_override_field() -> forms.CharField:
     )
 
 
+def require_room(form: forms.Form, cleaned: dict, message: str) -> None:
+    """An appointment still to come holds a room in the diary: `message` on the form's
+    `room` field when none is chosen, unless the clinic has set up no room yet (none on
+    its Diary settings page), when there is none to choose."""
+    if cleaned.get("room") is None and "room" not in form.errors and form.fields["room"].queryset.exists():
+        form.add_error("room", message)
+
+
 class BookingForm(SubmitOnceFormMixin, forms.Form):
     what = forms.ChoiceField(choices=WHAT_CHOICES, label="Appointment")
     starts_at = forms.DateTimeField(widget=DateTimeInput(), label="Starts")
@@ -138,10 +146,7 @@ class BookingForm(SubmitOnceFormMixin, forms.Form):
             self.add_error("device", "Only a laser session books a laser.")
         if what.startswith(("laser", "correction")) and not cleaned.get("zones"):
             self.add_error("zones", "Choose at least one scalp zone.")
-        # Every appointment holds a room, as the session forms ask; a clinic that has set
-        # up no room yet has none to choose.
-        if cleaned.get("room") is None and "room" not in self.errors and self.fields["room"].queryset.exists():
-            self.add_error("room", "Choose the room: the appointment holds one in the diary.")
+        require_room(self, cleaned, "Choose the room: the appointment holds one in the diary.")
         return cleaned
 
     def booking_fields(self) -> dict:

@@ -27,7 +27,7 @@ from cases.choices import (
     PlanStepKind,
     SessionStatus,
 )
-from cases.forms.diary import MINUTES_MAX, MINUTES_MIN
+from cases.forms.diary import MINUTES_MAX, MINUTES_MIN, require_room
 from cases.models import (
     AdverseEventKind,
     BookingKind,
@@ -289,14 +289,15 @@ class SessionFormBase(
         return cleaned
 
     def _clean_room(self, cleaned: dict) -> None:
-        """A session still to come (scheduled, later than now) holds a room in the diary;
-        one recorded after the fact may leave it empty. A clinic with no room yet (none on
-        its Diary settings page) has none to choose."""
+        """A session still to come (scheduled, later than now) holds a room in the diary
+        (`require_room`); one recorded after the fact may leave it empty."""
         scheduled_at = cleaned.get("scheduled_at")
-        if cleaned.get("status") != SessionStatus.SCHEDULED or scheduled_at is None or scheduled_at <= timezone.now():
-            return
-        if cleaned.get("room") is None and "room" not in self.errors and self.fields["room"].queryset.exists():
-            self.add_error("room", "Choose the room: a session still to come holds one in the diary.")
+        if (
+            cleaned.get("status") == SessionStatus.SCHEDULED
+            and scheduled_at is not None
+            and scheduled_at > timezone.now()
+        ):
+            require_room(self, cleaned, "Choose the room: a session still to come holds one in the diary.")
 
     def slot(self) -> diary.Slot:
         """The room and length the session's booking takes (empty: as booked, or the default)."""

@@ -14,6 +14,7 @@ from itertools import chain
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -128,6 +129,10 @@ def staff_home(request):
     context = {
         "plans_to_approve": plans,
         "plans_cut": plans_cut,
+        # The rest are on the review page, for those who may open it.
+        "plans_more_url": reverse("cases:review_queue") + "#plans-to-approve"
+        if roles.may(request.user, roles.REVIEW_FOLLOW_UPS)
+        else None,
         "today": today,
         "week_end": today + datetime.timedelta(days=WEEK_DAYS),
         "session_groups": [

@@ -117,6 +117,26 @@ def test_the_home_list_is_capped(as_manager):
     assert f'href="{QUEUE}#plans-to-approve"' in plans_section(response)
 
 
+def test_the_home_list_links_on_only_for_those_who_may_open_the_review_page(staff_user):
+    """A senior technician given the one right to approve plans sees the plans on their
+    home page, but no link to the managers' review page, which they cannot open."""
+    from django.contrib.auth.models import Permission
+
+    from cases.views.home import HOME_LIST_LIMIT
+    from tests.signin import signed_in
+
+    staff_user.user_permissions.add(Permission.objects.get(codename="approve_treatmentplan"))
+    for hours in range(HOME_LIST_LIMIT + 1):
+        proposed(hours_ago=hours + 1)
+    http = signed_in(staff_user)
+    response = http.get(HOME)
+
+    assert len(response.context["plans_to_approve"]) == HOME_LIST_LIMIT
+    assert f'href="{QUEUE}#plans-to-approve"' not in plans_section(response)
+    assert f"Only the {HOME_LIST_LIMIT} longest waiting are shown." in plans_section(response)
+    assert http.get(QUEUE).status_code == 403
+
+
 def test_the_review_page_shows_more_plans_on_request(as_manager):
     from cases.views.review import PAGE_ROWS
 
