@@ -1,5 +1,5 @@
-"""Helpers the test modules share: a frozen clock, the messages of a response, and the
-"query count holds at two data sizes" check."""
+"""Helpers the test modules share: a frozen clock, the messages of a response, the
+"query count holds at two data sizes" check, and rows made once for a whole module."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 
@@ -55,3 +55,13 @@ def assert_queries_hold(small: list[str], large: list[str], *, at_most: int | No
     assert len(small) == len(large), "\n".join(large)
     if at_most is not None:
         assert len(large) <= at_most, "\n".join(large)
+
+
+@contextmanager
+def kept_for_the_module(django_db_blocker) -> Iterator[None]:
+    """For a module-scoped fixture: the rows made inside the block stay for each test of the
+    module and are rolled back when the module ends. Each test's own transaction nests
+    inside (a savepoint), so what a test writes is still undone after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)

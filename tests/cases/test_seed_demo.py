@@ -1,4 +1,7 @@
-"""seed_demo: a deterministic demo clinic showing every state the screens and reports need."""
+"""seed_demo: a deterministic demo clinic showing every state the screens and reports need.
+
+The clinic is seeded once for the module; runs of the command on an empty database
+(the same seed twice, `--if-empty`, references) are in test_seed_demo_command.py."""
 
 from __future__ import annotations
 
@@ -6,15 +9,13 @@ import datetime
 import hashlib
 import io
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.db import transaction
 from django.http import HttpRequest
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -49,13 +50,11 @@ from cases.models import (
     LaserSession,
     Photo,
     PlanStep,
-    ReferenceCounter,
     TreatmentPlan,
 )
-from cases.services.cases import case_open, next_reference
 from smpclinic import roles
 from smpclinic.models import ClinicSettings
-from tests import factories
+from tests.helpers import kept_for_the_module
 
 PASSWORD = demo.DEFAULT_PASSWORD
 SMALL = {"clients": 20, "seed": 1}  # the hand-laid first clients plus a few random ones
@@ -67,10 +66,23 @@ def seed_demo(**options) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """The small demo clinic, seeded once for the module (tests/test_seed_demo_command.py
+    seeds on an empty database)."""
+    with kept_for_the_module(django_db_blocker), pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DEMO_PASSWORD", raising=False)
+        yield seed_demo(**SMALL)
+
+
 @pytest.fixture
-def seeded(db, monkeypatch) -> str:
-    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
-    return seed_demo(**SMALL)
+def seeded(seeded_once, db) -> str:
+    return seeded_once
+
+
+@pytest.fixture
+def _private_media():
+    """The demo's photos stay where the module's seeding wrote them."""
 
 
 def values(model, field: str) -> set:
@@ -312,85 +324,6 @@ def test_demo_client_sees_a_plan_in_treatment(seeded):
     assert LaserSession.objects.visible_to(user).scheduled().filter(scheduled_at__gt=now).exists()
     assert FollowUp.objects.visible_to(user).open().filter(due_on__gte=timezone.localdate()).exists()
     assert not user.client.contraindications()
-
-
-def counts() -> dict[str, int]:
-    return {model._meta.label: model.objects.count() for model in apps.get_models(include_auto_created=True)}
-
-
-class Rollback(Exception):
-    pass
-
-
-def seed_and_count(**kwargs) -> tuple[dict[str, int], list[tuple]]:
-    """Seed inside a savepoint, count every table, roll back: the next run starts empty."""
-    try:
-        with transaction.atomic():
-            if kwargs.get("today"):
-                demo.seed(password=PASSWORD, **kwargs)
-            else:
-                seed_demo(verbosity=0, **kwargs)
-            found = counts()
-            cases = list(Case.objects.order_by("reference").values_list("reference", "status", "client__last_name"))
-            raise Rollback
-    except Rollback:
-        pass
-    assert not Client.objects.exists()
-    return found, cases
-
-
-def test_same_seed_gives_the_same_clinic(db):
-    first, first_cases = seed_and_count(**SMALL)
-    again, again_cases = seed_and_count(**SMALL)
-    assert first == again
-    assert first_cases == again_cases
-    assert first["cases.Case"] >= SMALL["clients"] and first["cases.LaserSession"] > 0
-
-    # Another day gives the same rows (dates are offsets from today); another seed does not.
-    # Only the diary's bookings may differ: they follow the weekdays' opening hours.
-    other_day, _ = seed_and_count(clients=SMALL["clients"], seed=SMALL["seed"], today=datetime.date(2027, 1, 3))
-    assert {k: v for k, v in other_day.items() if "Booking" not in k} == {
-        k: v for k, v in first.items() if "Booking" not in k
-    }
-    _, other_cases = seed_and_count(clients=SMALL["clients"], seed=2)
-    assert [c[2] for c in other_cases] != [c[2] for c in first_cases]
-
-
-def test_if_empty_skips_a_clinic_with_clients(db):
-    factories.ClientFactory()
-    out = seed_demo(clients=5, if_empty=True)
-    assert "nothing seeded" in out
-    assert Client.objects.count() == 1 and not Case.objects.exists()
-    with pytest.raises(CommandError, match="already has clients"):
-        seed_demo(clients=5)
-
-
-def test_if_empty_after_seeding_prints_the_logins(db, monkeypatch):
-    monkeypatch.setenv("DEMO_PASSWORD", "another-demo-secret")
-    seed_demo(clients=1, seed=3)
-    before = counts()
-    out = seed_demo(clients=1, if_empty=True)
-    assert counts() == before
-    for name in ("demo-admin", "demo-manager", "demo-staff", "demo-client", "another-demo-secret"):
-        assert name in out
-    assert User.objects.get(username="demo-client").check_password("another-demo-secret")
-
-
-def test_references_continue_after_the_demo(db):
-    seed_demo(clients=30, seed=4)
-    used = values(Case, "reference")
-    today = timezone.localdate()
-    assert all(ref.startswith("SMP-") and len(ref.split("-")) == 3 for ref in used)
-    assert set(ReferenceCounter.objects.values_list("year", flat=True)) == set(range(today.year - 3, today.year + 1))
-    # Numbered in opening order within each year.
-    for year in {c.opened_on.year for c in Case.objects.all()}:
-        ordered = Case.objects.filter(opened_on__year=year).order_by("opened_on", "reference")
-        numbers = [int(c.reference.rsplit("-", 1)[1]) for c in ordered]
-        assert numbers == sorted(numbers) == list(range(1, len(numbers) + 1))
-    for year in range(today.year - 3, today.year + 1):
-        assert next_reference(year=year) not in used
-    case = case_open(client=Client.objects.first())
-    assert case.reference not in used
 
 
 def test_postgresql_gets_planner_statistics_after_seeding(seeded):

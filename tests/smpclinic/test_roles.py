@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.operations.special import RunPython
 
 from smpclinic import roles
 from tests import factories
@@ -121,26 +122,34 @@ def test_staff_who_is_also_a_client_is_treated_as_staff(db):
     assert not roles.is_client(user)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_roles_migration_reverses_and_reapplies():
-    executor = MigrationExecutor(connection)
-    executor.migrate([("smpclinic", "0001_initial")])
-    assert not Group.objects.filter(name__in=roles.ROLES).exists()
-    # As on a fresh database, where permissions are made only after all migrations ran:
-    # the migration must create them itself, without help from the post_migrate hook.
+def _data_step(loader: MigrationLoader, app_label: str, name: str) -> RunPython:
+    (step,) = (op for op in loader.get_migration(app_label, name).operations if isinstance(op, RunPython))
+    return step
+
+
+def test_roles_migration_makes_its_groups_on_a_fresh_database_and_reverses(db):
+    """The data steps of the role migrations run as `migrate` runs them: with the models as
+    they were at each migration, on a database with no permissions yet. (Permissions are
+    normally made only after all migrations ran, so each migration must create them
+    itself, without help from the post_migrate hook.) The schema is not rebuilt around
+    them: the steps write rows only, inside the test's transaction."""
+    loader = MigrationLoader(connection)
+    roles_step = _data_step(loader, "smpclinic", "0002_roles")
+    at_roles = loader.project_state(("smpclinic", "0002_roles")).apps
+    Group.objects.filter(name__in=roles.ROLES).delete()
     Permission.objects.all().delete()
 
-    executor.loader.build_graph()  # the plan is read from the graph: reload after a change
-    executor.migrate([("smpclinic", "0002_roles")])
+    roles_step.code(at_roles, None)
     assert Group.objects.filter(name__in=roles.ROLES).count() == len(roles.ROLES)
+    roles_step.reverse_code(at_roles, None)
+    assert not Group.objects.filter(name__in=roles.ROLES).exists()
 
-    # Back to the latest schema (later tests in this process share the database): the
-    # migrations that add permissions grant them, so the groups match the table at once.
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    # Forward again, then the later migration that adds the action permissions and
+    # grants them: the groups match the table at once.
+    roles_step.code(at_roles, None)
+    grant_step = _data_step(loader, "smpclinic", "0006_action_permissions")
+    grant_step.code(loader.project_state(("smpclinic", "0006_action_permissions")).apps, None)
     every_group_matches_the_table()
-    executor.loader.build_graph()
-    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
 
 
 def test_one_right_given_to_one_person_makes_them_hold_that_action_and_no_other(db):
