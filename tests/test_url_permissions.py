@@ -5,6 +5,10 @@ can ship without a stated role. What each persona may open is read from the role
 (`smpclinic.roles.MATRIX`), not restated here; a "technician" (staff given the one right
 to approve plans) shows that a single permission, not a group, opens a page.
 
+The same walk checks that no browser or proxy keeps a copy of what a signed-in person
+saw: every answer to a signed-in user says `Cache-Control: private, no-store`
+(tests/smpclinic/test_cache_control.py holds the rest of that rule).
+
 The records and personas are made once per module (and rolled back after it); each
 request runs in a savepoint of its own.
 """
@@ -249,6 +253,16 @@ def _expected(role, persona: str, method: str) -> int:
     return 200 if method == "get" else 302
 
 
+def cache_directives(response) -> set[str]:
+    return {part.strip().split("=")[0] for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+def assert_not_stored(response, where) -> None:
+    directives = cache_directives(response)
+    assert {"private", "no-store"} <= directives, (where, response.status_code, response.get("Cache-Control"))
+    assert "public" not in directives, where
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(ROLE_BY_URL))
 def test_url_answers_by_role(name, persona, walk, db):
@@ -260,12 +274,13 @@ def test_url_answers_by_role(name, persona, walk, db):
     role, method = ROLE_BY_URL[name]
     url = reverse(name, kwargs=_kwargs_for(name, walk["world"]))
 
+    response = getattr(http, method)(url)
+    if persona != "anonymous" and name != "logout":  # logging out answers someone signed out
+        assert_not_stored(response, (name, persona))
     if name in ("logout", "login") and persona != "anonymous":
         # Logging in again redirects a signed-in user home; logging out works for anyone.
-        response = getattr(http, method)(url)
         assert response.status_code == 302
         return
-    response = getattr(http, method)(url)
 
     expected = _expected(role, persona, method)
     if expected == 302 and persona == "anonymous":
