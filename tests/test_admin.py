@@ -157,11 +157,15 @@ def test_fieldsets_leave_no_editable_field_out():
 
 
 def status_of(http, method: str, path: str, data=None) -> int | str:
-    """The response's status, or the error a view raised, so one walk reports every page."""
+    """The response's status, or the error a view raised, so one walk reports every page.
+    A changelist's row count is kept on the client as `last_changelist_rows`."""
     try:
-        return getattr(http, method)(path, data).status_code
+        response = getattr(http, method)(path, data)
     except Exception as error:
         return repr(error)
+    changelist = response.context and response.context.get("cl")
+    http.last_changelist_rows = changelist.result_count if changelist else None
+    return response.status_code
 
 
 def first_row(model):
@@ -186,9 +190,8 @@ def test_every_admin_page_opens(as_admin, demo):
         for path, status in expected.items():
             if (actual := status_of(as_admin, "get", path)) != status:
                 wrong[path] = actual
-        listed = as_admin.get(url(model, "changelist")).context["cl"].result_count
-        if listed < 1:
-            wrong[url(model, "changelist")] = "lists no rows"
+            elif path == url(model, "changelist") and as_admin.last_changelist_rows < 1:
+                wrong[path] = "lists no rows"
 
     assert wrong == {}
 

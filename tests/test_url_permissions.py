@@ -19,7 +19,6 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from cases.choices import PlanStatus
 from cases.models import Booking, BookingKind
 from smpclinic import roles
 from tests import factories
+from tests.helpers import kept_for_the_module
 from tests.signin import signed_in
 from tests.url_roles import LOGGED_IN, PHOTO, PORTAL, PUBLIC, SECOND_STEP, STAFF
 from tests.url_roles import diary as diary_urls
@@ -181,7 +181,7 @@ def world(db, client_a):
 @pytest.fixture(scope="module")
 def walk(django_db_setup, django_db_blocker, tmp_path_factory):
     """The personas and records of this module's walk, made once and rolled back at its end."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    with kept_for_the_module(django_db_blocker):
         client_a = factories.ClientFactory(
             user=factories.ClientUserFactory(username="walk-client"), first_name="Alice", last_name="Able"
         )
@@ -195,7 +195,6 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):
             "admin": User.objects.create_superuser("walk-admin", "walk-admin@example.com", "pw-for-tests"),
         }
         yield {"users": users, "world": make_world(client_a)}
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
