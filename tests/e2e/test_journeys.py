@@ -300,16 +300,19 @@ def journey_4_too_soon_then_override(staff, case_path: str, second_day: datetime
     page.get_by_label("Frontal hairline").check()
     staff.click_and_wait(page.get_by_role("button", name=re.compile("Save")).first)
     assert LaserSession.objects.filter(case__client=client).count() == 1
-    warning = page.get_by_text(re.compile("minimum|interval", re.I)).first
-    assert warning.is_visible()
+    refusal = page.locator("section", has=page.get_by_role("heading", name="Overrides"))
+    assert refusal.is_visible(), errors(page)
+    shown = refusal.inner_text()
     staff.check("laser form with a warning")
 
-    page.get_by_label(re.compile("override", re.I)).first.check()
-    page.get_by_label(re.compile("reason", re.I)).first.fill("Client travels abroad; small test area only.")
+    tick = page.get_by_role("checkbox", name=re.compile("^Override: .*interval", re.I))
+    tick.check()
+    page.get_by_label("Reason for the override").fill("Client travels abroad; small test area only.")
     staff.click_and_wait(page.get_by_role("button", name=re.compile("Save")).first)
     assert LaserSession.objects.filter(case__client=client).count() == 2
     override = RuleOverride.objects.get(case__client=client)
     assert override.reason.startswith("Client travels abroad")
+    assert override.message in shown, (override.message, shown)  # the rule's message, as shown
 
 
 # The walk ----------------------------------------------------------------------------------
