@@ -283,7 +283,17 @@ def journey_3_consent_session_photos_check(staff, case_path: str, first_day: dat
     page.get_by_label("Due on").fill(f"{timezone.localdate() + datetime.timedelta(days=3):%Y-%m-%d}")
     choose(page.get_by_label("Assigned to"), "Priya")
     staff.click_and_wait(page.get_by_role("button", name=re.compile("Save|Schedule|Add")).first)
-    assert FollowUp.objects.filter(case__client=client, kind="healing_check").exists()
+    assert FollowUp.objects.filter(case__client=client, kind="healing_check").exists(), errors(page)
+
+    # The healing check in the diary: an appointment the client can put in a calendar.
+    staff.go(case_path)
+    staff.click_and_wait(page.get_by_role("link", name="Book in the diary"))
+    choose(page.get_by_label("Appointment"), "Healing check")
+    page.get_by_label("With").select_option(label="Priya Natarajan")
+    page.get_by_label("Room", exact=True).select_option(label="Consultation room")
+    page.get_by_label("Starts").fill(f"{open_day(-4):%Y-%m-%d}T16:15")
+    staff.click_and_wait(page.get_by_role("button", name="Book", exact=True))
+    assert page.get_by_text("booked").first.is_visible(), errors(page)
 
 
 # Journey 4 --------------------------------------------------------------------------------
@@ -315,6 +325,113 @@ def journey_4_too_soon_then_override(staff, case_path: str, second_day: datetime
     assert override.message in shown, (override.message, shown)  # the rule's message, as shown
 
 
+# Journey 5 --------------------------------------------------------------------------------
+
+
+def journey_5_review_and_reports(staff, manager, case_path: str, issues_before: str) -> None:
+    page = staff.page
+    staff.go(case_path)
+    staff.click_and_wait(page.get_by_role("link", name=re.compile("^Complete healing check")).first)
+    staff.check("complete a follow-up")
+    page.get_by_label("Seen on").fill(f"{timezone.localdate():%Y-%m-%d}")
+    staff.click_and_wait(page.get_by_role("button", name="Record as completed"))
+    completed = FollowUp.objects.filter(case__client__last_name=LAST, kind="healing_check", completed_on__isnull=False)
+    assert completed.count() == 1, errors(page)
+    followup = completed.get()
+
+    page = manager.page
+    manager.go("/review/")
+    manager.check("review queue")
+    row = page.get_by_role("row", name=re.compile(FULL_NAME)).first
+    row.get_by_role("checkbox").check()
+    page.get_by_label("Note", exact=False).fill("Healing well.")
+    manager.click_and_wait(page.get_by_role("button", name="Mark ticked as reviewed"))
+    followup.refresh_from_db()
+    assert followup.review_note == "Healing well."
+
+    manager.go("/reports/")
+    manager.check("reports")
+    manager.click_and_wait(page.get_by_role("link", name="Issues", exact=True))
+    manager.check("issues report")
+    assert page.locator("main").inner_text() != issues_before, "the three new issues are counted"
+
+
+# Journey 6 --------------------------------------------------------------------------------
+
+
+def journey_6_client_portal_on_a_phone(staff, cast, tmp_path):
+    page = staff.page
+    client = Client.objects.get(last_name=LAST)
+    staff.go(f"/clients/{client.public_id}/")
+    mail.outbox.clear()
+    staff.click_and_wait(page.get_by_role("button", name="Invite to the portal"))
+    [message] = mail.outbox
+    link = re.search(r"(/invite/[^/\s]+/)", message.body).group(1)
+
+    phone = cast.new(phone=True)
+    page = phone.page
+    phone.go(link)
+    phone.check("invitation: set a password")
+    page.get_by_label("New password", exact=True).fill("a-long-client-passphrase-42")
+    page.get_by_label("New password confirmation").fill("a-long-client-passphrase-42")
+    phone.click_and_wait(page.get_by_role("button", name="Set my password"))
+    assert "/portal/" in page.url
+    assert page.get_by_text("Lighten the hairline and left temple").first.is_visible()
+    phone.check("portal plan")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download my plan (PDF)").click()
+    pdf = tmp_path / "plan.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+    phone.go("/portal/consents/")
+    phone.check("portal consents")
+    phone.click_and_wait(page.get_by_role("link", name="Read and sign", exact=False).first)
+    phone.check("portal consent to sign")
+    page.get_by_label("Type your full name", exact=False).fill(FULL_NAME)
+    page.get_by_label("I have read this consent", exact=False).check()
+    phone.click_and_wait(page.get_by_role("button", name="Sign this consent"))
+    assert Consent.objects.filter(client=client, signed_in_clinic=False).count() == 1, errors(page)
+
+    phone.go("/portal/photos/")
+    phone.check("portal photos")
+    phone.go("/portal/photos/compare/")
+    page.get_by_role("button", name="Overlay with slider").click()
+    slider = page.get_by_role("slider")
+    before = slider.get_attribute("aria-valuetext") or slider.input_value()
+    slider.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    assert slider.input_value() == "60"
+    assert (slider.get_attribute("aria-valuetext") or "") != before
+    phone.check("portal photo comparison")
+
+    phone.go("/portal/appointments/")
+    phone.check("portal appointments")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Add to my calendar")).first.click()
+    ics = tmp_path / "appointment.ics"
+    download.value.save_as(ics)
+    text = ics.read_text()
+    assert text.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in text and "END:VCALENDAR" in text
+    phone.go("/portal/aftercare/")
+    phone.check("portal aftercare")
+    return phone
+
+
+# Journey 7 --------------------------------------------------------------------------------
+
+
+def journey_7_client_refused_elsewhere(phone, case_path: str) -> None:
+    phone.watch.expect_status(403, 404)
+    other = Case.objects.exclude(client__last_name=LAST).first()
+    for path in ("/", "/clients/", case_path, f"/cases/{other.public_id}/", "/review/", "/reports/"):
+        response = phone.go(path)
+        assert response.status in (403, 404) or "/login/" in phone.page.url, (path, response.status)
+        assert LAST not in phone.page.locator("main").inner_text() or path == case_path
+
+
 # The walk ----------------------------------------------------------------------------------
 
 
@@ -322,9 +439,14 @@ def test_journeys(clinic, cast, tmp_path):
     first_day = open_day(12)
     second_day = open_day(5)
     staff = cast.signed_in(clinic["staff"])
-    case_path = journey_1_staff_drafts_a_plan(staff)
     manager = cast.signed_in(clinic["manager"])
+    manager.go("/reports/issues/")
+    issues_before = manager.page.locator("main").inner_text()
+    case_path = journey_1_staff_drafts_a_plan(staff)
     journey_2_manager_approves(manager)
     journey_3_consent_session_photos_check(staff, case_path, first_day, tmp_path)
     journey_4_too_soon_then_override(staff, case_path, second_day)
+    journey_5_review_and_reports(staff, manager, case_path, issues_before)
+    phone = journey_6_client_portal_on_a_phone(staff, cast, tmp_path)
+    journey_7_client_refused_elsewhere(phone, case_path)
     cast.assert_clean()
