@@ -76,3 +76,19 @@
   window.addEventListener("resize", sync);
   sync();
 })();
+(function () {
+  "use strict";
+  // A link to a section of a page (#follow-ups) opens the folded <details> it names.
+  var open = function () {
+    if (!window.location.hash) { return; }
+    var target = document.getElementById(window.location.hash.slice(1));
+    if (!target) { return; }
+    var details = target.tagName === "DETAILS" ? target : target.querySelector("details") || target.closest("details");
+    if (details && !details.open) {
+      details.open = true;
+      target.scrollIntoView();
+    }
+  };
+  window.addEventListener("hashchange", open);
+  open();
+})();
