@@ -53,3 +53,42 @@
     sync();
   });
 })();
+(function () {
+  "use strict";
+  // A wide table scrolls inside its own box (.table-scroll). Say so above it, only while
+  // the table is wider than its box (a phone or a tablet at the chair); the hint goes
+  // away again when the window grows.
+  var boxes = document.querySelectorAll(".table-scroll");
+  if (!boxes.length) { return; }
+  var hints = [];
+  boxes.forEach(function (box) {
+    var hint = document.createElement("p");
+    hint.className = "table-scroll-hint";
+    hint.setAttribute("aria-hidden", "true");
+    hint.textContent = "Scroll sideways for more columns \u2192";
+    hint.hidden = true;
+    box.parentNode.insertBefore(hint, box);
+    hints.push([box, hint]);
+  });
+  var sync = function () {
+    hints.forEach(function (pair) { pair[1].hidden = pair[0].scrollWidth <= pair[0].clientWidth + 1; });
+  };
+  window.addEventListener("resize", sync);
+  sync();
+})();
+(function () {
+  "use strict";
+  // A link to a section of a page (#follow-ups) opens the folded <details> it names.
+  var open = function () {
+    if (!window.location.hash) { return; }
+    var target = document.getElementById(window.location.hash.slice(1));
+    if (!target) { return; }
+    var details = target.tagName === "DETAILS" ? target : target.querySelector("details") || target.closest("details");
+    if (details && !details.open) {
+      details.open = true;
+      target.scrollIntoView();
+    }
+  };
+  window.addEventListener("hashchange", open);
+  open();
+})();
