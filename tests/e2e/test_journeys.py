@@ -75,6 +75,13 @@ def errors(page) -> list[str]:
     return page.locator(".invalid-feedback, .errorlist, .alert").all_inner_texts()
 
 
+def open_section(page, heading: str) -> None:
+    """Unfold the case page's section under `heading` if it is folded (a <details>)."""
+    details = page.locator("details", has=page.get_by_role("heading", name=heading, exact=True))
+    if details.count() and not details.first.evaluate("d => d.open"):
+        details.first.locator("summary").first.click()
+
+
 def choose(select, pattern: str) -> None:
     """Pick the first option of `select` whose text matches `pattern`."""
     texts = select.locator("option").all_inner_texts()
@@ -114,6 +121,7 @@ def journey_1_staff_drafts_a_plan(staff) -> str:
     case_path = page.url.removeprefix(staff.base_url)
     staff.check("case workspace")
 
+    open_section(page, "Consultations")
     staff.click_and_wait(page.get_by_role("link", name="Add consultation"))
     staff.check("new consultation")
     page.get_by_label("Kind").select_option(label="Initial")
@@ -127,6 +135,7 @@ def journey_1_staff_drafts_a_plan(staff) -> str:
         ("Uneven pigmentation / patchy density", "Crown (vertex)", "2"),
     )
     for number, (kind, zone, severity) in enumerate(issues):
+        open_section(page, "Issues")
         staff.click_and_wait(page.get_by_role("link", name="Add issue"))
         if number == 0:
             staff.check("new issue")
@@ -138,6 +147,7 @@ def journey_1_staff_drafts_a_plan(staff) -> str:
     assert sorted(case.issues.values_list("zone", flat=True).distinct()).__len__() == 3
     assert case.consultations.count() == 1
 
+    open_section(page, "Treatment plan")
     staff.click_and_wait(page.get_by_role("link", name="Create a plan"))
     staff.check("new plan")
     page.get_by_label("Laser removal").check()
@@ -238,6 +248,7 @@ def journey_3_consent_session_photos_check(staff, case_path: str, first_day: dat
     assert session.plan_step is not None
 
     staff.go(case_path)
+    open_section(page, "Sessions")
     staff.click_and_wait(page.get_by_role("link", name=re.compile("laser session of")).first)
     fill_laser_settings(page, when=f"{first_day:%Y-%m-%d}T16:00")
     page.get_by_label("Estimated clearance (%)").fill("20")
@@ -277,6 +288,7 @@ def journey_3_consent_session_photos_check(staff, case_path: str, first_day: dat
 
     # A healing check after the session.
     staff.go(case_path)
+    open_section(page, "Follow-ups")
     staff.click_and_wait(page.get_by_role("link", name="Add follow-up"))
     staff.check("new follow-up")
     page.get_by_label("Kind").select_option(label="Healing check")
@@ -287,6 +299,7 @@ def journey_3_consent_session_photos_check(staff, case_path: str, first_day: dat
 
     # The healing check in the diary: an appointment the client can put in a calendar.
     staff.go(case_path)
+    open_section(page, "Sessions")
     staff.click_and_wait(page.get_by_role("link", name="Book in the diary"))
     choose(page.get_by_label("Appointment"), "Healing check")
     page.get_by_label("With").select_option(label="Priya Natarajan")
@@ -303,6 +316,7 @@ def journey_4_too_soon_then_override(staff, case_path: str, second_day: datetime
     page = staff.page
     client = Client.objects.get(last_name=LAST)
     staff.go(case_path)
+    open_section(page, "Sessions")
     staff.click_and_wait(page.get_by_role("link", name="Add laser session"))
     # The previous session's settings are offered.
     assert page.get_by_label("Fluence (J/cm²)").input_value() in ("2.5", "2.50")
@@ -331,19 +345,21 @@ def journey_4_too_soon_then_override(staff, case_path: str, second_day: datetime
 def journey_5_review_and_reports(staff, manager, case_path: str, issues_before: str) -> None:
     page = staff.page
     staff.go(case_path)
+    open_section(page, "Follow-ups")
     staff.click_and_wait(page.get_by_role("link", name=re.compile("^Complete healing check")).first)
     staff.check("complete a follow-up")
     page.get_by_label("Seen on").fill(f"{timezone.localdate():%Y-%m-%d}")
+    page.get_by_role("combobox", name=re.compile("^Healing")).select_option(label="Healing as expected")
+    page.get_by_label("Crusting / scabbing").check()
     staff.click_and_wait(page.get_by_role("button", name="Record as completed"))
     completed = FollowUp.objects.filter(case__client__last_name=LAST, kind="healing_check", completed_on__isnull=False)
-    assert completed.count() == 1, errors(page)
+    assert completed.count() == 1, page.locator("main").inner_text()[:1500]
     followup = completed.get()
 
     page = manager.page
     manager.go("/review/")
     manager.check("review queue")
-    row = page.get_by_role("row", name=re.compile(FULL_NAME)).first
-    row.get_by_role("checkbox").check()
+    page.get_by_label(re.compile(f"^Review healing check due .* for {FULL_NAME}")).check()
     page.get_by_label("Note", exact=False).fill("Healing well.")
     manager.click_and_wait(page.get_by_role("button", name="Mark ticked as reviewed"))
     followup.refresh_from_db()
