@@ -14,8 +14,7 @@ try:
     from axe_playwright_python.sync_playwright import Axe
 except ImportError as error:  # pragma: no cover - a message, not a test
     raise ImportError(
-        "axe-playwright-python is missing: `make install-dev` (requirements-dev.txt pins it) "
-        "before `make e2e`."
+        "axe-playwright-python is missing: `make install-dev` (requirements-dev.txt pins it) before `make e2e`."
     ) from error
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -44,6 +43,9 @@ class Watch:
         self.page.on("response", self._response)
 
     def _console(self, message) -> None:
+        expected = any(f"status of {status} " in message.text for status in self.expected_statuses)
+        if "Failed to load resource" in message.text and expected:
+            return  # the response itself is checked (and reported) by _response
         if message.type == "error" or "Content Security Policy" in message.text:
             self.problems.append(f"{self.page.url}: console {message.type}: {message.text}")
 
