@@ -62,7 +62,7 @@ def test_links_and_buttons_on_overdue_and_adverse_rows_use_the_checked_colours()
     # Bootstrap's own link blue is 3.6:1 on its red row tint: the rows set their own.
     assert re.search(r"\.table-danger a:not\(\.btn\)[^{]*\{ color: var\(--smp-primary-hover\); \}", CSS)
     assert ".table-warning a:not(.btn)" in CSS and ".list-group-item-danger a:not(.btn)" in CSS
-    for button in ("btn-outline-primary", "btn-outline-danger"):
+    for button in ("btn-outline-primary", "btn-outline-danger", "btn-outline-secondary"):
         rule = re.search(rf"\.{button} \{{(.*?)\}}", CSS, re.S).group(1)
         assert "--bs-btn-color: var(--smp-" in rule, button
     assert "--bs-secondary-color: var(--smp-muted);" in CSS  # muted text on the tints too
@@ -164,7 +164,8 @@ def test_every_staff_table_scrolls_in_its_own_box():
 def test_the_scroll_hint_shows_only_when_a_table_overflows():
     script = (ROOT / "static/js/app.js").read_text()
     assert 'document.querySelectorAll(".table-scroll")' in script
-    assert "pair[1].hidden = pair[0].scrollWidth <= pair[0].clientWidth + 1;" in script
+    assert "var fits = pair[0].scrollWidth <= pair[0].clientWidth + 1;" in script
+    assert "pair[1].hidden = fits;" in script and "pair[0].tabIndex = 0;" in script  # keyboard-scrollable
     assert 'window.addEventListener("resize", sync);' in script
 
 
