@@ -23,6 +23,7 @@ from PIL import Image
 from cases import demo
 from cases.models import Case, Client, Consent, FollowUp, LaserSession, Photo, RuleOverride, TreatmentPlan
 from tests.e2e.actors import Cast
+from tests.e2e.keyboard import Keyboard
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -469,3 +470,76 @@ def test_journeys(clinic, cast, tmp_path):
     phone = journey_6_client_portal_on_a_phone(staff, cast, tmp_path)
     journey_7_client_refused_elsewhere(phone, case_path)
     cast.assert_clean()
+
+
+# Journey 8 --------------------------------------------------------------------------------
+
+
+def test_journey_1_by_keyboard_alone(clinic, cast, live_server):
+    """Journey 1 with Tab, Enter, Space, arrow keys and typing only; at every Tab stop the
+    focused element shows an outline or a box-shadow."""
+    staff = cast.new()
+    page = staff.page
+    kb = Keyboard(page)
+    user = clinic["staff"]
+    user.set_password("keyboard-only-1")
+    user.save(update_fields=["password"])
+    staff.go("/login/")
+    kb.type_into("Username", user.username)
+    kb.type_into("Password", "keyboard-only-1")
+    kb.activate("Log in", tag="BUTTON")
+    assert page.url == live_server.url + "/"
+
+    staff.go("/clients/new/")
+    kb.type_into("First name", "Kim")
+    kb.type_into("Last name", "Keyboard")
+    kb.type_into("Date of birth", "03141990")  # month, day, year: the browser's date field
+    kb.choose("Fitzpatrick skin type", "III")
+    kb.tick("Keloid history")
+    kb.activate("Register client", tag="BUTTON")
+    client = Client.objects.get(last_name="Keyboard")
+    assert client.date_of_birth == datetime.date(1990, 3, 14) and client.keloid_history
+
+    kb.activate("Open a new case")
+    kb.type_into("Client's goal", "Lighter temples")
+    kb.activate("Open case", tag="BUTTON")
+    case = Case.objects.get(client=client)
+
+    kb.activate("Consultations", tag="SUMMARY") if _folded(page, "Consultations") else None
+    kb.activate("Add consultation")
+    kb.type_into("Client's concerns", "Temples too dark.")
+    kb.activate("Save consultation", tag="BUTTON")
+    for zone in ("Frontal hairline", "Left temple", "Right temple"):
+        kb.activate("Add issue")
+        kb.choose("Kind", "Pigment migration")
+        kb.choose("Zone", zone)
+        kb.type_into("Severity", "3")
+        kb.activate("Save issue", tag="BUTTON")
+    assert case.issues.count() == 3
+
+    kb.activate("Create a plan")
+    kb.tick("Laser removal")
+    kb.type_into("Plan in plain language", "Lighten the temples with laser.")
+    for label, option in (
+        ("Skin type", "Fitzpatrick III"),
+        ("Location", "Head and neck"),
+        ("Colour", "Black only"),
+        ("Amount of ink", "Minimal"),
+        ("Scarring / tissue change", "None"),
+        ("Layering", "None"),
+    ):
+        kb.choose(label, option)
+    kb.activate("Save draft", tag="BUTTON")
+    kb.activate("Add a step")
+    kb.choose("Kind", "Laser session")
+    kb.activate("Save step", tag="BUTTON")
+    kb.activate("Submit for manager approval", tag="BUTTON")
+    plan = TreatmentPlan.objects.get(case=case)
+    assert plan.submitted_at is not None and plan.kd_total == 3 + 1 + 1 + 2 + 0 + 0
+    assert kb.stops > 50
+    cast.assert_clean()
+
+
+def _folded(page, heading: str) -> bool:
+    details = page.locator("details", has=page.get_by_role("heading", name=heading, exact=True))
+    return bool(details.count()) and not details.first.evaluate("d => d.open")

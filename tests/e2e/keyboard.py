@@ -1,0 +1,80 @@
+"""Driving a page with the keyboard alone: Tab to a control (asserting at every stop that
+the focused element shows a visible focus indicator), then Enter, Space, arrows or typing."""
+
+from __future__ import annotations
+
+MAX_TABS = 250
+
+# What a person reads on the focused control: its label, its text or its accessible name.
+_NAME_OF_FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const label = e.labels && e.labels.length ? e.labels[0].innerText : "";
+  return [e.tagName, e.type || "", (label || e.getAttribute("aria-label") || e.innerText || e.value || "")
+    .replace(/\\s+/g, " ").trim()];
+}"""
+
+# Visible focus: an outline or a box-shadow on the element (or a focus ring it draws with ::after).
+_FOCUS_SHOWN = """() => {
+  const e = document.activeElement;
+  const style = getComputedStyle(e);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const shadow = style.boxShadow && style.boxShadow !== "none";
+  const text = `${e.tagName} outline=${style.outlineStyle} ${style.outlineWidth} shadow=${style.boxShadow}`;
+  return {outline, shadow, text};
+}"""
+
+
+class Keyboard:
+    def __init__(self, page):
+        self.page = page
+        self.stops = 0
+
+    def focused(self):
+        return self.page.evaluate(_NAME_OF_FOCUSED)
+
+    def tab_to(self, name: str, *, tag: str | None = None, exact: bool = False):
+        """Press Tab until the focused control's name starts with (or is) `name`."""
+        for _ in range(MAX_TABS):
+            self.page.keyboard.press("Tab")
+            self.stops += 1
+            focused = self.focused()
+            if focused is None:
+                continue
+            shown = self.page.evaluate(_FOCUS_SHOWN)
+            assert shown["outline"] or shown["shadow"], f"focus not visible on {focused} at {self.page.url}: {shown}"
+            element, _type, text = focused
+            if tag and element != tag:
+                continue
+            if (text == name) if exact else text.startswith(name):
+                return focused
+        raise AssertionError(f"Tab never reached {name!r} on {self.page.url}")
+
+    def type_into(self, name: str, text: str, **kwargs) -> None:
+        self.tab_to(name, **kwargs)
+        self.page.keyboard.type(text)
+
+    def choose(self, name: str, option: str) -> None:
+        """Focus a <select> and move to the option whose text starts with `option` with the arrow keys."""
+        self.tab_to(name, tag="SELECT")
+        target, current = self.page.evaluate(
+            """option => { const s = document.activeElement;
+              return [Array.from(s.options).findIndex(o => o.text.trim().startsWith(option)), s.selectedIndex]; }""",
+            option,
+        )
+        assert target >= 0, f"no option {option!r} in {name!r}"
+        key = "ArrowDown" if target > current else "ArrowUp"
+        for _ in range(abs(target - current)):
+            self.page.keyboard.press(key)
+        assert self.page.evaluate("() => document.activeElement.selectedIndex") == target
+
+    def tick(self, name: str) -> None:
+        self.tab_to(name, tag="INPUT")
+        self.page.keyboard.press("Space")
+        assert self.page.evaluate("() => document.activeElement.checked")
+
+    def activate(self, name: str, **kwargs) -> None:
+        """Tab to a link or button and press Enter (a <summary> opens, a form submits)."""
+        self.tab_to(name, **kwargs)
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_load_state("load")
