@@ -505,7 +505,8 @@ def test_journey_1_by_keyboard_alone(clinic, cast, live_server):
     kb.activate("Open case", tag="BUTTON")
     case = Case.objects.get(client=client)
 
-    kb.activate("Consultations", tag="SUMMARY") if _folded(page, "Consultations") else None
+    if _folded(page, "Consultations"):
+        kb.activate("Consultations", tag="SUMMARY", navigates=False)
     kb.activate("Add consultation")
     kb.type_into("Client's concerns", "Temples too dark.")
     kb.activate("Save consultation", tag="BUTTON")
