@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= smpclinic-demo
 export DEMO_PASSWORD
 
-.PHONY: run serve backup test test-multiprocess e2e lint security audit format install install-dev clean bench bench-setup load photos
+.PHONY: run serve backup test test-multiprocess e2e screenshots lint security audit format install install-dev clean bench bench-setup load photos
 
 # Stamp files: requirements are installed again only when they change.
 $(BIN)/python:
@@ -71,9 +71,17 @@ test-multiprocess: install-dev
 
 # Browser tests in Debian's Chromium (apt-get install -y chromium); one process, live server.
 CHROMIUM ?= /usr/bin/chromium
+# The journeys check every page with axe-core (axe-playwright-python bundles axe.min.js).
 e2e: install-dev
 	@test -x $(CHROMIUM) || { echo "Chromium not found at $(CHROMIUM): apt-get install -y chromium"; exit 1; }
+	@$(BIN)/python -c "import axe_playwright_python" 2>/dev/null || { echo "axe-playwright-python is missing: pip install -r requirements-dev.txt (make install-dev)"; exit 1; }
 	SMP_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:xdist tests/e2e $(PYTEST_ARGS)
+
+# PNGs of the main pages into docs/screenshots/ (shown in the README), taken in Chromium on
+# the demo clinic by tests/e2e/screenshots.py.
+screenshots: install-dev
+	@test -x $(CHROMIUM) || { echo "Chromium not found at $(CHROMIUM): apt-get install -y chromium"; exit 1; }
+	SMP_CHROMIUM=$(CHROMIUM) SMP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -p no:xdist -p no:cacheprovider tests/e2e/screenshots.py -q
 
 # Benchmarks print figures; they assert nothing (bench/README.md). PostgreSQL on
 # 127.0.0.1:5432; the first run seeds S (1,000 clients) and L (100,000) itself.

@@ -35,6 +35,13 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": FLAGS}
 
 
+@pytest.fixture(scope="session")
+def base_url():
+    """No base URL: tests open the live server's own. pytest-playwright's fallback fixture of
+    this name is an instance method, which pytest 9 warns about (PytestRemovedIn10Warning)."""
+    return None
+
+
 def app_code_from_secret(secret: str) -> str:
     """What an authenticator app shows now for the base32 `secret` the set-up page gives."""
     import base64
