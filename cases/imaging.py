@@ -47,7 +47,7 @@ import pillow_heif
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageCms, ImageFile, ImageOps
 
 # Register before the allow-list is used: without it "HEIF" is not a format Pillow knows
 # and every phone photo in HEIC would be refused.
@@ -366,3 +366,102 @@ def process_photo(
         source_format=fmt,
         taken_on=taken_on,
     )
+
+
+# ---------------------------------------------------------------------------
+# The clinic's logo (Clinic settings → Logo): shown in the header, the plan PDF.
+# ---------------------------------------------------------------------------
+
+LOGO_MAX_BYTES = 2 * 1024 * 1024  # the upload
+LOGO_MAX_PIXELS = 16_000_000  # the upload's header, checked before decoding
+LOGO_BOX = (600, 200)  # the stored PNG fits in it
+LOGO_STORED_MAX_BYTES = 512 * 1024  # the stored PNG
+LOGO_FORMATS = ("PNG", "JPEG", "WEBP")
+LOGO_ACCEPT = "image/png,image/jpeg,image/webp,.png,.jpg,.jpeg,.webp"
+
+
+class LogoRejected(ValidationError):
+    """An upload that cannot be the clinic's logo; the message says why."""
+
+
+def process_logo(upload: IO[bytes] | bytes, *, name: str = "") -> bytes:
+    """Check an uploaded logo and return it as a fresh PNG of at most LOGO_BOX pixels.
+
+    Like a photo: the content decides (PNG, JPEG or WebP; SVG and other text refused),
+    the pixel count is checked from the header and a decompression bomb is refused before
+    anything is decoded, and the stored file is re-encoded from pixels with no metadata.
+    Transparency is kept (a logo may have a transparent background).
+    """
+    name = _short(name or "The logo")
+    if isinstance(upload, bytes):
+        data = upload
+    else:
+        size = getattr(upload, "size", None)
+        if size is not None and size > LOGO_MAX_BYTES:
+            raise LogoRejected(
+                f"“{name}” is {filesizeformat(size)}; a logo can be at most {filesizeformat(LOGO_MAX_BYTES)}.",
+                code="too_large",
+            )
+        if hasattr(upload, "seek"):
+            upload.seek(0)
+        data = upload.read(LOGO_MAX_BYTES + 1)
+    if len(data) > LOGO_MAX_BYTES:
+        raise LogoRejected(
+            f"“{name}” is over {filesizeformat(LOGO_MAX_BYTES)}, the most a logo can be.", code="too_large"
+        )
+    if not data:
+        raise LogoRejected(f"“{name}” is empty.", code="empty")
+    if _looks_like_markup(data):
+        raise LogoRejected(
+            f"“{name}” is a text document (SVG, HTML or XML). Upload the logo as a PNG, JPEG or WebP image.",
+            code="markup",
+        )
+    too_many = LogoRejected(
+        f"“{name}” has too many pixels for a logo (at most {LOGO_MAX_PIXELS / 1_000_000:g} megapixels). "
+        "Export it at a smaller size.",
+        code="too_many_pixels",
+    )
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # see process_photo
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=list(LOGO_FORMATS))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise too_many from exc
+        except Image.UnidentifiedImageError as exc:
+            raise LogoRejected(
+                f"“{name}” is not an image: upload the logo as a PNG, JPEG or WebP file.", code="not_an_image"
+            ) from exc
+        except _DECODE_ERRORS as exc:
+            raise LogoRejected(
+                f"“{name}” is damaged or incomplete. Upload the original file again.", code="damaged"
+            ) from exc
+        with image:
+            width, height = image.size
+            if width <= 0 or height <= 0 or width * height > LOGO_MAX_PIXELS:
+                raise too_many
+            try:
+                image.draft("RGB", LOGO_BOX)  # a large JPEG decodes at reduced scale
+                image = ImageOps.exif_transpose(image)
+                pixels = image.convert("RGBA" if _has_alpha(image) else "RGB")
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+                raise too_many from exc
+            except _DECODE_ERRORS as exc:
+                raise LogoRejected(
+                    f"“{name}” is damaged or incomplete. Upload the original file again.", code="damaged"
+                ) from exc
+    pixels.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    pixels.save(out, format="PNG", optimize=True)
+    png = out.getvalue()
+    if len(png) > LOGO_STORED_MAX_BYTES:
+        raise LogoRejected(
+            f"“{name}” makes a logo of {filesizeformat(len(png))} even at {LOGO_BOX[0]} × {LOGO_BOX[1]} pixels; "
+            f"the most is {filesizeformat(LOGO_STORED_MAX_BYTES)}. Use a simpler image (a logo on a plain background).",
+            code="too_large",
+        )
+    return png
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)

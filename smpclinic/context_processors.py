@@ -1,3 +1,5 @@
+from django.urls import reverse
+
 from smpclinic import roles
 from smpclinic.models import ClinicSettings
 
@@ -14,6 +16,8 @@ def user_roles(request):
 
 
 def clinic(request):
-    """The clinic's own name for the header and page titles (Clinic settings), read from
-    the cached settings every request already loads, so no query of its own."""
-    return {"clinic_name": ClinicSettings.cached().name}
+    """The clinic's own name for the header and page titles and its logo's URL ("" without
+    one), read from the cached settings every request already loads, so no query of its own."""
+    settings = ClinicSettings.cached()
+    logo_url = f"{reverse('cases:clinic_logo')}?v={settings.logo_version}" if settings.logo else ""
+    return {"clinic_name": settings.name, "clinic_logo_url": logo_url}

@@ -206,6 +206,9 @@ class ClinicSettings(Versioned):
         default=15,
         validators=[MinValueValidator(5), MaxValueValidator(600)],
     )
+    # The clinic's logo: a PNG this app re-encoded (cases.imaging.process_logo), stored in
+    # the private storage under a name holding its hash, served by cases:clinic_logo.
+    logo = models.FileField(upload_to="clinic/", max_length=200, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
@@ -260,6 +263,11 @@ class ClinicSettings(Versioned):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def logo_version(self) -> str:
+        """A short tag that changes with the logo ("" without one), for its URL's query string."""
+        return self.logo.name.rsplit("-", 1)[-1].removesuffix(".png")[:12] if self.logo else ""
+
     CACHE_KEY = "smpclinic:clinic-settings"
     CACHE_SECONDS = 60
 
@@ -287,7 +295,13 @@ class ClinicSettings(Versioned):
         return [
             {
                 "entry": entry,
-                "fields": [label(name) for name in entry.diff_against(older).changed_fields if name in shown],
+                # Compared here rather than by diff_against, which skips fields that are not
+                # editable in forms (the logo is set on its own page).
+                "fields": [
+                    label(field.name)
+                    for field in cls._meta.fields
+                    if field.name in shown and getattr(entry, field.attname) != getattr(older, field.attname)
+                ],
             }
             for entry, older in zip(history, history[1:], strict=False)
         ]

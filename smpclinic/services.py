@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from smpclinic import roles
@@ -18,6 +22,31 @@ def clinic_settings_update(*, settings: ClinicSettings, by, **fields) -> ClinicS
         setattr(settings, name, value)
     settings.full_clean()
     settings.save()
+    return settings
+
+
+def clinic_logo_set(*, png: bytes | None, by) -> ClinicSettings:
+    """Store `png` (bytes cases.imaging.process_logo made) as the clinic's logo, or remove
+    the logo with None. The new file is written first under a name holding its hash; if the
+    row cannot be saved it is deleted again, and the old file goes only once the row is
+    committed, so a failure leaves the old logo in place and nothing half-saved."""
+    roles.check(by, roles.CHANGE_SETTINGS)
+    new_name = ""
+    if png is not None:
+        digest = hashlib.sha256(png).hexdigest()[:12]
+        new_name = default_storage.save(f"clinic/logo-{digest}.png", ContentFile(png))
+    try:
+        with transaction.atomic():
+            settings = ClinicSettings.load()
+            old_name = settings.logo.name
+            settings.logo.name = new_name
+            settings.save()
+    except BaseException:
+        if new_name:
+            default_storage.delete(new_name)
+        raise
+    if old_name and old_name != new_name:
+        transaction.on_commit(lambda: default_storage.delete(old_name))
     return settings
 
 

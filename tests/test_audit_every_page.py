@@ -28,6 +28,7 @@ SHOWS_NO_CLIENT = {
     "cases:client_create": "a blank form",
     "cases:reports": "the list of reports, no figures",
     "cases:sign_in_log": "sign-ins only; its CSV download is recorded",
+    "cases:clinic_logo_edit": "the clinic's logo",
 }
 
 PERSONA_BY_ROLE = {STAFF_HOME: "staff", PHOTO: "staff", PORTAL: "client"}

@@ -95,10 +95,11 @@ def test_logout_signs_out(as_staff):
 
 def test_every_page_has_a_logout_form_posting_with_csrf(as_staff):
     html = squash(as_staff.get(HOME).content.decode())
-    assert re.search(
-        rf'<form method="post" action="{LOGOUT}" class="d-inline"><input type="hidden" name="csrfmiddlewaretoken"',
-        html,
-    )
+    # In the account menu (a <details>, which opens without JavaScript), with the password
+    # and two-factor links.
+    menu = re.search(r'<details class="smp-account">.*?</details>', html).group(0)
+    assert re.search(rf'<form method="post" action="{LOGOUT}"><input type="hidden" name="csrfmiddlewaretoken"', menu)
+    assert f'href="{reverse("password_change")}"' in menu and f'href="{reverse("two_factor_codes")}"' in menu
 
 
 # Password change ----------------------------------------------------------------------------

@@ -16,15 +16,19 @@ request runs in a savepoint of its own.
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from PIL import Image
 
+from cases import imaging
 from cases.choices import PlanStatus
 from cases.models import Booking, BookingKind
-from smpclinic import roles
+from smpclinic import roles, services
 from tests import factories
 from tests.helpers import kept_for_the_module
 from tests.signin import signed_in
@@ -34,6 +38,15 @@ from tests.url_roles import managers as manager_urls
 from tests.url_roles import portal as portal_urls
 from tests.url_roles import portal_care as portal_care_urls
 from tests.url_roles import reports as report_urls
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (60, 20), (10, 79, 106)).save(out, format="PNG")
+    return out.getvalue()
+
+
+_LOGO_PNG = _png()
 
 # URL name → (role it needs, HTTP method to try)
 ROLE_BY_URL: dict[str, tuple[str, str]] = {
@@ -194,7 +207,10 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):
             "manager": factories.ManagerUserFactory(username="walk-manager"),
             "admin": User.objects.create_superuser("walk-admin", "walk-admin@example.com", "pw-for-tests"),
         }
+        # The clinic has a logo, so its image answers (cases:clinic_logo).
+        logo = services.clinic_logo_set(png=imaging.process_logo(_LOGO_PNG), by=users["admin"]).logo.name
         yield {"users": users, "world": make_world(client_a)}
+    default_storage.delete(logo)
 
 
 @pytest.fixture

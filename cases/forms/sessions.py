@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout
+from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.db.models import Q
 from django.forms import BoundField
@@ -76,7 +76,11 @@ def now_to_the_minute() -> datetime.datetime:
 
 
 def _fieldset(legend: str, *rows) -> Fieldset:
-    return Fieldset(legend, *(Div(*row, css_class="row") if isinstance(row, tuple) else row for row in rows))
+    return Fieldset(
+        legend,
+        *(Div(*row, css_class="row") if isinstance(row, tuple) else row for row in rows),
+        css_class="smp-fieldset",
+    )
 
 
 def _col(name: str, width: int = 3) -> Div:
@@ -399,6 +403,16 @@ class LaserSessionForm(SessionFormBase):
                 self.initial.setdefault("wavelength_choice", OTHER)
                 self.initial.setdefault("wavelength_other", wavelength)
         self.helper = _helper(
+            # The client's contraindications, the rules' findings and the overrides they call
+            # for, first: the page's own partials, rendered with the page's context.
+            _fieldset(
+                "Contraindications and safety checks",
+                HTML(
+                    '{% include "cases/sessions/_contraindications.html" %}'
+                    '{% include "cases/sessions/_safety_checks.html" %}'
+                    '{% include "cases/sessions/_override_fields.html" %}'
+                ),
+            ),
             _fieldset(
                 "When and who",
                 (_col("scheduled_at", 4), _col("status", 4), _col("technician", 4)),
@@ -406,28 +420,27 @@ class LaserSessionForm(SessionFormBase):
                 "plan_step",
             ),
             _fieldset(
-                "Laser settings",
+                "Device & settings",
                 (_col("device", 4), _col("laser_type", 4), _col("pulse_domain", 4)),
                 (_col("wavelength_choice"), _col("wavelength_other"), _col("pulse_width"), _col("spot_size_mm")),
                 (_col("fluence_j_cm2", 4), _col("repetition_rate_hz", 4), _col("passes", 4)),
             ),
             _fieldset(
-                "Treatment",
-                "zones",
+                "Zones & response",
+                Div("zones", css_class="checkbox-columns"),
                 (
                     _col("test_spot"),
                     _col("immediate_response", 5),
                     _col("pain_score", 2),
                     _col("estimated_clearance_pct", 2),
                 ),
+                Div("adverse_events", css_class="checkbox-columns"),
+                "adverse_event_notes",
             ),
-            _fieldset("Adverse events", "adverse_events", "adverse_event_notes"),
             _fieldset(
                 "Aftercare and notes",
-                "aftercare_given",
-                "aftercare_notes",
-                "notes_for_client",
-                "parameters_shared",
+                (_col("aftercare_given", 6), _col("parameters_shared", 6)),
+                (_col("aftercare_notes", 6), _col("notes_for_client", 6)),
                 "internal_notes",
             ),
         )

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from cases import audit, kirby_desai
+from cases import audit, kirby_desai, pdf
 from cases.choices import CorrectionOptionChoice
 from cases.models import Client, TreatmentPlan
 from cases.pdf import render as render_pdf
@@ -100,6 +100,7 @@ def plan_pdf_html(user) -> str:
     if not context["plans"]:
         raise Http404("No plan to download yet.")
     context["generated_at"] = timezone.now()
+    context["logo_data_url"] = pdf.logo_data_url(context["clinic"])
     return render_to_string("portal/plan_pdf.html", context)
 
 

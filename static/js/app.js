@@ -53,3 +53,61 @@
     sync();
   });
 })();
+(function () {
+  "use strict";
+  // A wide table scrolls inside its own box (.table-scroll). Say so above it, only while
+  // the table is wider than its box (a phone or a tablet at the chair); the hint goes
+  // away again when the window grows.
+  var boxes = document.querySelectorAll(".table-scroll");
+  if (!boxes.length) { return; }
+  var hints = [];
+  boxes.forEach(function (box, index) {
+    // A name for the box as a region, unique on the page: the table's caption or heading.
+    var caption = box.querySelector("caption");
+    var section = box.closest("section");
+    var heading = section && section.querySelector("h1, h2, h3, h4, h5, h6");
+    var about = (caption || heading) ? (caption || heading).textContent.replace(/\s+/g, " ").trim() : "Table";
+    box.setAttribute("data-scroll-label", about + " (table " + (index + 1) + "), scrolls sideways");
+    var hint = document.createElement("p");
+    hint.className = "table-scroll-hint";
+    hint.setAttribute("aria-hidden", "true");
+    hint.textContent = "Scroll sideways for more columns \u2192";
+    hint.hidden = true;
+    box.parentNode.insertBefore(hint, box);
+    hints.push([box, hint]);
+  });
+  var sync = function () {
+    hints.forEach(function (pair) {
+      var fits = pair[0].scrollWidth <= pair[0].clientWidth + 1;
+      pair[1].hidden = fits;
+      // A box that scrolls takes the keyboard's focus, so arrow keys scroll it too.
+      if (fits) {
+        pair[0].removeAttribute("tabindex");
+        pair[0].removeAttribute("role");
+        pair[0].removeAttribute("aria-label");
+      } else {
+        pair[0].tabIndex = 0;
+        pair[0].setAttribute("role", "region");
+        pair[0].setAttribute("aria-label", pair[0].getAttribute("data-scroll-label"));
+      }
+    });
+  };
+  window.addEventListener("resize", sync);
+  sync();
+})();
+(function () {
+  "use strict";
+  // A link to a section of a page (#follow-ups) opens the folded <details> it names.
+  var open = function () {
+    if (!window.location.hash) { return; }
+    var target = document.getElementById(window.location.hash.slice(1));
+    if (!target) { return; }
+    var details = target.tagName === "DETAILS" ? target : target.querySelector("details") || target.closest("details");
+    if (details && !details.open) {
+      details.open = true;
+      target.scrollIntoView();
+    }
+  };
+  window.addEventListener("hashchange", open);
+  open();
+})();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -317,16 +318,22 @@ def test_workspace_header_shows_reference_client_status_lead_and_sections(as_sta
     assert case.client.full_name in html
     assert "Planning</span>" in html
     assert "Lena Lead" in html
-    for anchor in (
-        "background",
-        "expectations",
-        "issues",
-        "consultations",
-        "plan",
-        "sessions",
-        "follow-ups",
-    ):
-        assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
+    # The summary says what to do next before anything else; each section folds (a
+    # <details>, no script needed); the day-to-day ones are open, the background folded.
+    assert html.index('id="next-step"') < html.index('id="background"')
+    opening = r'<section id="([a-z-]+)" class="case-section"[^>]*>\s*<details class="case-section-details"( open)?>'
+    sections = dict(re.findall(opening, html))
+    assert sections == {
+        "background": "",
+        "expectations": " open",  # not yet discussed: open, with its warning
+        "issues": " open",
+        "consultations": "",
+        "plan": " open",
+        "sessions": " open",
+        "follow-ups": " open",
+    }
+    for anchor in sections:
+        assert f'<summary class="case-section-toggle"><h2 class="h5 mb-0" id="{anchor}-heading">' in html
     assert f'href="{_history(case)}"' in html  # a page of its own
     assert "<script>" not in html and "style=" not in html
 

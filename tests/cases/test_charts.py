@@ -162,7 +162,9 @@ def test_case_page_shows_the_fade_chart(as_staff):
         )
     html = as_staff.get(reverse("cases:case_detail", kwargs={"case_id": case.public_id})).content.decode()
     assert 'id="fade-chart-heading">Fade chart</h2>' in html
-    assert '<a class="nav-link" href="#fade-chart">Fade chart</a>' in html  # the section menu leads there
+    # a section of its own, folded until opened
+    folded = r'<section id="fade-chart" class="case-section"[^>]*>\s*<details class="case-section-details">'
+    assert re.search(folded, html)
     (svg,) = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
     root = _parse(svg)
     assert {"25 %", "60 %"} <= set(_texts(root))

@@ -130,7 +130,7 @@ def test_an_overdue_row_shows_everything_a_manager_needs(as_manager):
     assert "21 Nov 2026" in html
     assert "Nina Nurse" in html
     assert '<span class="badge text-bg-danger">overdue</span>' in html
-    assert re.search(r'<td class="num">\s*4\s*</td>', html), "days overdue"
+    assert re.search(r'<td class="num" data-label="Days overdue">\s*4\s*</td>', html), "days overdue"
     assert followup.is_overdue()
 
 

@@ -2,7 +2,7 @@
 
 from smpclinic import roles
 
-from . import STAFF
+from . import PUBLIC, STAFF
 
 ROLES: dict[str, tuple[str, str]] = {
     "cases:review_queue": (roles.REVIEW_FOLLOW_UPS, "get"),
@@ -21,6 +21,10 @@ ROLES: dict[str, tuple[str, str]] = {
     "artists:team": (roles.MANAGE_TEAM, "get"),
     "artists:certification_add": (roles.MANAGE_TEAM, "get"),
     "artists:certification_renew": (roles.MANAGE_TEAM, "get"),
+    # The clinic's logo (tests/smpclinic/test_clinic_logo.py): managers upload it; the image
+    # answers anyone, the sign-in page shows it (the walk's clinic has one).
+    "cases:clinic_logo_edit": (roles.CHANGE_SETTINGS, "get"),
+    "cases:clinic_logo": (PUBLIC, "get"),
 }
 
 WORLD_KEYS: dict[str, dict[str, str]] = {}
