@@ -295,7 +295,13 @@ class ClinicSettings(Versioned):
         return [
             {
                 "entry": entry,
-                "fields": [label(name) for name in entry.diff_against(older).changed_fields if name in shown],
+                # Compared here rather than by diff_against, which skips fields that are not
+                # editable in forms (the logo is set on its own page).
+                "fields": [
+                    label(field.name)
+                    for field in cls._meta.fields
+                    if field.name in shown and getattr(entry, field.attname) != getattr(older, field.attname)
+                ],
             }
             for entry, older in zip(history, history[1:], strict=False)
         ]

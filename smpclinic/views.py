@@ -50,7 +50,8 @@ def clinic_settings(request):
         else:
             messages.success(request, "The clinic settings are saved.")
             return redirect("clinic_settings")
-    changes = ClinicSettings.recent_changes(SETTINGS_HISTORY, fields=ClinicSettingsForm.Meta.fields)
+    # The logo is changed on its own page (cases:clinic_logo_edit) and listed here too.
+    changes = ClinicSettings.recent_changes(SETTINGS_HISTORY, fields=(*ClinicSettingsForm.Meta.fields, "logo"))
     return render(request, "smpclinic/settings.html", {"form": form, "changes": changes})
 
 

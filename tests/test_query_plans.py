@@ -19,6 +19,7 @@ from django.utils import timezone
 from cases.choices import PlanStatus
 from cases.models import Case, Client, FollowUp, TreatmentPlan
 from tests import factories
+from tests.helpers import kept_for_the_module
 
 
 def _nodes(plan: dict):
@@ -48,9 +49,15 @@ def plan_of(queryset) -> tuple[set[str], set[str]]:
         return scanned, indexes
 
 
-@pytest.fixture
-def clinic(db):
-    """Cases enough that reading the whole table would be the planner's second choice."""
+@pytest.fixture(scope="module")
+def clinic(django_db_setup, django_db_blocker):
+    """Cases enough that reading the whole table would be the planner's second choice,
+    made once for the module (3,000 of them take seconds to build)."""
+    with kept_for_the_module(django_db_blocker):
+        yield _make_clinic()
+
+
+def _make_clinic() -> None:
     clients = Client.objects.bulk_create(factories.ClientFactory.build_batch(3000))
     artist = factories.ArtistFactory()
     Case.objects.bulk_create(

@@ -243,3 +243,11 @@ def test_the_plan_pdf_embeds_the_logo_as_a_data_url_and_fetches_nothing(client_a
 def test_the_plan_pdf_without_a_logo_has_no_image(client_a):
     factories.ApprovedPlanFactory(case=factories.CaseFactory(client=client_a))
     assert "<img" not in plan_pdf_html(client_a.user)
+
+
+def test_the_settings_page_lists_a_logo_change_with_who_made_it(as_manager, manager_user):
+    as_manager.post(EDIT, {"logo": upload(image_bytes(size=(60, 20)))})
+    html = as_manager.get(reverse("clinic_settings")).content.decode()
+    (latest,) = re.findall(r'<li class="mb-2">(.*?)</li>', html, re.S)[:1]
+    assert manager_user.get_full_name() in latest and "Logo" in latest
+    assert f'href="{EDIT}"' in html  # the settings page leads to the logo page
