@@ -111,6 +111,8 @@ def journey_1_staff_drafts_a_plan(staff) -> str:
     page.get_by_label("Recent sunburn or tan").check()
     staff.click_and_wait(page.get_by_role("button", name="Register client"))
     assert page.get_by_role("heading", name=FULL_NAME, level=1).is_visible()
+    client = Client.objects.get(last_name=LAST)
+    assert (client.keloid_history, client.recent_sunburn_or_tan, client.ink_allergy) == (True, True, False)
     staff.check("client page")
 
     staff.click_and_wait(page.get_by_role("link", name="Open a new case"))
@@ -284,8 +286,12 @@ def journey_3_consent_session_photos_check(staff, case_path: str, first_day: dat
     shown = page.locator("main img").evaluate_all(
         "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt || ''])"
     )
-    assert shown and all(complete for complete, *_ in shown), shown
-    assert any(height > width for _, width, height, _ in shown), shown
+    assert len(shown) == 2 and all(complete for complete, *_ in shown), shown
+    # The plain 100×80 photo stays landscape; the EXIF-6 one (stored 120×60) turns portrait.
+    assert sorted("portrait" if height > width else "landscape" for _, width, height, _ in shown) == [
+        "landscape",
+        "portrait",
+    ], shown
 
     # A healing check after the session.
     staff.go(case_path)
