@@ -45,11 +45,17 @@ def cast(browser, live_server, log_in):
 
 
 def open_day(days_ago: int) -> datetime.date:
-    """A day `days_ago` days back that the demo clinic opens (Monday to Saturday). The
-    sessions are in the past (only then can they be recorded as completed) but recent: the
+    """A weekday `days_ago` days back (or the Monday after): the demo clinic opens 09:00–18:00.
+    The sessions are in the past (only then can they be recorded as completed) but recent: the
     post-laser check falls 14 days later, which may not be before the case opened today."""
     day = timezone.localdate() - datetime.timedelta(days=days_ago)
-    return day + datetime.timedelta(days=1) if day.weekday() == 6 else day
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+# Late in the day, after the demo diary's own appointments (it books them from 09:00 to about 16:45).
+SESSION_TIME, CHECK_TIME = "17:00", "17:15"
 
 
 def mirrored_jpeg(width: int = 120, height: int = 60, orientation: int = 6) -> bytes:
@@ -243,7 +249,7 @@ def journey_3_consent_session_photos_check(staff, case_path: str, first_day: dat
     page.get_by_label("With").select_option(label="Priya Natarajan")
     page.get_by_label("Room", exact=True).select_option(label="Laser room 1")
     page.get_by_label("Laser", exact=True).select_option(label="Pico room 1")
-    page.get_by_label("Starts").fill(f"{first_day:%Y-%m-%d}T16:00")
+    page.get_by_label("Starts").fill(f"{first_day:%Y-%m-%d}T{SESSION_TIME}")
     staff.click_and_wait(page.get_by_role("button", name="Book", exact=True))
     assert page.get_by_text("Laser session booked").is_visible()
     staff.check("diary")
@@ -253,7 +259,7 @@ def journey_3_consent_session_photos_check(staff, case_path: str, first_day: dat
     staff.go(case_path)
     open_section(page, "Sessions")
     staff.click_and_wait(page.get_by_role("link", name=re.compile("laser session of")).first)
-    fill_laser_settings(page, when=f"{first_day:%Y-%m-%d}T16:00")
+    fill_laser_settings(page, when=f"{first_day:%Y-%m-%d}T{SESSION_TIME}")
     page.get_by_label("Estimated clearance (%)").fill("20")
     page.get_by_label("Erythema (redness)").check()
     page.get_by_label("Aftercare given").check()
@@ -311,7 +317,7 @@ def journey_3_consent_session_photos_check(staff, case_path: str, first_day: dat
     choose(page.get_by_label("Appointment"), "Healing check")
     page.get_by_label("With").select_option(label="Priya Natarajan")
     page.get_by_label("Room", exact=True).select_option(label="Consultation room")
-    page.get_by_label("Starts").fill(f"{open_day(-4):%Y-%m-%d}T16:15")
+    page.get_by_label("Starts").fill(f"{open_day(-4):%Y-%m-%d}T{CHECK_TIME}")
     staff.click_and_wait(page.get_by_role("button", name="Book", exact=True))
     assert page.get_by_text("booked").first.is_visible(), errors(page)
 
@@ -327,7 +333,7 @@ def journey_4_too_soon_then_override(staff, case_path: str, second_day: datetime
     staff.click_and_wait(page.get_by_role("link", name="Add laser session"))
     # The previous session's settings are offered.
     assert page.get_by_label("Fluence (J/cm²)").input_value() in ("2.5", "2.50")
-    fill_laser_settings(page, when=f"{second_day:%Y-%m-%d}T16:00")
+    fill_laser_settings(page, when=f"{second_day:%Y-%m-%d}T{SESSION_TIME}")
     page.get_by_label("Frontal hairline").check()
     staff.click_and_wait(page.get_by_role("button", name=re.compile("Save")).first)
     assert LaserSession.objects.filter(case__client=client).count() == 1
