@@ -27,6 +27,7 @@ from cases.choices import (
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.dates import PAST, booking_date_error
+from smpclinic.lookups import with_choice_rows
 from smpclinic.models import Archivable, ClinicSettings, PublicIdMixin, Timestamped
 
 from .cases import AdverseEventKind, Case, CaseRecordQuerySet, ZoneLookup
@@ -197,7 +198,7 @@ class SessionQuerySet(CaseRecordQuerySet):
         )
 
     def with_zones(self) -> Self:
-        return self.prefetch_related("zones")
+        return with_choice_rows(self, "zones")
 
     def latest_first(self) -> Self:
         return self.order_by("-scheduled_at", "-id")
@@ -277,12 +278,12 @@ class LaserSessionQuerySet(SessionQuerySet):
 
     def for_history(self) -> Self:
         """What a list of a case's laser sessions shows: technician, device, zones."""
-        return self.select_related("technician", "device").prefetch_related("zones")
+        return with_choice_rows(self, "zones").select_related("technician", "device")
 
 
 class CorrectionSessionQuerySet(SessionQuerySet):
     def for_history(self) -> Self:
-        return self.select_related("artist").prefetch_related("zones")
+        return with_choice_rows(self, "zones").select_related("artist")
 
 
 class LaserSession(SessionBase):
