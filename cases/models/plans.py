@@ -157,6 +157,15 @@ class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
                 name="plan_awaiting_approval",
                 condition=Q(status=PlanStatus.PROPOSED, approved_at__isnull=True, archived_at__isnull=True),
             ),
+            # The laser sessions report's estimate: a case's newest approved version with a
+            # Kirby–Desai total, read from the index alone.
+            models.Index(
+                fields=["case", "-version"],
+                include=["kd_total"],
+                name="plan_approved_estimate",
+                condition=Q(archived_at__isnull=True, approved_at__isnull=False, kd_total__isnull=False)
+                & ~Q(status=PlanStatus.CANCELLED),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["case", "version"], name="plan_unique_version"),

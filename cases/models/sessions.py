@@ -344,7 +344,23 @@ class LaserSession(SessionBase):
     history = HistoricalRecords(m2m_fields=["zones", "adverse_events"])
 
     class Meta(SessionBase.Meta):
-        indexes = [models.Index(fields=["scheduled_at"]), models.Index(fields=["status", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["scheduled_at"]),
+            models.Index(fields=["status", "scheduled_at"]),
+            # Reports: completed live sessions in a period (adverse events), and per case
+            # (laser sessions against the estimate), from the index alone.
+            models.Index(
+                fields=["scheduled_at"],
+                include=["id", "case", "technician", "device"],
+                name="laser_completed_report",
+                condition=Q(archived_at__isnull=True, status=SessionStatus.COMPLETED),
+            ),
+            models.Index(
+                fields=["case"],
+                name="laser_completed_by_case",
+                condition=Q(archived_at__isnull=True, status=SessionStatus.COMPLETED),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(wavelength_nm__isnull=True)
