@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 
@@ -371,11 +371,19 @@ def laser_sessions_report(period: Period) -> list[Table]:
         .order_by("-version")
         .values("kd_total")[:1]
     )
-    completed = Q(lasersessions__status=SessionStatus.COMPLETED, lasersessions__archived_at__isnull=True)
+    # Counted per case from the partial index `laser_completed_by_case` rather than by
+    # joining and grouping every session of the period's cases.
+    actual = (
+        LaserSession.objects.filter(case=OuterRef("pk"), status=SessionStatus.COMPLETED, archived_at__isnull=True)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     cases = (
         _cases()
         .filter(status=CaseStatus.CLOSED, closed_on__range=(period.start, period.end))
-        .annotate(estimate=Subquery(estimate), actual=Count("lasersessions", filter=completed))
+        .annotate(estimate=Subquery(estimate), actual=Coalesce(Subquery(actual), 0))
         .filter(Q(estimate__isnull=False) | Q(actual__gt=0))
     )
     # The table lists the latest LASER_ROWS_LIMIT cases (one more is fetched to know it was
