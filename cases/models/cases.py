@@ -266,8 +266,7 @@ class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
                 condition=Q(archived_at__isnull=True),
             ),
             # Reports (docs/performance.md): the live cases opened or closed in a period,
-            # read from the index alone (the columns the reports group by are included);
-            # the archived ones, few, for the reports' "not archived" anti-join.
+            # read from the index alone (the columns the reports group by are included).
             models.Index(
                 fields=["opened_on"],
                 include=["id", "status", "client", "original_studio", "original_artist"],
@@ -280,7 +279,6 @@ class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
                 name="case_live_closed_report",
                 condition=Q(archived_at__isnull=True, status=CaseStatus.CLOSED),
             ),
-            models.Index(fields=["id"], name="case_archived", condition=Q(archived_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

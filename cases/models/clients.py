@@ -219,8 +219,6 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
             models.Index(fields=["last_name", "first_name"]),
             models.Index(fields=["email"]),
             models.Index(fields=["date_of_birth"]),
-            # The archived clients, few: the reports leave their cases out by an anti-join.
-            models.Index(fields=["id"], name="client_archived", condition=Q(archived_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -194,9 +194,9 @@ def _month(value) -> datetime.date:
 
 
 # The "live case" rule (`live_case`) as anti-joins: a case is left out when it, or its
-# client, is among the archived ones, which are few (the partial indexes `case_archived`
-# and `client_archived` list them). Joining every row to its case and client to read
-# their `archived_at` would hash the whole clients table for every report.
+# client, is among the archived ones, which are few (read from the `archived_at` index
+# of each table). Joining every row to its case and client to read their `archived_at`
+# would hash the whole clients table for every report.
 
 
 def _archived_clients() -> QuerySet:
