@@ -20,7 +20,7 @@ from cases.models import (
     PlanStep,
     TreatmentPlan,
 )
-from smpclinic.lookups import fill_related
+from smpclinic.lookups import fill_related, with_choice_rows
 
 
 def get_client_for_user(user, public_id) -> Client:
@@ -74,11 +74,15 @@ def get_issue_for_user(user, public_id) -> Issue:
 
 
 def get_laser_session_for_user(user, public_id) -> LaserSession:
-    return _in_visible_case(LaserSession, user, public_id)
+    """The session with its zones and adverse events, which its form shows, in one query."""
+    sessions = with_choice_rows(LaserSession.objects.visible_to(user), "zones", "adverse_events")
+    return get_object_or_404(sessions.select_related("case__client"), public_id=public_id)
 
 
 def get_correction_session_for_user(user, public_id) -> CorrectionSession:
-    return _in_visible_case(CorrectionSession, user, public_id)
+    """The session with its zones, which its form shows, in one query."""
+    sessions = with_choice_rows(CorrectionSession.objects.visible_to(user), "zones")
+    return get_object_or_404(sessions.select_related("case__client"), public_id=public_id)
 
 
 def get_follow_up_for_user(user, public_id) -> FollowUp:

@@ -2,8 +2,9 @@
 
 import json
 
-from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField
+from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField, Value
 from django.db.models.query import ModelIterable
+from django.forms.models import ModelChoiceIterator
 
 
 def lookup_models():
@@ -90,3 +91,38 @@ def with_choice_rows(queryset: QuerySet, *names: str) -> QuerySet:
     annotated = queryset.annotate(**annotations)
     annotated._iterable_class = _ChoiceRowsIterable
     return annotated
+
+
+# Lookup rows of several choice fields in one query -------------------------------------
+
+
+class _ReadChoiceIterator(ModelChoiceIterator):
+    """A choice field's options from the rows `prefetch_choices` read (the stock
+    iterator runs the queryset again even when its rows are there)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        rows = self.queryset._result_cache
+        for obj in rows if rows is not None else self.queryset.iterator():
+            yield self.choice(obj)
+
+
+def prefetch_choices(fields: dict) -> None:
+    """Read the lookup rows (see ChoiceLookup) offered by several choice fields of a form,
+    `{name: field}`, in one UNION ALL query instead of one query per field. Each field
+    keeps its queryset (a posted value is still checked against the table)."""
+    querysets = [
+        field.queryset.order_by().annotate(_field=Value(name)).values_list("_field", *_FIELDS)
+        for name, field in fields.items()
+    ]
+    first, *others = querysets
+    rows: dict[str, list] = {name: [] for name in fields}
+    db = first.db
+    for name, *values in first.union(*others, all=True):
+        rows[name].append(fields[name].queryset.model.from_db(db, _FIELDS, values))
+    for name, field in fields.items():
+        field.iterator = _ReadChoiceIterator
+        field.queryset = field.queryset  # a copy, which the widget's choices iterate
+        field.queryset._result_cache = sorted(rows[name], key=lambda row: (row.position, row.pk))
+        field.queryset._prefetch_done = True

@@ -274,7 +274,15 @@ class LaserSessionQuerySet(SessionQuerySet):
     def previous_for(self, case) -> LaserSession | None:
         """The case's latest laser session that took place: completed, and its time passed.
         A booking, a cancelled or missed session has no settings that were used."""
-        return self.active().completed_by(timezone.now()).filter(case=case).latest_first().with_zones().first()
+        return (
+            self.active()
+            .completed_by(timezone.now())
+            .filter(case=case)
+            .latest_first()
+            .with_zones()
+            .select_related("device")
+            .first()
+        )
 
     def for_history(self) -> Self:
         """What a list of a case's laser sessions shows: technician, device, zones."""
