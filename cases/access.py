@@ -20,6 +20,7 @@ from cases.models import (
     PlanStep,
     TreatmentPlan,
 )
+from smpclinic.lookups import fill_related, with_choice_rows
 
 
 def get_client_for_user(user, public_id) -> Client:
@@ -31,8 +32,21 @@ def get_case_for_user(user, public_id) -> Case:
 
 
 def get_case_workspace_for_user(user, public_id) -> Case:
-    """The case with everything its workspace shows (`CaseQuerySet.for_workspace`)."""
-    return get_object_or_404(Case.objects.visible_to(user).for_workspace(), public_id=public_id)
+    """The case with everything its workspace shows (`CaseQuerySet.for_workspace`); the
+    case's overrides, read in one query, are handed to their sessions' `overrides`."""
+    case = get_object_or_404(Case.objects.visible_to(user).for_workspace(), public_id=public_id)
+    by_laser: dict[int, list] = {}
+    by_correction: dict[int, list] = {}
+    for override in case.workspace_overrides:
+        if override.laser_session_id is not None:
+            by_laser.setdefault(override.laser_session_id, []).append(override)
+        if override.correction_session_id is not None:
+            by_correction.setdefault(override.correction_session_id, []).append(override)
+    for session in case.workspace_laser_sessions:
+        fill_related(session, "overrides", by_laser.get(session.pk, []))
+    for session in case.workspace_correction_sessions:
+        fill_related(session, "overrides", by_correction.get(session.pk, []))
+    return case
 
 
 def get_plan_for_user(user, public_id) -> TreatmentPlan:
@@ -60,11 +74,15 @@ def get_issue_for_user(user, public_id) -> Issue:
 
 
 def get_laser_session_for_user(user, public_id) -> LaserSession:
-    return _in_visible_case(LaserSession, user, public_id)
+    """The session with its zones and adverse events, which its form shows, in one query."""
+    sessions = with_choice_rows(LaserSession.objects.visible_to(user), "zones", "adverse_events")
+    return get_object_or_404(sessions.select_related("case__client"), public_id=public_id)
 
 
 def get_correction_session_for_user(user, public_id) -> CorrectionSession:
-    return _in_visible_case(CorrectionSession, user, public_id)
+    """The session with its zones, which its form shows, in one query."""
+    sessions = with_choice_rows(CorrectionSession.objects.visible_to(user), "zones")
+    return get_object_or_404(sessions.select_related("case__client"), public_id=public_id)
 
 
 def get_follow_up_for_user(user, public_id) -> FollowUp:

@@ -1,16 +1,56 @@
-"""Django's model backend, reading a user's permissions in one query instead of two."""
+"""Django's model backend, reading a signed-in user and their permissions in one query."""
 
 from __future__ import annotations
 
-from django.contrib.auth import backends
+from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.db.models import Aggregate, F, OuterRef, Q, Subquery, TextField, Value
+from django.db.models.functions import Concat
+
+
+class _Joined(Aggregate):
+    """The values of a group joined by commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on
+    SQLite (whose separator is a comma by default)."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", template="%(function)s(%(expressions)s)")
+
+
+def _permission_names(user_ref) -> Subquery:
+    """ "app_label.codename" of every permission the user holds, their own and their
+    groups', joined by commas (duplicates possible)."""
+    held = (
+        Permission.objects.filter(Q(user=user_ref) | Q(group__user=user_ref))
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(names=_Joined(Concat(F("content_type__app_label"), Value("."), F("codename"))))
+        .values("names")
+    )
+    return Subquery(held, output_field=TextField())
 
 
 class ModelBackend(backends.ModelBackend):
-    """Every page checks a permission (smpclinic.roles), so the user's own permissions and
-    those of their groups are read together, once per request, into the cache Django's
-    backend keeps on the user object."""
+    """Every page checks a permission (smpclinic.roles). The user of a session is read
+    with their own and their groups' permissions in the same query (a subquery joining
+    their names), which fills the cache Django's backend keeps on the user object; a user
+    loaded otherwise has them read in one query on the first check."""
+
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.annotate(_permission_names=_permission_names(OuterRef("pk")))
+        try:
+            user = users.get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        if not self.user_can_authenticate(user):
+            return None
+        if not user.is_superuser:
+            user._perm_cache = set(filter(None, (user._permission_names or "").split(",")))
+        return user
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

@@ -52,6 +52,7 @@ from cases.models.sessions import (
 )
 from cases.services import diary
 from smpclinic.forms import DateTimeInput, FittingChoiceIdsMixin, SubmitOnceFormMixin, VersionedFormMixin
+from smpclinic.lookups import prefetch_choices
 from smpclinic.models import Room
 
 OTHER = "other"
@@ -394,6 +395,7 @@ class LaserSessionForm(SessionFormBase):
         self.fields["adverse_events"].widget = forms.CheckboxSelectMultiple()
         self.fields["adverse_events"].queryset = AdverseEventKind.objects.all()
         self.fields["adverse_events"].help_text = ""
+        prefetch_choices({name: self.fields[name] for name in ("zones", "adverse_events")})
         self.fields["estimated_clearance_pct"].help_text = "0–100 %."
         wavelength = self.instance.wavelength_nm
         if wavelength is not None and not self.is_bound:

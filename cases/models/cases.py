@@ -107,24 +107,22 @@ class CaseQuerySet(ArchivableQuerySet):
         from django.db.models import Exists, OuterRef, Prefetch
 
         from cases.choices import ConsentKind
+        from smpclinic.lookups import with_choice_rows
 
         from .consents import Consent
         from .followups import FollowUp
         from .plans import PlanStep, TreatmentPlan
         from .sessions import CorrectionSession, LaserSession, RuleOverride
 
-        overrides = Prefetch("overrides", queryset=RuleOverride.objects.select_related("overridden_by"))
         return (
-            self.select_related(
-                "client", "lead_artist", "original_studio", "original_artist", "expectations_discussed_by"
-            )
+            with_choice_rows(self, "regret_reasons")
+            .select_related("client", "lead_artist", "original_studio", "original_artist", "expectations_discussed_by")
             .annotate(
                 has_laser_consent=Exists(
                     Consent.objects.in_force(ConsentKind.LASER_TREATMENT).filter(client=OuterRef("client_id"))
                 )
             )
             .prefetch_related(
-                "regret_reasons",
                 Prefetch(
                     "issues",
                     queryset=Issue.objects.active().order_by("zone", "-severity", "identified_on", "id"),
@@ -137,31 +135,35 @@ class CaseQuerySet(ArchivableQuerySet):
                 ),
                 Prefetch(
                     "plans",
-                    queryset=TreatmentPlan.objects.standing()
+                    queryset=with_choice_rows(TreatmentPlan.objects.standing(), "options")
                     .select_related("submitted_by", "approved_by", "accepted_by")
                     .prefetch_related(
                         Prefetch(
                             "steps",
-                            queryset=PlanStep.objects.with_done_at().order_by("order", "id").prefetch_related("zones"),
+                            queryset=with_choice_rows(PlanStep.objects.with_done_at(), "zones").order_by("order", "id"),
                         ),
-                        "options",
                     )
                     .order_by("-version"),
                     to_attr="workspace_plans",
                 ),
                 Prefetch(
                     "lasersessions",
-                    queryset=LaserSession.objects.active()
-                    .select_related("technician", "device")
-                    .prefetch_related("zones", "adverse_events", overrides),
+                    queryset=with_choice_rows(LaserSession.objects.active(), "zones", "adverse_events").select_related(
+                        "technician", "device"
+                    ),
                     to_attr="workspace_laser_sessions",
                 ),
                 Prefetch(
                     "correctionsessions",
-                    queryset=CorrectionSession.objects.active()
-                    .select_related("artist")
-                    .prefetch_related("zones", overrides),
+                    queryset=with_choice_rows(CorrectionSession.objects.active(), "zones").select_related("artist"),
                     to_attr="workspace_correction_sessions",
+                ),
+                # Every override of the case in one query; the workspace view hands
+                # them to their sessions (`spread_overrides`).
+                Prefetch(
+                    "overrides",
+                    queryset=RuleOverride.objects.select_related("overridden_by"),
+                    to_attr="workspace_overrides",
                 ),
                 Prefetch(
                     "follow_ups",
@@ -263,6 +265,20 @@ class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
                 name="case_live_recently_changed",
                 condition=Q(archived_at__isnull=True),
             ),
+            # Reports (docs/performance.md): the live cases opened or closed in a period,
+            # read from the index alone (the columns the reports group by are included).
+            models.Index(
+                fields=["opened_on"],
+                include=["id", "status", "client", "original_studio", "original_artist"],
+                name="case_live_opened_report",
+                condition=Q(archived_at__isnull=True),
+            ),
+            models.Index(
+                fields=["closed_on"],
+                include=["id", "satisfaction", "client"],
+                name="case_live_closed_report",
+                condition=Q(archived_at__isnull=True, status=CaseStatus.CLOSED),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -342,7 +358,17 @@ class Issue(Versioned, Archivable, PublicIdMixin, Timestamped):
 
     class Meta:
         ordering = ["zone", "-severity"]
-        indexes = [models.Index(fields=["kind"]), models.Index(fields=["zone"])]
+        indexes = [
+            models.Index(fields=["kind"]),
+            models.Index(fields=["zone"]),
+            # The issues report: live issues identified in a period, from the index alone.
+            models.Index(
+                fields=["identified_on"],
+                include=["id", "kind", "zone", "severity", "case"],
+                name="issue_live_identified_report",
+                condition=Q(archived_at__isnull=True),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(severity__gte=1, severity__lte=5),

@@ -129,6 +129,13 @@ class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped)
             models.Index(fields=["status", "due_on", "id"], name="followup_status_due"),
             models.Index(fields=["assignee", "status", "due_on"]),
             models.Index(fields=["due_on"]),
+            # The compliance report: live follow-ups due in a period, from the index alone.
+            models.Index(
+                fields=["due_on"],
+                include=["id", "status", "completed_on", "case"],
+                name="followup_live_due_report",
+                condition=Q(archived_at__isnull=True),
+            ),
             # The review queue's "done, awaiting review" rows, oldest first: a small part
             # of a clinic's follow-ups, walked in order until the page is full.
             models.Index(

@@ -58,12 +58,14 @@ class TreatmentPlanQuerySet(CaseRecordQuerySet):
 
     def for_detail(self) -> Self:
         """Everything the plan pages show, in a fixed number of queries whatever the steps."""
-        return self.select_related(
-            "case__client", "submitted_by", "approved_by", "accepted_by", "previous_version"
-        ).prefetch_related(
+        from smpclinic.lookups import with_choice_rows
+
+        return with_choice_rows(
+            self.select_related("case__client", "submitted_by", "approved_by", "accepted_by", "previous_version"),
             "options",
+        ).prefetch_related(
             models.Prefetch(
-                "steps", queryset=PlanStep.objects.with_done_at().order_by("order", "pk").prefetch_related("zones")
+                "steps", queryset=with_choice_rows(PlanStep.objects.with_done_at(), "zones").order_by("order", "pk")
             ),
         )
 
@@ -154,6 +156,15 @@ class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
                 fields=["submitted_at", "id"],
                 name="plan_awaiting_approval",
                 condition=Q(status=PlanStatus.PROPOSED, approved_at__isnull=True, archived_at__isnull=True),
+            ),
+            # The laser sessions report's estimate: a case's newest approved version with a
+            # Kirby–Desai total, read from the index alone.
+            models.Index(
+                fields=["case", "-version"],
+                include=["kd_total"],
+                name="plan_approved_estimate",
+                condition=Q(archived_at__isnull=True, approved_at__isnull=False, kd_total__isnull=False)
+                & ~Q(status=PlanStatus.CANCELLED),
             ),
         ]
         constraints = [

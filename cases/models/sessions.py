@@ -27,6 +27,7 @@ from cases.choices import (
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.dates import PAST, booking_date_error
+from smpclinic.lookups import with_choice_rows
 from smpclinic.models import Archivable, ClinicSettings, PublicIdMixin, Timestamped
 
 from .cases import AdverseEventKind, Case, CaseRecordQuerySet, ZoneLookup
@@ -197,7 +198,7 @@ class SessionQuerySet(CaseRecordQuerySet):
         )
 
     def with_zones(self) -> Self:
-        return self.prefetch_related("zones")
+        return with_choice_rows(self, "zones")
 
     def latest_first(self) -> Self:
         return self.order_by("-scheduled_at", "-id")
@@ -273,16 +274,24 @@ class LaserSessionQuerySet(SessionQuerySet):
     def previous_for(self, case) -> LaserSession | None:
         """The case's latest laser session that took place: completed, and its time passed.
         A booking, a cancelled or missed session has no settings that were used."""
-        return self.active().completed_by(timezone.now()).filter(case=case).latest_first().with_zones().first()
+        return (
+            self.active()
+            .completed_by(timezone.now())
+            .filter(case=case)
+            .latest_first()
+            .with_zones()
+            .select_related("device")
+            .first()
+        )
 
     def for_history(self) -> Self:
         """What a list of a case's laser sessions shows: technician, device, zones."""
-        return self.select_related("technician", "device").prefetch_related("zones")
+        return with_choice_rows(self, "zones").select_related("technician", "device")
 
 
 class CorrectionSessionQuerySet(SessionQuerySet):
     def for_history(self) -> Self:
-        return self.select_related("artist").prefetch_related("zones")
+        return with_choice_rows(self, "zones").select_related("artist")
 
 
 class LaserSession(SessionBase):
@@ -343,7 +352,23 @@ class LaserSession(SessionBase):
     history = HistoricalRecords(m2m_fields=["zones", "adverse_events"])
 
     class Meta(SessionBase.Meta):
-        indexes = [models.Index(fields=["scheduled_at"]), models.Index(fields=["status", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["scheduled_at"]),
+            models.Index(fields=["status", "scheduled_at"]),
+            # Reports: completed live sessions in a period (adverse events), and per case
+            # (laser sessions against the estimate), from the index alone.
+            models.Index(
+                fields=["scheduled_at"],
+                include=["id", "case", "technician", "device"],
+                name="laser_completed_report",
+                condition=Q(archived_at__isnull=True, status=SessionStatus.COMPLETED),
+            ),
+            models.Index(
+                fields=["case"],
+                name="laser_completed_by_case",
+                condition=Q(archived_at__isnull=True, status=SessionStatus.COMPLETED),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(wavelength_nm__isnull=True)

@@ -23,6 +23,7 @@ from cases.choices import CaseStatus
 from cases.models import Case, CorrectionSession, FollowUp, LaserSession
 from cases.views.review import plans_to_approve
 from smpclinic import roles
+from smpclinic.lookups import with_choice_rows
 from smpclinic.roles import is_client, staff_required
 
 HOME_LIST_LIMIT = 50
@@ -33,25 +34,23 @@ WEEK_DAYS = 7
 def _scheduled_sessions(user, start: datetime.date, end: datetime.date) -> tuple[list, bool]:
     """Scheduled laser and correction sessions from `start` up to (not including) `end`, by time.
 
-    Two queries (plus one each for zones); each fetches one row past the cap so the page
+    Two queries (zones included: `with_choice_rows`); each fetches one row past the cap so the page
     can say the list was cut. The first HOME_LIST_LIMIT of the merged order always come
     from the first HOME_LIST_LIMIT of each list, so the merge is exact.
     """
     last = end - datetime.timedelta(days=1)
     laser = (
-        LaserSession.objects.visible_to(user)
+        with_choice_rows(LaserSession.objects.visible_to(user), "zones")
         .scheduled()
         .on_days(start, last)
         .select_related("case__client", "technician")
-        .prefetch_related("zones")
         .order_by("scheduled_at", "pk")[: HOME_LIST_LIMIT + 1]
     )
     correction = (
-        CorrectionSession.objects.visible_to(user)
+        with_choice_rows(CorrectionSession.objects.visible_to(user), "zones")
         .scheduled()
         .on_days(start, last)
         .select_related("case__client", "artist")
-        .prefetch_related("zones")
         .order_by("scheduled_at", "pk")[: HOME_LIST_LIMIT + 1]
     )
     for session in laser:

@@ -628,9 +628,11 @@ def test_a_final_case_offers_no_status_buttons(as_staff):
 
 # --- Query caps -----------------------------------------------------------------------------
 
-# session, user, groups, the two-factor device, the workspace case row + 15 prefetches,
-# the access log's one insert. (The history has a page of its own.)
-WORKSPACE_QUERY_CAP = 20
+# session, user with groups, the workspace case row (regret reasons in it) and its
+# prefetches: issues, consultations, plans with options, steps with zones, laser sessions
+# with zones and adverse events, correction sessions with zones, the case's overrides,
+# follow-ups; the access log's one insert. (The history has a page of its own.)
+WORKSPACE_QUERY_CAP = 12
 
 
 def _populate(case, n: int, *, technician, artist, staff, manager) -> None:

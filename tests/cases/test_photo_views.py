@@ -533,8 +533,9 @@ def test_serving_a_file_takes_a_fixed_number_of_queries(persona, photo, request)
     with CaptureQueriesContext(connection) as ctx:
         response = http.get(url("photo_thumb", photo))
     assert response.status_code == 200
-    # session, user, user's groups, the photo (with the client's case check as a subquery)
-    assert len(ctx.captured_queries) == 5  # +1: the access log's one insert
+    # session, user with their groups' permissions, the photo (with the client's case
+    # check as a subquery)
+    assert len(ctx.captured_queries) == 4  # +1: the access log's one insert
 
 
 def test_head_requests_get_the_headers_only(photo, as_staff):

@@ -81,8 +81,7 @@ def test_review_page_queries_do_not_grow_with_steps_issues_or_sessions(as_manage
     small, large = _populated(3), _populated(30)
     as_manager.get(_review(small))  # warm the session and caches
     few, many = sql_of_get(as_manager, _review(small)), sql_of_get(as_manager, _review(large))
-    # session, user, groups, plan lookup, plan for_detail (+ options, steps, zones),
-    # completed laser sessions, open issues, clinic settings
-    assert_queries_hold(
-        few, many, at_most=14
-    )  # +1: the access log's one insert; +1: the two-factor device of the verified session
+    # session, user with groups, the two-factor device of the verified session, plan
+    # lookup, plan for_detail with options, steps with zones, completed laser sessions,
+    # open issues, clinic settings, the access log's one insert
+    assert_queries_hold(few, many, at_most=11)

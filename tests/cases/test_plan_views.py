@@ -306,11 +306,10 @@ def test_detail_query_count_does_not_grow_with_steps(as_manager):
     sql_of_get(as_manager, url("plan_detail", small))  # warm the session and caches
     few = sql_of_get(as_manager, url("plan_detail", small))
     many = sql_of_get(as_manager, url("plan_detail", large))
-    # session, user, groups, plan lookup, plan for_detail (+ options, steps, zones),
-    # versions, completed laser sessions, clinic settings
-    assert_queries_hold(
-        few, many, at_most=14
-    )  # +1: the access log's one insert; +1: the two-factor device of the verified session
+    # session, user with groups, the two-factor device of the verified session, plan
+    # lookup, plan for_detail with options, steps with zones, versions, completed laser
+    # sessions, clinic settings, the access log's one insert
+    assert_queries_hold(few, many, at_most=11)
 
 
 def test_review_query_count_does_not_grow_with_steps(as_manager):
@@ -318,11 +317,10 @@ def test_review_query_count_does_not_grow_with_steps(as_manager):
     sql_of_get(as_manager, url("plan_review", small))
     few = sql_of_get(as_manager, url("plan_review", small))
     many = sql_of_get(as_manager, url("plan_review", large))
-    # session, user, groups, plan lookup, plan for_detail (+ options, steps, zones),
-    # completed laser sessions, open issues, clinic settings
-    assert_queries_hold(
-        few, many, at_most=14
-    )  # +1: the access log's one insert; +1: the two-factor device of the verified session
+    # session, user with groups, the two-factor device of the verified session, plan
+    # lookup, plan for_detail with options, steps with zones, completed laser sessions,
+    # open issues, clinic settings, the access log's one insert
+    assert_queries_hold(few, many, at_most=11)
 
 
 def test_accept_query_count_does_not_grow_with_steps(as_staff):
@@ -330,8 +328,9 @@ def test_accept_query_count_does_not_grow_with_steps(as_staff):
     sql_of_get(as_staff, url("plan_accept", small))
     few = sql_of_get(as_staff, url("plan_accept", small))
     many = sql_of_get(as_staff, url("plan_accept", large))
-    # session, user, groups, plan lookup, plan for_detail (+ options, steps, zones), clinic settings
-    assert_queries_hold(few, many, at_most=10)
+    # session, user with groups, plan lookup, plan for_detail with options, steps with
+    # zones, clinic settings
+    assert_queries_hold(few, many, at_most=7)
 
 
 # ---------------------------------------------------------------------------
