@@ -139,6 +139,8 @@ def staff_home(request):
                 "title": "Sessions today",
                 "slug": "today",
                 "sessions": [s for s in sessions if s.day == today],
+                # Cut lists drop their latest rows: today's count is short only if the cut fell today.
+                "cut": sessions_cut and bool(sessions) and sessions[-1].day == today,
                 "empty": "No sessions scheduled today.",
                 "time_format": "H:i",
             },
@@ -146,6 +148,7 @@ def staff_home(request):
                 "title": "Sessions in the next 7 days",
                 "slug": "week",
                 "sessions": [s for s in sessions if s.day != today],
+                "cut": sessions_cut,
                 "empty": "No sessions scheduled in the next 7 days.",
                 "time_format": "D j M, H:i",
             },
@@ -154,6 +157,8 @@ def staff_home(request):
         "follow_ups": follow_ups,
         "follow_ups_cut": follow_ups_cut,
         "overdue_count": sum(1 for f in follow_ups if f.overdue),
+        # Oldest first: when the cut falls among overdue ones, more are overdue than are shown.
+        "overdue_cut": follow_ups_cut and bool(follow_ups) and follow_ups[-1].overdue,
         "my_cases": _my_cases(request.user),
         "recent_cases": recent_cases,
         "list_limit": HOME_LIST_LIMIT,

@@ -243,3 +243,32 @@ def test_lists_are_capped(as_staff, staff_user, technician):
     assert f"Only the first {HOME_LIST_LIMIT} sessions are shown." in html
     assert len(response.context["follow_ups"]) == HOME_LIST_LIMIT
     assert f"Only the first {HOME_LIST_LIMIT} follow-ups are shown." in html
+
+
+def test_capped_counts_say_there_are_more(as_staff, staff_user, technician):
+    """A clinic with hundreds of overdue follow-ups must not read "50 overdue": when a list is
+    cut, its badge says "50+", as the plans-to-approve badge does."""
+    from cases.views.home import HOME_LIST_LIMIT
+
+    case = factories.CaseFactory()
+    device = factories.LaserDeviceFactory()
+    for _ in range(HOME_LIST_LIMIT + 1):
+        laser(case, at(2, 11), technician, device=device)
+        factories.FollowUpFactory(case=case, assignee=staff_user, due_on=TODAY - datetime.timedelta(days=3))
+
+    html = as_staff.get(HOME).content.decode()
+
+    assert f"{HOME_LIST_LIMIT}+ overdue" in section(html, "my-follow-ups")
+    week = section(html, "sessions-week")
+    assert f'<span class="badge text-bg-secondary">{HOME_LIST_LIMIT}+</span>' in week
+    assert '<span class="badge text-bg-secondary">0</span>' in section(html, "sessions-today")
+
+
+def test_uncut_counts_have_no_plus(as_staff, staff_user, technician):
+    factories.FollowUpFactory(assignee=staff_user, due_on=TODAY - datetime.timedelta(days=3))
+    laser(factories.CaseFactory(), at(2, 11), technician)
+
+    html = as_staff.get(HOME).content.decode()
+
+    assert "1 overdue" in section(html, "my-follow-ups")
+    assert '<span class="badge text-bg-secondary">1</span>' in section(html, "sessions-week")
