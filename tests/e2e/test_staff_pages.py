@@ -58,3 +58,19 @@ def test_compare_without_javascript_is_side_by_side(browser, live_server, log_in
     assert widths == [before.width, after.width]
     assert page.get_by_role("button", name="Overlay with slider").count() == 0
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 768, 1280])
+def test_issue_table_headings_fit_their_columns(page, live_server, log_in, staff, width):
+    """The per-zone issue tables have fixed columns: at a tablet's width the bold "Severity"
+    heading ran over "Identified". Every heading fits its own cell."""
+    issue = factories.IssueFactory(severity=3)
+    page.set_viewport_size({"width": width, "height": 1024})
+    log_in(staff)
+    page.goto(live_server.url + reverse("cases:case_detail", kwargs={"case_id": issue.case.public_id}))
+
+    headings = page.locator("table.table-issues thead th")
+    overflowing = headings.evaluate_all(
+        "ths => ths.filter(th => th.scrollWidth > th.clientWidth + 1).map(th => th.textContent.trim())"
+    )
+    assert overflowing == []
