@@ -156,8 +156,11 @@ def _closure(day: datetime.date) -> Closure | None:
 @require_safe
 def diary_day(request):
     """One day, a column per room (or per person), a row per quarter hour."""
-    form = DiaryFilterForm(request.GET or None)
     today = timezone.localdate()
+    # The date box shows the day on screen: today when the address names none.
+    asked = request.GET.copy()
+    asked.setdefault("day", today.isoformat())
+    form = DiaryFilterForm(asked)
     day = form.value("day", today)
     by = form.value("by", "room")
     audit.saw(request, "diary")

@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from icalendar import Calendar
 
 from cases.choices import CorrectionKind, FollowUpKind, PlanStepKind, SessionStatus, Zone
@@ -72,6 +73,17 @@ def test_the_day_shows_each_booking_in_its_room_with_a_link_to_its_case(as_staff
     assert 'rowspan="3"' in html  # 45 minutes, three quarter-hour rows
     assert 'class="diary-now" aria-current="time"' in html  # today's line, at 10:00
     assert "js/diary.js" in html
+
+
+def test_the_day_box_names_the_day_shown(as_staff):
+    """Opened without a day the diary shows today, and its date box says so; a day asked
+    for in the address is the one in the box."""
+    today = timezone.localdate()
+    page = as_staff.get(DIARY).content.decode()
+    assert f'name="day" value="{today.isoformat()}"' in page
+    other = today + datetime.timedelta(days=3)
+    page = as_staff.get(DIARY, {"day": other.isoformat(), "by": "person"}).content.decode()
+    assert f'name="day" value="{other.isoformat()}"' in page
 
 
 def test_the_day_by_person_and_filtered_by_kind(as_staff, staff_user, case, priya, room):
