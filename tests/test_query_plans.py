@@ -226,3 +226,26 @@ def test_reports_read_their_covering_indexes(years_of_issues):
             column = index.split("_")[2]
             assert any(column in name for name in indexes), (index, scanned, indexes)
     assert sum(n for _, n in walks["case_live_opened_report"]) == 31
+
+
+def test_my_cases_are_counted_from_the_lead_artist_index(clinic):
+    """The staff home's "my cases" counts of an artist who leads a tenth of the cases:
+    read from the partial index `case_live_lead_status` (migration cases.0014) with the
+    archived clients left out by an anti-join, not by joining every client."""
+    from cases.views.home import led_case_counts
+
+    artist = factories.ArtistFactory()
+    led = Case.objects.order_by("pk").values("pk")[:300]
+    Case.objects.filter(pk__in=led).update(lead_artist=artist)
+    Client.objects.filter(cases__lead_artist=artist).filter(
+        pk__in=Client.objects.filter(cases__lead_artist=artist).order_by("pk").values("pk")[:2]
+    ).update(archived_at=timezone.now())
+
+    counts = led_case_counts(artist)
+    scanned, indexes = plan_of(counts)
+
+    assert sum(n for _, n in counts) == Case.objects.live().filter(lead_artist=artist).count() == 298
+    assert not scanned & {"cases_case", "cases_client"}, (scanned, indexes)
+    if connection.vendor == "postgresql":
+        # The covering index, or at this size the plain one on the lead artist.
+        assert indexes & {"case_live_lead_status", "cases_case_lead_artist_id_0d70f86f"}, (scanned, indexes)

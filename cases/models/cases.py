@@ -279,6 +279,14 @@ class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
                 name="case_live_closed_report",
                 condition=Q(archived_at__isnull=True, status=CaseStatus.CLOSED),
             ),
+            # "My cases" on the staff home: a lead artist's live cases counted per status
+            # from the index alone (an artist can lead tens of thousands of cases).
+            models.Index(
+                fields=["lead_artist", "status"],
+                include=["id", "client"],
+                name="case_live_lead_status",
+                condition=Q(archived_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
