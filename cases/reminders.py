@@ -48,6 +48,7 @@ from cases.forms.followups import clinic_users
 from cases.models import AdverseEventKind, Booking, CorrectionSession, FollowUp, LaserSession, SentReminder
 from cases.models.cases import live_case
 from smpclinic import roles
+from smpclinic.mail import LOGO_SRC, attach_logo, clinic_logo_png
 from smpclinic.mail import clinic_sender as from_address
 from smpclinic.models import ClinicSettings
 
@@ -303,8 +304,9 @@ class ReminderEmail:
     client_id: int | None = None
     subject: str = field(init=False, default="")
 
-    def render(self, clinic: ClinicSettings) -> EmailMultiAlternatives:
-        context = {**self.context, "clinic": clinic_contact(clinic)}
+    def render(self, clinic: ClinicSettings, logo: bytes | None = None) -> EmailMultiAlternatives:
+        """The message; `logo` (the clinic's PNG, if it has one) goes inside it."""
+        context = {**self.context, "clinic": clinic_contact(clinic), "logo_src": LOGO_SRC if logo else ""}
         subject = render_to_string(f"emails/{self.template}_subject.txt", context)
         self.subject = " ".join(subject.split())[:200]
         text = render_to_string(f"emails/{self.template}.txt", context)
@@ -317,6 +319,7 @@ class ReminderEmail:
             reply_to=[clinic.email] if clinic.email else None,
         )
         message.attach_alternative(html, "text/html")
+        attach_logo(message, logo)
         return message
 
 
@@ -486,7 +489,7 @@ def claim(email: ReminderEmail) -> SentReminder | None:
 def deliver(email: ReminderEmail, clinic: ClinicSettings) -> str:
     """Claim, then send, then record `sent_at`. Call outside any transaction, so the claim
     is visible to other workers before the message leaves."""
-    message = email.render(clinic)
+    message = email.render(clinic, clinic_logo_png(clinic))
     row = claim(email)
     if row is None:
         return ALREADY_CLAIMED

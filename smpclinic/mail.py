@@ -1,7 +1,9 @@
-"""What every e-mail the clinic sends has in common: the clinic's name as the sender."""
+"""What every e-mail the clinic sends has in common: the clinic's name as the sender and,
+when the clinic has uploaded one, its logo at the top of the HTML part."""
 
 from __future__ import annotations
 
+from email.mime.image import MIMEImage
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -16,6 +18,34 @@ def clinic_sender(clinic: ClinicSettings) -> str:
     """“<clinic name> <DEFAULT_FROM_EMAIL>”: the address from settings, the clinic's name."""
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr((clinic.name, address or settings.DEFAULT_FROM_EMAIL))
+
+
+# The HTML part shows the logo as <img src="cid:clinic-logo">: the image travels inside the
+# message (a "related" part), so no mail program has to fetch anything from the clinic's site.
+LOGO_CONTENT_ID = "clinic-logo"
+LOGO_SRC = f"cid:{LOGO_CONTENT_ID}"
+
+
+def clinic_logo_png(clinic: ClinicSettings) -> bytes | None:
+    """The stored logo (a PNG this app encoded: cases.imaging.process_logo), None without one."""
+    if not clinic.logo:
+        return None
+    try:
+        with clinic.logo.open("rb") as stored:
+            return stored.read()
+    except FileNotFoundError:
+        return None
+
+
+def attach_logo(message, logo: bytes | None) -> None:
+    """Put the logo inside `message` (an EmailMultiAlternatives whose HTML refers to LOGO_SRC)."""
+    if logo is None:
+        return
+    image = MIMEImage(logo, "png")
+    image.add_header("Content-ID", f"<{LOGO_CONTENT_ID}>")
+    image.add_header("Content-Disposition", "inline", filename="logo.png")
+    message.mixed_subtype = "related"
+    message.attach(image)
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from cases.models import Client, PortalInvitation
 from smpclinic import roles
-from smpclinic.mail import clinic_sender
+from smpclinic.mail import LOGO_SRC, attach_logo, clinic_logo_png, clinic_sender
 from smpclinic.models import ClinicSettings
 
 if TYPE_CHECKING:
@@ -122,8 +122,10 @@ def _portal_user(client: Client, email: str) -> User:
 
 def _send(invitation: PortalInvitation, *, client: Client, user: User, link: str) -> None:
     clinic = ClinicSettings.load()
+    logo = clinic_logo_png(clinic)
     context = {
         "clinic": clinic,
+        "logo_src": LOGO_SRC if logo else "",
         "client": client,
         "username": user.get_username(),
         "link": link,
@@ -139,6 +141,7 @@ def _send(invitation: PortalInvitation, *, client: Client, user: User, link: str
         reply_to=[clinic.email] if clinic.email else None,
     )
     message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+    attach_logo(message, logo)
     message.send()
 
 

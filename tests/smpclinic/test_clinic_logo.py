@@ -1,5 +1,6 @@
 """The clinic's logo: uploaded by managers (checked through Pillow, re-encoded as PNG, size
-limited), served as image/png with safe headers, shown in the header and the plan PDF."""
+limited), served as image/png with safe headers, shown in the header, the plan PDF and
+inside the e-mails."""
 
 from __future__ import annotations
 
@@ -251,3 +252,48 @@ def test_the_settings_page_lists_a_logo_change_with_who_made_it(as_manager, mana
     (latest,) = re.findall(r'<li class="mb-2">(.*?)</li>', html, re.S)[:1]
     assert manager_user.get_full_name() in latest and "Logo" in latest
     assert f'href="{EDIT}"' in html  # the settings page leads to the logo page
+
+
+# ---------------------------------------------------------------- e-mails
+
+
+def _inline_images(message) -> list:
+    """The image parts inside the message as it would leave (related to its HTML)."""
+    return [part for part in message.message().walk() if part.get_content_maintype() == "image"]
+
+
+def test_e_mails_carry_the_logo_inside_them_when_the_clinic_has_one(db, as_staff, mailoutbox):
+    from cases.reminders import ReminderEmail
+    from smpclinic.mail import clinic_logo_png
+
+    services.clinic_logo_set(png=image_bytes(size=(300, 100)), by=factories.ManagerUserFactory())
+    clinic = ClinicSettings.load()
+    client = factories.ClientFactory(email="logo.reader@example.com")
+    assert as_staff.post(reverse("cases:client_invite", kwargs={"client_id": client.public_id})).status_code == 302
+    reminder = ReminderEmail(
+        kind="client_session",
+        key="test:logo",
+        recipient="logo.reader@example.com",
+        template="client_follow_up",
+        context={"name": "Logo", "what": "healing check", "day": datetime.date(2026, 12, 9), "time": "10:00"},
+    ).render(clinic, clinic_logo_png(clinic))
+
+    for message in (mailoutbox[-1], reminder):
+        [(html, _)] = message.alternatives
+        assert f'<img src="cid:clinic-logo" alt="{clinic.name}" height="60">' in html
+        [image] = _inline_images(message)
+        assert image["Content-ID"] == "<clinic-logo>"
+        assert image.get_content_type() == "image/png"
+        assert image.get_payload(decode=True) == stored_logo()
+        assert "http" not in html.split("cid:clinic-logo")[0].rsplit("<img", 1)[-1]  # nothing to fetch
+
+
+def test_e_mails_without_a_logo_have_no_image(db, as_staff, mailoutbox):
+    client = factories.ClientFactory(email="plain.reader@example.com")
+    assert as_staff.post(reverse("cases:client_invite", kwargs={"client_id": client.public_id})).status_code == 302
+
+    [message] = mailoutbox
+    [(html, _)] = message.alternatives
+    assert "<img" not in html
+    assert _inline_images(message) == []
+    assert ClinicSettings.load().name in html
