@@ -357,9 +357,11 @@ def origins_report(period: Period) -> list[Table]:
 # --- 4. Laser sessions per completed case against the Kirby–Desai estimate ----------
 
 
-def laser_sessions_report(period: Period) -> list[Table]:
+def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]:
     """Kirby–Desai (2009) over-estimates for shallow SMP pigment (docs/domain.md#kirby-desai): this shows
-    the clinic its own calibration, actual completed sessions against the estimate."""
+    the clinic its own calibration, actual completed sessions against the estimate.
+
+    The page lists the latest LASER_ROWS_LIMIT cases; `whole` (the CSV download) lists every one."""
     # The estimate a manager approved: the newest approved version (a later draft or an
     # unapproved revision does not count; an approved version stays the estimate after a
     # revision supersedes it, until that revision is approved in turn).
@@ -388,13 +390,15 @@ def laser_sessions_report(period: Period) -> list[Table]:
     )
     # The table lists the latest LASER_ROWS_LIMIT cases (one more is fetched to know it was
     # cut), oldest first; the summary below is aggregated over all of them in the database.
-    latest = list(
-        cases.annotate(difference=F("actual") - F("estimate"))
-        .values_list("public_id", "reference", "closed_on", "estimate", "actual", "difference")
-        .order_by("-closed_on", "-reference")[: LASER_ROWS_LIMIT + 1]
+    latest = cases.annotate(difference=F("actual") - F("estimate")).values_list(
+        "public_id", "reference", "closed_on", "estimate", "actual", "difference"
     )
-    cut = len(latest) > LASER_ROWS_LIMIT
-    rows = latest[:LASER_ROWS_LIMIT][::-1]
+    if whole:
+        rows, cut = list(latest.order_by("closed_on", "reference")), False
+    else:
+        latest = list(latest.order_by("-closed_on", "-reference")[: LASER_ROWS_LIMIT + 1])
+        cut = len(latest) > LASER_ROWS_LIMIT
+        rows = latest[:LASER_ROWS_LIMIT][::-1]
     summary = cases.filter(estimate__isnull=False).aggregate(
         n=Count("id"),
         mean_estimate=Avg("estimate"),
@@ -411,8 +415,8 @@ def laser_sessions_report(period: Period) -> list[Table]:
         note = "No closed case in the period has a Kirby–Desai estimate yet."
     if cut:
         note += (
-            f" The table lists only the latest {LASER_ROWS_LIMIT} closed cases; the means cover every case "
-            "in the period. Choose a shorter period to see the others."
+            f" The table lists only the latest {LASER_ROWS_LIMIT} closed cases; the means and the CSV download "
+            "cover every case in the period."
         )
     return [
         Table(
@@ -665,7 +669,12 @@ class Report:
     slug: str
     title: str
     summary: str
-    build: Callable[[Period], Sequence[Table]]
+    build: Callable[..., Sequence[Table]]
+    # The page shows part of a table, which build(period, whole=True) gives whole for the CSV.
+    cuts_rows: bool = False
+
+    def tables(self, period: Period, *, download: bool = False) -> Sequence[Table]:
+        return self.build(period, whole=True) if download and self.cuts_rows else self.build(period)
 
     @property
     def name(self) -> str:
@@ -697,6 +706,7 @@ REPORTS: dict[str, Report] = {
             "Laser sessions against Kirby–Desai",
             "Completed laser sessions per closed case against the Kirby–Desai estimate.",
             laser_sessions_report,
+            cuts_rows=True,
         ),
         Report(
             "adverse-events",

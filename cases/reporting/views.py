@@ -39,7 +39,7 @@ def report_page(request, slug):
     if period is not None:
         query = urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()})
         csv_url = reverse(report.csv_url_name)
-        for table in report.build(period):
+        for table in report.tables(period):
             sections.append(
                 {
                     "table": table,
@@ -66,7 +66,7 @@ def report_csv(request, slug):
     if period is None:
         errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
         return HttpResponseBadRequest(f"Choose a valid period: {errors}", content_type="text/plain; charset=utf-8")
-    tables = {t.key: t for t in report.build(period)}
+    tables = {t.key: t for t in report.tables(period, download=True)}
     key = request.GET.get("table") or next(iter(tables))
     if key not in tables:
         raise Http404("No such table in this report.")

@@ -258,7 +258,26 @@ def test_a_long_laser_table_is_cut_with_a_note_and_the_means_cover_all(as_manage
 
     html = as_manager.get(reverse("cases:report_laser_sessions"), Q1).content.decode()
 
-    assert "The table lists only the latest 2 closed cases" in html
+    assert "The table lists only the latest 2 closed cases; the means and the CSV download cover every case" in html
     assert "Over 3 closed cases with an estimate" in html
     assert "mean actual 2.0" in html
     assert cases[0].reference not in html and cases[1].reference in html and cases[2].reference in html
+
+
+def test_the_laser_csv_holds_every_case_the_page_cuts(as_manager, monkeypatch):
+    """The page lists the latest cases only; a download is for working on the data, so it
+    has every case of the period, oldest first, whatever the page's limit."""
+    from cases.reporting import reports
+
+    monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
+    cases = []
+    for day in (1, 2, 3):
+        case = factories.ClosedCaseFactory(closed_on=D(2026, 2, day))
+        factories.ApprovedPlanFactory(case=case)
+        factories.LaserSessionFactory.create_batch(day, case=case)
+        cases.append(case)
+
+    rows = _csv(as_manager.get(reverse("cases:report_laser_sessions_csv"), {**Q1, "table": "estimate-vs-actual"}))
+
+    assert [row[0] for row in rows[1:]] == [case.reference for case in cases]
+    assert [row[3] for row in rows[1:]] == ["1", "2", "3"]
