@@ -111,6 +111,26 @@ def test_a_name_search_has_trigram_indexes_on_postgresql(clinic, staff_user):
             assert cursor.fetchall() == []
 
 
+def test_part_of_a_case_reference_has_a_trigram_index_on_postgresql(clinic, staff_user):
+    """Part of a reference (its start, or its year and number) finds the clients of the
+    cases whose reference holds it; on PostgreSQL from a trigram index on the reference
+    (at test size the planner may still prefer a scan, so its presence and shape are
+    checked, as for the names)."""
+    found = Client.objects.visible_to(staff_user).search("2026-0004")
+
+    assert sorted(c.cases.get().reference for c in found) == [f"SMP-2026-{i:05d}" for i in range(40, 50)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'case_reference_trgm'")
+            (definition,) = cursor.fetchone()
+            assert (
+                "USING gin" in definition and "gin_trgm_ops" in definition and "upper((reference)::text)" in definition
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%trgm%'")
+            assert cursor.fetchall() == []
+
+
 @pytest.fixture
 def follow_ups(clinic, manager_user):
     """Follow-ups of every status on those cases, most long done and reviewed, as at a

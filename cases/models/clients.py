@@ -45,14 +45,20 @@ class Contraindication:
 
 # A case reference as next_reference writes it (SMP-2026-0042), in any letter case.
 CASE_REFERENCE = re.compile(r"[A-Za-z]+-\d{4}-\d{4,}")
+# Part of one: its start (SMP-2026-12, SMP-20) or its year and number (2026-0042).
+CASE_REFERENCE_PART = re.compile(r"([A-Za-z]+-)?\d{4}-\d*|[A-Za-z]+-\d{1,4}")
+# A number alone (0042, as a client reads it out) may be a reference's or a phone's.
+CASE_NUMBER = re.compile(r"\d{3,}")
 
 
 class ClientQuerySet(ArchivableQuerySet):
     def search(self, text: str) -> Self:
         """Clients whose names, e-mail or phone contain every word; a word written as a
-        case reference (SMP-2026-0042) finds the client of that case. On PostgreSQL the
-        name, e-mail and phone lookups read trigram indexes (migration cases 0009), so a
-        search does not scan every client."""
+        case reference (SMP-2026-0042) finds the client of that case, part of one
+        (SMP-2026-00, 2026-0042) the clients of the cases whose reference holds it, and a
+        number alone (0042) either. On PostgreSQL the name, e-mail, phone and reference
+        lookups read trigram indexes (migrations cases 0009 and 0015), so a search does
+        not scan every client."""
         text = text.strip()
         if not text:
             return self
@@ -66,12 +72,24 @@ class ClientQuerySet(ArchivableQuerySet):
                 # client). Alone, so the name lookups below keep their own indexes.
                 q &= Q(pk__in=Case.objects.filter(reference=word.upper()).values("client_id"))
                 continue
-            q &= (
+            if CASE_REFERENCE_PART.fullmatch(word):
+                q &= Q(pk__in=Case.objects.filter(reference__icontains=word).values("client_id"))
+                continue
+            about_them = (
                 Q(first_name__icontains=word)
                 | Q(last_name__icontains=word)
                 | Q(email__icontains=word)
                 | Q(phone__icontains=word)
             )
+            if CASE_NUMBER.fullmatch(word):
+                # Either a reference's number or a phone's digits: one list of the client ids
+                # each finds (a UNION, each side reading its own trigram index; an OR of the
+                # two would walk every client).
+                people = self.model.objects.active().filter(about_them).order_by().values("pk")
+                numbered = Case.objects.filter(reference__icontains=word).order_by().values("client_id")
+                q &= Q(pk__in=people.union(numbered))
+                continue
+            q &= about_them
         return self.filter(q)
 
     def visible_to(self, user) -> Self:

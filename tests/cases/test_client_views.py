@@ -192,6 +192,30 @@ def test_search_by_name_email_phone_or_case_reference(query, as_staff):
     assert names_listed(response) == ["Alice Able"]
 
 
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("SMP-2026-12", ["Alice Able", "Bob Baker"]),  # the start of a reference
+        ("smp-2026-123", ["Alice Able", "Bob Baker"]),  # in any letter case
+        ("2026-1234", ["Alice Able"]),
+        ("1234", ["Alice Able"]),  # the number alone, as a client reads it out
+        ("1239", ["Bob Baker"]),
+        ("0777", ["Carol Cole"]),  # digits still find phone numbers
+        ("SMP-2026-99", []),
+    ],
+)
+def test_part_of_a_case_reference_finds_its_client(query, found, as_staff):
+    alice = factories.ClientFactory(first_name="Alice", last_name="Able", phone="07700 111222")
+    bob = factories.ClientFactory(first_name="Bob", last_name="Baker", phone="07700 333444")
+    factories.ClientFactory(first_name="Carol", last_name="Cole", phone="07770 555666")
+    factories.CaseFactory(client=alice, reference="SMP-2026-1234")
+    factories.CaseFactory(client=bob, reference="SMP-2026-1239")
+
+    response = as_staff.get(LIST, {"q": query})
+
+    assert names_listed(response) == found
+
+
 def test_a_client_with_several_cases_is_listed_once_whatever_matched(as_staff):
     alice = factories.ClientFactory(first_name="Alice", last_name="Able")
     first, second = factories.CaseFactory(client=alice), factories.CaseFactory(client=alice)
