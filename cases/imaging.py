@@ -114,27 +114,26 @@ def _short(name: str) -> str:
     return name if len(name) <= 60 else f"{name[:40]}…{name[-15:]}"
 
 
-def _read(upload: IO[bytes] | bytes, name: str, limit: int) -> bytes:
-    """The upload's bytes, refusing anything over the limit before reading it all."""
+def _read(upload: IO[bytes] | bytes, name: str, limit: int, *, what: str = "photo", refused=None) -> bytes:
+    """The upload's bytes, refusing anything over the limit before reading it all (with
+    `refused`, PhotoRejected unless given, naming `what` the file was meant to be)."""
+    refused = refused or PhotoRejected
     if isinstance(upload, bytes):
         data = upload
     else:
         size = getattr(upload, "size", None)
         if size is not None and size > limit:
-            raise PhotoRejected(
-                f"“{name}” is {filesizeformat(size)}; a photo can be at most {filesizeformat(limit)}.",
+            raise refused(
+                f"“{name}” is {filesizeformat(size)}; a {what} can be at most {filesizeformat(limit)}.",
                 code="too_large",
             )
         if hasattr(upload, "seek"):
             upload.seek(0)
         data = upload.read(limit + 1)
     if len(data) > limit:
-        raise PhotoRejected(
-            f"“{name}” is over {filesizeformat(limit)}, the most a photo can be.",
-            code="too_large",
-        )
+        raise refused(f"“{name}” is over {filesizeformat(limit)}, the most a {what} can be.", code="too_large")
     if not data:
-        raise PhotoRejected(f"“{name}” is empty.", code="empty")
+        raise refused(f"“{name}” is empty.", code="empty")
     return data
 
 
@@ -393,24 +392,7 @@ def process_logo(upload: IO[bytes] | bytes, *, name: str = "") -> bytes:
     Transparency is kept (a logo may have a transparent background).
     """
     name = _short(name or "The logo")
-    if isinstance(upload, bytes):
-        data = upload
-    else:
-        size = getattr(upload, "size", None)
-        if size is not None and size > LOGO_MAX_BYTES:
-            raise LogoRejected(
-                f"“{name}” is {filesizeformat(size)}; a logo can be at most {filesizeformat(LOGO_MAX_BYTES)}.",
-                code="too_large",
-            )
-        if hasattr(upload, "seek"):
-            upload.seek(0)
-        data = upload.read(LOGO_MAX_BYTES + 1)
-    if len(data) > LOGO_MAX_BYTES:
-        raise LogoRejected(
-            f"“{name}” is over {filesizeformat(LOGO_MAX_BYTES)}, the most a logo can be.", code="too_large"
-        )
-    if not data:
-        raise LogoRejected(f"“{name}” is empty.", code="empty")
+    data = _read(upload, name, LOGO_MAX_BYTES, what="logo", refused=LogoRejected)
     if _looks_like_markup(data):
         raise LogoRejected(
             f"“{name}” is a text document (SVG, HTML or XML). Upload the logo as a PNG, JPEG or WebP image.",
