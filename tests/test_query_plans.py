@@ -53,7 +53,8 @@ def plan_of(queryset) -> tuple[set[str], set[str]]:
 @pytest.fixture(scope="module")
 def clinic(django_db_setup, django_db_blocker):
     """Cases enough that reading the whole table would be the planner's second choice,
-    made once for the module (3,000 of them take seconds to build)."""
+    made once for the module (3,000 of them take seconds to build). A test or fixture that
+    changes them asks for `db` too, so that its changes are undone after it."""
     with kept_for_the_module(django_db_blocker):
         yield _make_clinic()
 
@@ -206,7 +207,7 @@ def test_the_review_queue_walks_its_indexes(follow_ups, manager_user):
 
 
 @pytest.fixture
-def years_of_issues(clinic):
+def years_of_issues(clinic, db):
     """The cases opened over eight years, an issue each, and two archived clients: a
     month's report reads a small part of them."""
     start = datetime.date(2019, 1, 1)
@@ -248,7 +249,7 @@ def test_reports_read_their_covering_indexes(years_of_issues):
     assert sum(n for _, n in walks["case_live_opened_report"]) == 31
 
 
-def test_my_cases_are_counted_from_the_lead_artist_index(clinic):
+def test_my_cases_are_counted_from_the_lead_artist_index(clinic, db):
     """The staff home's "my cases" counts of an artist who leads a tenth of the cases:
     read from the partial index `case_live_lead_status` (migration cases.0014) with the
     archived clients left out by an anti-join, not by joining every client."""
