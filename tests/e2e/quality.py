@@ -51,8 +51,10 @@ class Watch:
 
     def _request_failed(self, request) -> None:
         failure = request.failure or ""
-        # A download leaves the page: the browser aborts the navigation request itself.
-        if "ERR_ABORTED" in failure and request.is_navigation_request():
+        # The browser cancelled the request itself: a download left the page, or the journey
+        # moved on (a click) while the favicon was still loading. A resource the server
+        # failed to give shows as an error status (_response) or a network error instead.
+        if "ERR_ABORTED" in failure:
             return
         self.problems.append(f"{self.page.url}: request failed {request.method} {request.url}: {failure}")
 
