@@ -40,13 +40,8 @@ class NoFetching(URLFetcher):
 
 def logo_data_url(clinic) -> str:
     """The clinic's logo (a PNG, cases.imaging.process_logo) as a data: URL, "" without one."""
-    if not clinic.logo:
-        return ""
-    try:
-        with clinic.logo.open("rb") as stored:
-            return LOGO_DATA_PREFIX + base64.b64encode(stored.read()).decode("ascii")
-    except FileNotFoundError:
-        return ""
+    logo = clinic.logo_png()
+    return LOGO_DATA_PREFIX + base64.b64encode(logo).decode("ascii") if logo else ""
 
 
 def render(html: str) -> bytes:

@@ -48,7 +48,7 @@ from cases.forms.followups import clinic_users
 from cases.models import AdverseEventKind, Booking, CorrectionSession, FollowUp, LaserSession, SentReminder
 from cases.models.cases import live_case
 from smpclinic import roles
-from smpclinic.mail import LOGO_SRC, attach_logo, clinic_logo_png
+from smpclinic.mail import LOGO_SRC, attach_logo
 from smpclinic.mail import clinic_sender as from_address
 from smpclinic.models import ClinicSettings
 
@@ -489,7 +489,7 @@ def claim(email: ReminderEmail) -> SentReminder | None:
 def deliver(email: ReminderEmail, clinic: ClinicSettings) -> str:
     """Claim, then send, then record `sent_at`. Call outside any transaction, so the claim
     is visible to other workers before the message leaves."""
-    message = email.render(clinic, clinic_logo_png(clinic))
+    message = email.render(clinic, clinic.logo_png())
     row = claim(email)
     if row is None:
         return ALREADY_CLAIMED

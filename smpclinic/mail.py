@@ -26,17 +26,6 @@ LOGO_CONTENT_ID = "clinic-logo"
 LOGO_SRC = f"cid:{LOGO_CONTENT_ID}"
 
 
-def clinic_logo_png(clinic: ClinicSettings) -> bytes | None:
-    """The stored logo (a PNG this app encoded: cases.imaging.process_logo), None without one."""
-    if not clinic.logo:
-        return None
-    try:
-        with clinic.logo.open("rb") as stored:
-            return stored.read()
-    except FileNotFoundError:
-        return None
-
-
 def attach_logo(message, logo: bytes | None) -> None:
     """Put the logo inside `message` (an EmailMultiAlternatives whose HTML refers to LOGO_SRC)."""
     if logo is None:

@@ -268,6 +268,17 @@ class ClinicSettings(Versioned):
         """A short tag that changes with the logo ("" without one), for its URL's query string."""
         return self.logo.name.rsplit("-", 1)[-1].removesuffix(".png")[:12] if self.logo else ""
 
+    def logo_png(self) -> bytes | None:
+        """The stored logo (a PNG this app encoded: cases.imaging.process_logo), None without
+        one or when its file is missing."""
+        if not self.logo:
+            return None
+        try:
+            with self.logo.open("rb") as stored:
+                return stored.read()
+        except FileNotFoundError:
+            return None
+
     CACHE_KEY = "smpclinic:clinic-settings"
     CACHE_SECONDS = 60
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from cases.models import Client, PortalInvitation
 from smpclinic import roles
-from smpclinic.mail import LOGO_SRC, attach_logo, clinic_logo_png, clinic_sender
+from smpclinic.mail import LOGO_SRC, attach_logo, clinic_sender
 from smpclinic.models import ClinicSettings
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def _portal_user(client: Client, email: str) -> User:
 
 def _send(invitation: PortalInvitation, *, client: Client, user: User, link: str) -> None:
     clinic = ClinicSettings.load()
-    logo = clinic_logo_png(clinic)
+    logo = clinic.logo_png()
     context = {
         "clinic": clinic,
         "logo_src": LOGO_SRC if logo else "",

@@ -43,14 +43,9 @@ def clinic_logo(request):
     """The logo as stored: always a PNG this app encoded, answered as image/png whatever was
     uploaded, never sniffed, shown inline. Anyone may fetch it (the sign-in page shows it);
     pages link it with ?v=<its hash>, so a new logo is a new URL."""
-    clinic = ClinicSettings.cached()
-    if not clinic.logo:
+    data = ClinicSettings.cached().logo_png()
+    if data is None:
         raise Http404("No logo.")
-    try:
-        with clinic.logo.open("rb") as stored:
-            data = stored.read()
-    except FileNotFoundError as missing:
-        raise Http404("No logo.") from missing
     response = HttpResponse(data, content_type="image/png")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = 'inline; filename="logo.png"'

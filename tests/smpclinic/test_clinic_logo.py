@@ -264,7 +264,6 @@ def _inline_images(message) -> list:
 
 def test_e_mails_carry_the_logo_inside_them_when_the_clinic_has_one(db, as_staff, mailoutbox):
     from cases.reminders import ReminderEmail
-    from smpclinic.mail import clinic_logo_png
 
     services.clinic_logo_set(png=image_bytes(size=(300, 100)), by=factories.ManagerUserFactory())
     clinic = ClinicSettings.load()
@@ -276,7 +275,7 @@ def test_e_mails_carry_the_logo_inside_them_when_the_clinic_has_one(db, as_staff
         recipient="logo.reader@example.com",
         template="client_follow_up",
         context={"name": "Logo", "what": "healing check", "day": datetime.date(2026, 12, 9), "time": "10:00"},
-    ).render(clinic, clinic_logo_png(clinic))
+    ).render(clinic, clinic.logo_png())
 
     for message in (mailoutbox[-1], reminder):
         [(html, _)] = message.alternatives
