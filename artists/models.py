@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
-from simple_history.models import HistoricalRecords
 
 from smpclinic.dates import PAST, not_before_1900
+from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, HttpsURLField, PublicIdMixin, Timestamped
 
 

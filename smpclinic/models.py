@@ -13,9 +13,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from smpclinic.concurrency import Versioned
+from smpclinic.history import HistoricalRecords
 
 
 class HttpsURLField(models.URLField):

@@ -8,7 +8,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from cases.choices import (
     AdverseEventChoice,
@@ -22,6 +21,7 @@ from cases.choices import (
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.dates import BOOKABLE, PAST
+from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, PublicIdMixin, Timestamped
 
 from .clients import Client

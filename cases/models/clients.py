@@ -11,11 +11,11 @@ from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from cases.choices import CaseStatus, Fitzpatrick, NorwoodStage
 from smpclinic.concurrency import Versioned
 from smpclinic.dates import PAST
+from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, ArchivableQuerySet, ClinicSettings, PublicIdMixin, Timestamped
 
 

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from cases.choices import ConsentKind
 from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.dates import BOOKABLE, PAST
+from smpclinic.history import HistoricalRecords
 from smpclinic.models import PublicIdMixin, Timestamped
 
 from .clients import Client

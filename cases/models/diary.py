@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from smpclinic.history import HistoricalRecords
 from smpclinic.models import PublicIdMixin, Room, Timestamped
 
 from .cases import Case, live_case

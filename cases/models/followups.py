@@ -7,11 +7,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from cases.choices import AdverseEventChoice, FollowUpKind, FollowUpStatus, Healing
 from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.dates import PAST
+from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
 from .cases import SATISFACTION_VALIDATORS, AdverseEventKind, Case, CaseRecordQuerySet

@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from cases.choices import PhotoAngle, PhotoKind, Zone
 from smpclinic.dates import PAST
+from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
 from .cases import Case, CaseRecordQuerySet, Issue

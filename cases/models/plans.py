@@ -10,12 +10,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from simple_history.models import HistoricalRecords
 
 from cases import kirby_desai as kd
 from cases.choices import PlanStatus, PlanStepKind, StepStatus
 from smpclinic.concurrency import Versioned
 from smpclinic.dates import booking_date_error
+from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
 
 from .cases import Case, CaseRecordQuerySet, CorrectionOption, ZoneLookup

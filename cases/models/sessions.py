@@ -12,7 +12,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from cases.choices import (
     STANDARD_WAVELENGTHS,
@@ -27,6 +26,7 @@ from cases.choices import (
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
 from smpclinic.dates import PAST, booking_date_error
+from smpclinic.history import HistoricalRecords
 from smpclinic.lookups import with_choice_rows
 from smpclinic.models import Archivable, ClinicSettings, PublicIdMixin, Timestamped
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import AdverseEventKind, LaserSession, RegretReason
@@ -25,6 +27,23 @@ def test_a_removed_adverse_event_can_be_recovered_from_history():
 
     assert [_events(v) for v in versions][-2:] == [{"blistering", "crusting"}, {"crusting"}]
     assert _events(versions[0]) == set()
+
+
+def test_the_record_of_an_insert_reads_no_many_to_many_rows_and_the_next_one_holds_them():
+    case = factories.CaseFactory()
+    through = LaserSession.adverse_events.through._meta.db_table
+
+    with CaptureQueriesContext(connection) as queries:
+        session = factories.LaserSessionFactory.build(case=case, technician=None, device=None)
+        session.technician = factories.TechnicianFactory()
+        session.device = factories.LaserDeviceFactory()
+        session.save()
+
+    assert not [q for q in queries if through in q["sql"]]
+    session.adverse_events.set(AdverseEventKind.objects.filter(code="crusting"))
+    first, second = LaserSession.history.filter(id=session.pk).order_by("history_date", "history_id")
+    assert (first.history_type, _events(first)) == ("+", set())
+    assert (second.history_type, _events(second)) == ("~", {"crusting"})
 
 
 def test_the_case_history_names_adverse_events_zones_and_regret_reasons_that_changed(as_staff):
