@@ -85,11 +85,13 @@ def plan_context(user) -> dict:
     """What the plan page and the PDF show; the same data for both."""
     plans = _decorate(client_plans(user))
     return {
-        "client": own_client(user),
+        # Every plan shown came with its case's client, the signed-in client (live, or the
+        # plan would not be visible); only a client without a plan to see is read alone.
+        "client": plans[0].case.client if plans else own_client(user),
         "plans": plans,
         # A proposed revision is shown beside the plan it would replace: one case, two cards.
         "case_count": len({plan.case_id for plan in plans}),
-        "clinic": ClinicSettings.load(),
+        "clinic": ClinicSettings.cached(),
         "kd_uncertainty": kirby_desai.UNCERTAINTY,
     }
 
