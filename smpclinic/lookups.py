@@ -96,15 +96,16 @@ def with_choice_rows(queryset: QuerySet, *names: str) -> QuerySet:
 # Lookup rows of several choice fields in one query -------------------------------------
 
 
-class _ReadChoiceIterator(ModelChoiceIterator):
-    """A choice field's options from the rows `prefetch_choices` read (the stock
-    iterator runs the queryset again even when its rows are there)."""
+class OneReadChoiceIterator(ModelChoiceIterator):
+    """A choice field's options from the rows already read (`prefetch_choices`), else
+    from one plain read of its queryset, kept for the next render. The stock iterator
+    runs the queryset again even when its rows are there, through `.iterator()`: on
+    PostgreSQL a server-side cursor, three round trips for a handful of rows."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        rows = self.queryset._result_cache
-        for obj in rows if rows is not None else self.queryset.iterator():
+        for obj in self.queryset:
             yield self.choice(obj)
 
 
@@ -122,7 +123,7 @@ def prefetch_choices(fields: dict) -> None:
     for name, *values in first.union(*others, all=True):
         rows[name].append(fields[name].queryset.model.from_db(db, _FIELDS, values))
     for name, field in fields.items():
-        field.iterator = _ReadChoiceIterator
+        field.iterator = OneReadChoiceIterator
         field.queryset = field.queryset  # a copy, which the widget's choices iterate
         field.queryset._result_cache = sorted(rows[name], key=lambda row: (row.position, row.pk))
         field.queryset._prefetch_done = True

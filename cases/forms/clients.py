@@ -12,6 +12,7 @@ from cases.choices import CaseStatus, Fitzpatrick
 from cases.models import Client, ConsentText
 from cases.services.clients import CONTRAINDICATION_FIELDS, EDITABLE_FIELD_ORDER, EDITABLE_FIELDS
 from smpclinic.forms import DateInput, SubmitOnceFormMixin, VersionedFormMixin
+from smpclinic.lookups import OneReadChoiceIterator
 
 CONTRAINDICATION_DATES = ("isotretinoin_last_dose", "immunosuppression_last")
 
@@ -116,14 +117,19 @@ class ClientFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        # The list renders these fields itself (Bootstrap's classes here), not through
+        # crispy-forms: a search is the most frequent page a receptionist opens.
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        artists = self.fields["lead_artist"]
+        artists.iterator = OneReadChoiceIterator
+        artists.queryset = artists.queryset  # gives the widget choices from the new iterator
 
     def filter(self, clients, clinic=None):
         """Apply the valid filters to a Client queryset (invalid values are ignored, with errors shown)."""
         data = self.cleaned_data if self.is_valid() else {}
+        for name in self.errors:
+            self.fields[name].widget.attrs["class"] += " is-invalid"
         if data.get("q"):
             clients = clients.search(data["q"])
         if data.get("status") or data.get("lead_artist"):

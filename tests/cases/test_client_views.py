@@ -271,6 +271,28 @@ def test_invalid_filter_value_is_reported_and_ignored(as_staff):
     assert names_listed(response) != []
 
 
+def test_the_filters_are_labelled_described_and_marked_when_refused(as_staff):
+    html = as_staff.get(LIST, {"status": "lost", "q": "ann"}).content.decode()
+
+    search = re.search(r"<input[^>]*name=\"q\"[^>]*>", html)[0]
+    assert '<label for="id_q" class="form-label">Search</label>' in html
+    assert 'aria-describedby="id_q_helptext"' in search and 'class="form-control"' in search
+    assert '<div id="id_q_helptext" class="form-text">Name, e-mail, phone or case reference.</div>' in html
+    status = re.search(r"<select[^>]*name=\"status\"[^>]*>", html)[0]
+    assert 'class="form-select is-invalid"' in status and 'aria-invalid="true"' in status
+    assert re.search(r'class="invalid-feedback d-block">Select a valid choice\. lost is not', html)
+
+
+def test_the_lead_artist_filter_reads_the_artists_once(as_staff, django_assert_num_queries):
+    from cases.forms.clients import ClientFilterForm
+
+    artist = factories.ArtistFactory(first_name="Nadia", last_name="Rahman")
+    form = ClientFilterForm()
+    with django_assert_num_queries(1):
+        first, second = str(form["lead_artist"]), str(form["lead_artist"])
+    assert first == second and f'value="{artist.public_id}"' in first and "Nadia Rahman" in first
+
+
 def test_no_match_message(as_staff):
     factories.ClientFactory(first_name="Alice")
     response = as_staff.get(LIST, {"q": "nobody-like-this"})
