@@ -58,12 +58,15 @@ class TreatmentPlanQuerySet(CaseRecordQuerySet):
 
     def for_detail(self) -> Self:
         """Everything the plan pages show, in a fixed number of queries whatever the steps."""
+        return self.for_portal().select_related("submitted_by", "approved_by", "accepted_by", "previous_version")
+
+    def for_portal(self) -> Self:
+        """What the client's plan pages show: the plan with its case, client, options and
+        steps, without the staff who wrote, approved or accepted it (which the portal
+        never names), so the query joins four tables fewer."""
         from smpclinic.lookups import with_choice_rows
 
-        return with_choice_rows(
-            self.select_related("case__client", "submitted_by", "approved_by", "accepted_by", "previous_version"),
-            "options",
-        ).prefetch_related(
+        return with_choice_rows(self.select_related("case__client"), "options").prefetch_related(
             models.Prefetch(
                 "steps", queryset=with_choice_rows(PlanStep.objects.with_done_at(), "zones").order_by("order", "pk")
             ),

@@ -60,7 +60,7 @@ def client_plans(user):
     return (
         TreatmentPlan.objects.visible_to(user)
         .current()
-        .for_detail()
+        .for_portal()
         .order_by("-case__opened_on", "-case_id", "version")
     )
 
