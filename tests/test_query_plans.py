@@ -90,6 +90,17 @@ def test_a_case_reference_finds_its_client_through_the_reference_index(clinic, s
     assert "DISTINCT" not in str(found.query)
 
 
+def test_a_whole_email_address_finds_its_owner_through_the_upper_email_index(clinic, staff_user):
+    owner = Client.objects.order_by("pk")[1234]
+    found = Client.objects.visible_to(staff_user).search(owner.email.upper())
+
+    scanned, indexes = plan_of(found)
+
+    assert list(found) == [owner]
+    assert "cases_client" not in scanned, (scanned, indexes)
+    assert any(name.startswith("client_email_upper") for name in indexes), indexes
+
+
 def test_a_name_search_has_trigram_indexes_on_postgresql(clinic, staff_user):
     """On PostgreSQL the parts of names, e-mail and phone are looked up in trigram
     indexes (at 100,000 clients the planner reads them as a BitmapOr; at test size a scan

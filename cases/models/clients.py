@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from cases.choices import CaseStatus, Fitzpatrick, NorwoodStage
@@ -49,11 +50,14 @@ CASE_REFERENCE = re.compile(r"[A-Za-z]+-\d{4}-\d{4,}")
 CASE_REFERENCE_PART = re.compile(r"([A-Za-z]+-)?\d{4}-\d*|[A-Za-z]+-\d{1,4}")
 # A number alone (0042, as a client reads it out) may be a reference's or a phone's.
 CASE_NUMBER = re.compile(r"\d{3,}")
+# A whole e-mail address (its owner, not every address that contains it).
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 class ClientQuerySet(ArchivableQuerySet):
     def search(self, text: str) -> Self:
-        """Clients whose names, e-mail or phone contain every word; a word written as a
+        """Clients whose names, e-mail or phone contain every word; a whole e-mail address
+        finds the clients with that address (in any letter case); a word written as a
         case reference (SMP-2026-0042) finds the client of that case, part of one
         (SMP-2026-00, 2026-0042) the clients of the cases whose reference holds it, and a
         number alone (0042) either. On PostgreSQL the name, e-mail, phone and reference
@@ -71,6 +75,13 @@ class ClientQuerySet(ArchivableQuerySet):
                 # (a semi-join: a join to cases would make the list DISTINCT over every
                 # client). Alone, so the name lookups below keep their own indexes.
                 q &= Q(pk__in=Case.objects.filter(reference=word.upper()).values("client_id"))
+                continue
+            if EMAIL_ADDRESS.fullmatch(word):
+                # The address's owner, through the index on the upper-cased address (written
+                # as that expression, not iexact, which SQLite runs as LIKE). As part
+                # of every address (icontains), the trigrams every address shares (".com",
+                # "@ex…") would make PostgreSQL read most of the trigram index.
+                q &= Q(Exact(Upper("email"), word.upper()))
                 continue
             if CASE_REFERENCE_PART.fullmatch(word):
                 q &= Q(pk__in=Case.objects.filter(reference__icontains=word).values("client_id"))
@@ -236,6 +247,8 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
         indexes = [
             models.Index(fields=["last_name", "first_name"]),
             models.Index(fields=["email"]),
+            # A search for a whole e-mail address (ClientQuerySet.search): UPPER(email) = …
+            models.Index(Upper("email"), name="client_email_upper"),
             models.Index(fields=["date_of_birth"]),
         ]
         constraints = [

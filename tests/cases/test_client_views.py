@@ -195,6 +195,22 @@ def test_search_by_name_email_phone_or_case_reference(query, as_staff):
 @pytest.mark.parametrize(
     ("query", "found"),
     [
+        ("Ann.Smith@Example.COM", ["Ann Smith"]),  # a whole address: its owner, in any letter case
+        ("ann.smith@example.co", []),  # not an address anyone has
+        ("smith@example", ["Ann Smith", "Joann Smith"]),  # part of one: every address holding it
+        ("example.com", ["Ann Smith", "Joann Smith"]),
+    ],
+)
+def test_a_whole_email_address_finds_its_owner_and_part_of_one_every_match(query, found, as_staff):
+    factories.ClientFactory(first_name="Ann", last_name="Smith", email="ann.smith@example.com")
+    factories.ClientFactory(first_name="Joann", last_name="Smith", email="joann.smith@example.com")
+
+    assert names_listed(as_staff.get(LIST, {"q": query})) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
         ("SMP-2026-12", ["Alice Able", "Bob Baker"]),  # the start of a reference
         ("smp-2026-123", ["Alice Able", "Bob Baker"]),  # in any letter case
         ("2026-1234", ["Alice Able"]),
