@@ -2,7 +2,8 @@
 
 import json
 
-from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField, Value, Window
+from django.db.models.functions import JSONObject, RowNumber
 from django.db.models.query import ModelIterable
 from django.forms.models import ModelChoiceIterator
 
@@ -93,36 +94,97 @@ def with_choice_rows(queryset: QuerySet, *names: str) -> QuerySet:
     return annotated
 
 
-# Lookup rows of several choice fields in one query -------------------------------------
+# The rows of several choice fields in one query ----------------------------------------
 
 
 class _ReadChoiceIterator(ModelChoiceIterator):
-    """A choice field's options from the rows `prefetch_choices` read (the stock
-    iterator runs the queryset again even when its rows are there)."""
+    """A choice field's options from the rows already read for it: by `ChoiceRows`, or
+    by its own queryset when that was evaluated (the stock iterator runs the queryset
+    again even when its rows are there)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        rows = self.queryset._result_cache
-        for obj in rows if rows is not None else self.queryset.iterator():
+        for obj in offered_rows(self.field):
             yield self.choice(obj)
 
 
-def prefetch_choices(fields: dict) -> None:
-    """Read the lookup rows (see ChoiceLookup) offered by several choice fields of a form,
-    `{name: field}`, in one UNION ALL query instead of one query per field. Each field
-    keeps its queryset (a posted value is still checked against the table)."""
-    querysets = [
-        field.queryset.order_by().annotate(_field=Value(name)).values_list("_field", *_FIELDS)
-        for name, field in fields.items()
-    ]
-    first, *others = querysets
-    rows: dict[str, list] = {name: [] for name in fields}
-    db = first.db
-    for name, *values in first.union(*others, all=True):
-        rows[name].append(fields[name].queryset.model.from_db(db, _FIELDS, values))
-    for name, field in fields.items():
-        field.iterator = _ReadChoiceIterator
-        field.queryset = field.queryset  # a copy, which the widget's choices iterate
-        field.queryset._result_cache = sorted(rows[name], key=lambda row: (row.position, row.pk))
-        field.queryset._prefetch_done = True
+def read_once(field) -> None:
+    """Let `field` show the rows of its queryset once they are read (`offered_rows`, or
+    iterating `field.queryset`), instead of reading them again to show them."""
+    field.iterator = _ReadChoiceIterator
+    field.queryset = field.queryset  # a copy, which the widget's choices iterate
+
+
+def offered_rows(field) -> list:
+    """The rows a choice field offers, read once (see `read_once` and `ChoiceRows`)."""
+    reader = getattr(field, "_choice_rows", None)
+    if reader is not None:
+        return reader[field]
+    queryset = field.queryset
+    if queryset._result_cache is None:
+        queryset._fetch_all()
+    return queryset._result_cache
+
+
+class ChoiceRows:
+    """The rows offered by several choice fields of a form, read in one UNION ALL query the
+        first time one of them is asked for (the form shown, a default picked among them): a
+        form posted valid and saved never reads them. `fields` maps each field to the columns
+        its options show, by attribute name (`ChoiceLookup` fields need none: their id, code
+    and position).
+
+        Each part numbers its rows in its queryset's order (ROW_NUMBER, the primary key last),
+        so that each field lists them as its own query would; each row comes as a JSON object
+        of its columns and is made a model instance of those columns only. Each field keeps its
+        queryset: a posted value is still checked against the table."""
+
+    def __init__(self, fields: dict, columns: dict[str, tuple[str, ...]] | None = None):
+        self._fields = list(fields.values())
+        self._columns = {
+            name: ("id", *columns[name]) if columns and name in columns else tuple(_FIELDS) for name in fields
+        }
+        self._names = {id(field): name for name, field in fields.items()}
+        self._rows: dict[str, list] | None = None
+        for field in self._fields:
+            read_once(field)
+            field._choice_rows = self
+
+    def __getitem__(self, field) -> list:
+        if self._rows is None:
+            self._rows = self._read()
+        return self._rows[self._names[id(field)]]
+
+    def _read(self) -> dict[str, list]:
+        parts = []
+        for field in self._fields:
+            name, queryset = self._names[id(field)], field.queryset
+            ordering = [*(queryset.query.order_by or queryset.model._meta.ordering), "pk"]
+            columns = self._columns[name]
+            parts.append(
+                queryset.order_by()
+                .annotate(
+                    _field=Value(name),
+                    _number=Window(RowNumber(), order_by=ordering),
+                    _row=JSONObject(**{column: column for column in columns}),
+                )
+                .values_list("_field", "_number", "_row")
+            )
+        first, *others = parts
+        numbered: dict[str, list] = {self._names[id(field)]: [] for field in self._fields}
+        for name, number, row in first.union(*others, all=True):
+            numbered[name].append((number, row))
+        rows = {}
+        for field in self._fields:
+            name = self._names[id(field)]
+            model, columns = field.queryset.model, self._columns[name]
+            model_fields = [model._meta.get_field(column) for column in columns]
+            rows[name] = [
+                model.from_db(
+                    first.db,
+                    columns,
+                    [f.to_python(row[column]) for f, column in zip(model_fields, columns, strict=True)],
+                )
+                for _, row in sorted(numbered[name], key=lambda pair: pair[0])
+            ]
+        return rows
