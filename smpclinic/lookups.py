@@ -2,8 +2,8 @@
 
 import json
 
-from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField, Value, Window
-from django.db.models.functions import JSONObject, RowNumber
+from django.db.models import Aggregate, Func, OuterRef, QuerySet, Subquery, TextField, Value, Window
+from django.db.models.functions import RowNumber
 from django.db.models.query import ModelIterable
 from django.forms.models import ModelChoiceIterator
 
@@ -118,73 +118,77 @@ def read_once(field) -> None:
 
 def offered_rows(field) -> list:
     """The rows a choice field offers, read once (see `read_once` and `ChoiceRows`)."""
-    reader = getattr(field, "_choice_rows", None)
-    if reader is not None:
-        return reader[field]
+    read_together = getattr(field, "_choice_rows", None)
+    if read_together is not None:
+        reader, name = read_together
+        return reader.rows(name)
     queryset = field.queryset
     if queryset._result_cache is None:
         queryset._fetch_all()
     return queryset._result_cache
 
 
+class _JsonRow(Func):
+    """The row's columns as a JSON array, as text: JSON_BUILD_ARRAY on PostgreSQL,
+    JSON_ARRAY on SQLite."""
+
+    template = "CAST(JSON_BUILD_ARRAY(%(expressions)s) AS TEXT)"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="JSON_ARRAY(%(expressions)s)")
+
+
 class ChoiceRows:
     """The rows offered by several choice fields of a form, read in one UNION ALL query the
-        first time one of them is asked for (the form shown, a default picked among them): a
-        form posted valid and saved never reads them. `fields` maps each field to the columns
-        its options show, by attribute name (`ChoiceLookup` fields need none: their id, code
-    and position).
+    first time one of them is asked for (the form shown, a default picked among them): a
+    form posted valid and saved never reads them. `fields` maps names to fields; `columns`
+    names, by attribute name, what the options of a field show besides their id (a
+    `ChoiceLookup` field needs none: its id, code and position are read).
 
-        Each part numbers its rows in its queryset's order (ROW_NUMBER, the primary key last),
-        so that each field lists them as its own query would; each row comes as a JSON object
-        of its columns and is made a model instance of those columns only. Each field keeps its
-        queryset: a posted value is still checked against the table."""
+    Each part numbers its rows in its queryset's order (ROW_NUMBER, the primary key last),
+    so that each field lists them as its own query would; each row comes as a JSON array
+    of its columns and is made a model instance of those columns only. Each field keeps its
+    queryset: a posted value is still checked against the table."""
 
     def __init__(self, fields: dict, columns: dict[str, tuple[str, ...]] | None = None):
-        self._fields = list(fields.values())
-        self._columns = {
-            name: ("id", *columns[name]) if columns and name in columns else tuple(_FIELDS) for name in fields
-        }
-        self._names = {id(field): name for name, field in fields.items()}
+        columns = columns or {}
+        self._fields = fields
+        self._columns = {name: ("id", *columns[name]) if name in columns else tuple(_FIELDS) for name in fields}
         self._rows: dict[str, list] | None = None
-        for field in self._fields:
+        for name, field in fields.items():
             read_once(field)
-            field._choice_rows = self
+            field._choice_rows = (self, name)
 
-    def __getitem__(self, field) -> list:
+    def rows(self, name: str) -> list:
         if self._rows is None:
             self._rows = self._read()
-        return self._rows[self._names[id(field)]]
+        return self._rows[name]
 
     def _read(self) -> dict[str, list]:
         parts = []
-        for field in self._fields:
-            name, queryset = self._names[id(field)], field.queryset
+        for name, field in self._fields.items():
+            queryset = field.queryset
             ordering = [*(queryset.query.order_by or queryset.model._meta.ordering), "pk"]
-            columns = self._columns[name]
             parts.append(
                 queryset.order_by()
                 .annotate(
                     _field=Value(name),
                     _number=Window(RowNumber(), order_by=ordering),
-                    _row=JSONObject(**{column: column for column in columns}),
+                    _row=_JsonRow(*self._columns[name]),
                 )
                 .values_list("_field", "_number", "_row")
             )
         first, *others = parts
-        numbered: dict[str, list] = {self._names[id(field)]: [] for field in self._fields}
+        numbered: dict[str, list] = {name: [] for name in self._fields}
         for name, number, row in first.union(*others, all=True):
-            numbered[name].append((number, row))
+            numbered[name].append((number, json.loads(row)))
         rows = {}
-        for field in self._fields:
-            name = self._names[id(field)]
+        for name, field in self._fields.items():
             model, columns = field.queryset.model, self._columns[name]
             model_fields = [model._meta.get_field(column) for column in columns]
             rows[name] = [
-                model.from_db(
-                    first.db,
-                    columns,
-                    [f.to_python(row[column]) for f, column in zip(model_fields, columns, strict=True)],
-                )
-                for _, row in sorted(numbered[name], key=lambda pair: pair[0])
+                model.from_db(first.db, columns, [f.to_python(v) for f, v in zip(model_fields, values, strict=True)])
+                for _, values in sorted(numbered[name], key=lambda pair: pair[0])
             ]
         return rows
