@@ -122,7 +122,7 @@ class Artist(Archivable, PublicIdMixin, Timestamped):
         return f"{self.first_name} {self.last_name}".strip()
 
     def has_valid_laser_certification(self, day: datetime.date) -> bool:
-        return self.certifications.valid_on(day).filter(kind=Certification.Kind.LASER_SAFETY).exists()
+        return self.certifications.laser_safety_valid_on(day).exists()
 
 
 class CertificationQuerySet(ArchivableQuerySet):
@@ -130,6 +130,10 @@ class CertificationQuerySet(ArchivableQuerySet):
         return self.filter(archived_at__isnull=True, issued_on__lte=day).filter(
             Q(expires_on__isnull=True) | Q(expires_on__gte=day)
         )
+
+    def laser_safety_valid_on(self, day: datetime.date) -> Self:
+        """The laser-safety certifications valid on the day: what a laser technician needs."""
+        return self.valid_on(day).filter(kind=Certification.Kind.LASER_SAFETY)
 
     def expiring_within(self, day: datetime.date, days: int) -> Self:
         return self.filter(

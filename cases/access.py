@@ -74,15 +74,17 @@ def get_issue_for_user(user, public_id) -> Issue:
 
 
 def get_laser_session_for_user(user, public_id) -> LaserSession:
-    """The session with its zones and adverse events, which its form shows, in one query."""
+    """The session with what its form shows and its rules judge, in one query: its zones
+    and adverse events, its booking (room and length) and its technician."""
     sessions = with_choice_rows(LaserSession.objects.visible_to(user), "zones", "adverse_events")
-    return get_object_or_404(sessions.select_related("case__client"), public_id=public_id)
+    return get_object_or_404(sessions.select_related("case__client", "booking", "technician"), public_id=public_id)
 
 
 def get_correction_session_for_user(user, public_id) -> CorrectionSession:
-    """The session with its zones, which its form shows, in one query."""
+    """The session with its zones and its booking (room and length), which its form
+    shows, in one query."""
     sessions = with_choice_rows(CorrectionSession.objects.visible_to(user), "zones")
-    return get_object_or_404(sessions.select_related("case__client"), public_id=public_id)
+    return get_object_or_404(sessions.select_related("case__client", "booking"), public_id=public_id)
 
 
 def get_follow_up_for_user(user, public_id) -> FollowUp:

@@ -2,7 +2,8 @@
 
 import json
 
-from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models import Aggregate, Func, OuterRef, QuerySet, Subquery, TextField, Value, Window
+from django.db.models.functions import RowNumber
 from django.db.models.query import ModelIterable
 from django.forms.models import ModelChoiceIterator
 
@@ -93,37 +94,101 @@ def with_choice_rows(queryset: QuerySet, *names: str) -> QuerySet:
     return annotated
 
 
-# Lookup rows of several choice fields in one query -------------------------------------
+# The rows of several choice fields in one query ----------------------------------------
 
 
-class OneReadChoiceIterator(ModelChoiceIterator):
-    """A choice field's options from the rows already read (`prefetch_choices`), else
-    from one plain read of its queryset, kept for the next render. The stock iterator
-    runs the queryset again even when its rows are there, through `.iterator()`: on
-    PostgreSQL a server-side cursor, three round trips for a handful of rows."""
+class _ReadChoiceIterator(ModelChoiceIterator):
+    """A choice field's options from the rows already read for it: by `ChoiceRows`, or
+    by its own queryset when that was evaluated (the stock iterator runs the queryset
+    again even when its rows are there)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        for obj in offered_rows(self.field):
             yield self.choice(obj)
 
 
-def prefetch_choices(fields: dict) -> None:
-    """Read the lookup rows (see ChoiceLookup) offered by several choice fields of a form,
-    `{name: field}`, in one UNION ALL query instead of one query per field. Each field
-    keeps its queryset (a posted value is still checked against the table)."""
-    querysets = [
-        field.queryset.order_by().annotate(_field=Value(name)).values_list("_field", *_FIELDS)
-        for name, field in fields.items()
-    ]
-    first, *others = querysets
-    rows: dict[str, list] = {name: [] for name in fields}
-    db = first.db
-    for name, *values in first.union(*others, all=True):
-        rows[name].append(fields[name].queryset.model.from_db(db, _FIELDS, values))
-    for name, field in fields.items():
-        field.iterator = OneReadChoiceIterator
-        field.queryset = field.queryset  # a copy, which the widget's choices iterate
-        field.queryset._result_cache = sorted(rows[name], key=lambda row: (row.position, row.pk))
-        field.queryset._prefetch_done = True
+def read_once(field) -> None:
+    """Let `field` show the rows of its queryset once they are read (`offered_rows`, or
+    iterating `field.queryset`), instead of reading them again to show them."""
+    field.iterator = _ReadChoiceIterator
+    field.queryset = field.queryset  # a copy, which the widget's choices iterate
+
+
+def offered_rows(field) -> list:
+    """The rows a choice field offers, read once (see `read_once` and `ChoiceRows`)."""
+    read_together = getattr(field, "_choice_rows", None)
+    if read_together is not None:
+        reader, name = read_together
+        return reader.rows(name)
+    queryset = field.queryset
+    if queryset._result_cache is None:
+        queryset._fetch_all()
+    return queryset._result_cache
+
+
+class _JsonRow(Func):
+    """The row's columns as a JSON array, as text: JSON_BUILD_ARRAY on PostgreSQL,
+    JSON_ARRAY on SQLite."""
+
+    template = "CAST(JSON_BUILD_ARRAY(%(expressions)s) AS TEXT)"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="JSON_ARRAY(%(expressions)s)")
+
+
+class ChoiceRows:
+    """The rows offered by several choice fields of a form, read in one UNION ALL query the
+    first time one of them is asked for (the form shown, a default picked among them): a
+    form posted valid and saved never reads them. `fields` maps names to fields; `columns`
+    names, by attribute name, what the options of a field show besides their id (a
+    `ChoiceLookup` field needs none: its id, code and position are read).
+
+    Each part numbers its rows in its queryset's order (ROW_NUMBER, the primary key last),
+    so that each field lists them as its own query would; each row comes as a JSON array
+    of its columns and is made a model instance of those columns only. Each field keeps its
+    queryset: a posted value is still checked against the table."""
+
+    def __init__(self, fields: dict, columns: dict[str, tuple[str, ...]] | None = None):
+        columns = columns or {}
+        self._fields = fields
+        self._columns = {name: ("id", *columns[name]) if name in columns else tuple(_FIELDS) for name in fields}
+        self._rows: dict[str, list] | None = None
+        for name, field in fields.items():
+            read_once(field)
+            field._choice_rows = (self, name)
+
+    def rows(self, name: str) -> list:
+        if self._rows is None:
+            self._rows = self._read()
+        return self._rows[name]
+
+    def _read(self) -> dict[str, list]:
+        parts = []
+        for name, field in self._fields.items():
+            queryset = field.queryset
+            ordering = [*(queryset.query.order_by or queryset.model._meta.ordering), "pk"]
+            parts.append(
+                queryset.order_by()
+                .annotate(
+                    _field=Value(name),
+                    _number=Window(RowNumber(), order_by=ordering),
+                    _row=_JsonRow(*self._columns[name]),
+                )
+                .values_list("_field", "_number", "_row")
+            )
+        first, *others = parts
+        numbered: dict[str, list] = {name: [] for name in self._fields}
+        for name, number, row in first.union(*others, all=True):
+            numbered[name].append((number, json.loads(row)))
+        rows = {}
+        for name, field in self._fields.items():
+            model, columns = field.queryset.model, self._columns[name]
+            model_fields = [model._meta.get_field(column) for column in columns]
+            rows[name] = [
+                model.from_db(first.db, columns, [f.to_python(v) for f, v in zip(model_fields, values, strict=True)])
+                for _, values in sorted(numbered[name], key=lambda pair: pair[0])
+            ]
+        return rows

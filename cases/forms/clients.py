@@ -12,7 +12,7 @@ from cases.choices import CaseStatus, Fitzpatrick
 from cases.models import Client, ConsentText
 from cases.services.clients import CONTRAINDICATION_FIELDS, EDITABLE_FIELD_ORDER, EDITABLE_FIELDS
 from smpclinic.forms import DateInput, SubmitOnceFormMixin, VersionedFormMixin
-from smpclinic.lookups import OneReadChoiceIterator
+from smpclinic.lookups import read_once
 
 CONTRAINDICATION_DATES = ("isotretinoin_last_dose", "immunosuppression_last")
 
@@ -121,9 +121,7 @@ class ClientFilterForm(forms.Form):
         # crispy-forms: a search is the most frequent page a receptionist opens.
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-        artists = self.fields["lead_artist"]
-        artists.iterator = OneReadChoiceIterator
-        artists.queryset = artists.queryset  # gives the widget choices from the new iterator
+        read_once(self.fields["lead_artist"])
 
     def filter(self, clients, clinic=None):
         """Apply the valid filters to a Client queryset (invalid values are ignored, with errors shown)."""

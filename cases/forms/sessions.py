@@ -26,6 +26,7 @@ from cases.choices import (
     OverrideRule,
     PlanStepKind,
     SessionStatus,
+    StepStatus,
 )
 from cases.forms.diary import MINUTES_MAX, MINUTES_MIN, require_room
 from cases.models import (
@@ -52,7 +53,7 @@ from cases.models.sessions import (
 )
 from cases.services import diary
 from smpclinic.forms import DateTimeInput, FittingChoiceIdsMixin, SubmitOnceFormMixin, VersionedFormMixin
-from smpclinic.lookups import prefetch_choices
+from smpclinic.lookups import ChoiceRows, offered_rows, read_once, with_choice_rows
 from smpclinic.models import Room
 
 OTHER = "other"
@@ -70,6 +71,16 @@ KIND_OF_STEP = {
     PlanStepKind.SCAR_CAMOUFLAGE: CorrectionKind.SCAR_CAMOUFLAGE,
 }
 NON_LASER_STEPS = tuple(KIND_OF_STEP)
+# What the options of the choice fields read together (smpclinic.lookups.ChoiceRows) show,
+# besides their id: a person's name (and login, to find the user's own record), a room's
+# name, a device's name and what static/js/laser_device.js fills from it (DeviceSelect).
+# Zones and adverse events are lookup rows, whose columns ChoiceRows knows.
+CHOICE_COLUMNS = {
+    "technician": ("user_id", "first_name", "last_name"),
+    "artist": ("user_id", "first_name", "last_name"),
+    "room": ("name",),
+    "device": ("name", "laser_type", "wavelengths"),
+}
 
 
 def now_to_the_minute() -> datetime.datetime:
@@ -223,6 +234,7 @@ class SessionFormBase(
 
     step_kinds: tuple[str, ...] = ()
     booking_kind: str = ""
+    person_field: str = ""  # who does the session: a laser technician, a correction artist
     # The physical ranges as browser hints; the server checks them again (model validators).
     range_hints: dict[str, dict] = {"pain_score": {"min": 0, "max": PAIN_MAX}}
 
@@ -261,13 +273,46 @@ class SessionFormBase(
         self.fields["zones"].queryset = ZoneLookup.objects.all()
         self.fields["zones"].help_text = ""
         self.fields["pain_score"].help_text = "0 (none) to 10 (worst)."
+        self.fields[self.person_field].queryset = _technicians(getattr(self.instance, f"{self.person_field}_id"))
+        # The steps come with their zones: a new session takes the next planned step's.
         self.fields["plan_step"] = PlanStepChoiceField(
-            queryset=PlanStep.objects.offered_for(case, self.step_kinds, self.instance.plan_step_id),
+            queryset=with_choice_rows(
+                PlanStep.objects.offered_for(case, self.step_kinds, self.instance.plan_step_id), "zones"
+            ),
             required=False,
             label="Plan step",
             initial=self.fields["plan_step"].initial,
         )
+        read_once(self.fields["plan_step"])
         self.add_override_fields()
+
+    def read_choices_together(self, *names: str) -> None:
+        """The options of these choice fields, read in one query when first needed."""
+        ChoiceRows({name: self.fields[name] for name in names}, CHOICE_COLUMNS)
+
+    def prefill(self) -> PlanStep | None:
+        """A new session's first values, as the clinic works (docs/domain.md#lasers): now,
+        booked, by the user's own artist record, for the plan's next planned step (returned:
+        the subclass takes its zones). Picked among the options the form offers, which are
+        read once for both."""
+        self.initial.update(scheduled_at=self.instance.scheduled_at, status=SessionStatus.SCHEDULED)
+        artist = self.own_artist()
+        if artist is not None:
+            self.initial[self.person_field] = artist
+        step = self.next_planned_step()
+        if step is not None:
+            self.initial["plan_step"] = step
+        return step
+
+    def own_artist(self) -> Artist | None:
+        """The user's own artist record, if it is among the people offered (a new session
+        offers every internal, active artist)."""
+        return next((a for a in offered_rows(self.fields[self.person_field]) if a.user_id == self.user.pk), None)
+
+    def next_planned_step(self) -> PlanStep | None:
+        """The first still-planned step offered (the latest plan's, in order): the step a new
+        session of the case is for."""
+        return next((s for s in offered_rows(self.fields["plan_step"]) if s.status == StepStatus.PLANNED), None)
 
     def _add_slot_fields(self) -> None:
         """The room (the clinic's active rooms, and the one the session is booked in) and
@@ -335,6 +380,7 @@ class SessionFormBase(
 class LaserSessionForm(SessionFormBase):
     step_kinds = (PlanStepKind.LASER_SESSION,)
     booking_kind = BookingKind.LASER
+    person_field = "technician"
     range_hints = {
         **SessionFormBase.range_hints,
         "fluence_j_cm2": {"min": "0.01", "max": FLUENCE_MAX},
@@ -385,7 +431,6 @@ class LaserSessionForm(SessionFormBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["technician"].queryset = _technicians(self.instance.technician_id)
         self.fields["technician"].help_text = "Needs a laser safety certification valid on the session day."
         self.fields["device"].widget = DeviceSelect()
         self.fields["device"].queryset = LaserDevice.objects.filter(
@@ -395,7 +440,7 @@ class LaserSessionForm(SessionFormBase):
         self.fields["adverse_events"].widget = forms.CheckboxSelectMultiple()
         self.fields["adverse_events"].queryset = AdverseEventKind.objects.all()
         self.fields["adverse_events"].help_text = ""
-        prefetch_choices({name: self.fields[name] for name in ("zones", "adverse_events")})
+        self.read_choices_together("technician", "room", "device", "zones", "adverse_events")
         self.fields["estimated_clearance_pct"].help_text = "0–100 %."
         wavelength = self.instance.wavelength_nm
         if wavelength is not None and not self.is_bound:
@@ -480,6 +525,17 @@ class LaserSessionForm(SessionFormBase):
     def session_fields(self) -> dict:
         return {**super().session_fields(), "adverse_events": self.cleaned_data["adverse_events"]}
 
+    def prefill(self, previous: LaserSession | None = None) -> PlanStep | None:
+        """Also the zones: the next planned laser step's, else those of `previous`, the
+        session the laser settings were copied from (`new_laser_session`)."""
+        step = super().prefill()
+        step_zones = list(step.zones.all()) if step is not None else []
+        if step_zones:
+            self.initial["zones"] = step_zones
+        elif previous is not None:
+            self.initial["zones"] = list(previous.zones.all())
+        return step
+
     def proposal(self) -> dict:
         """The values the rules judge: as posted (valid fields), else as initially shown."""
         session = self.instance
@@ -505,6 +561,7 @@ class LaserSessionForm(SessionFormBase):
 class CorrectionSessionForm(SessionFormBase):
     step_kinds = NON_LASER_STEPS
     booking_kind = BookingKind.CORRECTION
+    person_field = "artist"
     override_rules = (OverrideRule.ZONE_INTERVAL,)
     range_hints = {**SessionFormBase.range_hints, "duration_minutes": {"min": 1, "max": 600}}
 
@@ -531,7 +588,7 @@ class CorrectionSessionForm(SessionFormBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["artist"].queryset = _technicians(self.instance.artist_id)
+        self.read_choices_together("artist", "room", "zones")
         self.fields["duration_minutes"].label = "Duration (minutes)"
         self.helper = _helper(
             _fieldset(
@@ -551,6 +608,16 @@ class CorrectionSessionForm(SessionFormBase):
             ),
         )
 
+    def prefill(self) -> PlanStep | None:
+        """Also the kind and zones of the next planned non-laser step."""
+        step = super().prefill()
+        if step is not None:
+            self.initial["kind"] = KIND_OF_STEP[step.kind]
+            zones = list(step.zones.all())
+            if zones:
+                self.initial["zones"] = zones
+        return step
+
     def proposal(self) -> dict:
         session = self.instance
         data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
@@ -563,50 +630,16 @@ class CorrectionSessionForm(SessionFormBase):
         }
 
 
-def own_artist(user) -> Artist | None:
-    return Artist.objects.internal().active().filter(user=user).first() if user.is_authenticated else None
-
-
-def laser_session_defaults(case: Case, user) -> tuple[LaserSession, dict, LaserSession | None]:
-    """A new session prefilled as the clinic works (docs/domain.md#lasers).
-
-    Laser settings come from the case's latest laser session that took place (returned so
-    the page can say so); zones from the plan's next planned laser step, else from that session;
-    technician: the user's own artist record, if any.
-    """
+def new_laser_session(case: Case) -> tuple[LaserSession, LaserSession | None]:
+    """A new laser session, now, with the laser settings of the case's latest laser session
+    that took place (returned so the page can say so); the form's `prefill` does the rest."""
     previous = LaserSession.objects.previous_for(case)
     session = LaserSession(case=case, scheduled_at=now_to_the_minute(), status=SessionStatus.SCHEDULED)
     if previous is not None:
         for field in LASER_SETTINGS:
             setattr(session, field, getattr(previous, field))
-    initial: dict = {"scheduled_at": session.scheduled_at, "status": SessionStatus.SCHEDULED}
-    artist = own_artist(user)
-    if artist is not None:
-        initial["technician"] = artist
-    step = PlanStep.objects.next_planned_for(case, (PlanStepKind.LASER_SESSION,))
-    if step is not None:
-        initial["plan_step"] = step
-    step_zones = list(step.zones.all()) if step is not None else []
-    if step_zones:
-        initial["zones"] = step_zones
-    elif previous is not None:
-        initial["zones"] = list(previous.zones.all())
-    return session, initial, previous
+    return session, previous
 
 
-def correction_session_defaults(case: Case, user) -> tuple[CorrectionSession, dict]:
-    """A new correction session: now, booked, by the user; kind, zones and plan step from
-    the plan's next planned non-laser step when there is one."""
-    session = CorrectionSession(case=case, scheduled_at=now_to_the_minute(), status=SessionStatus.SCHEDULED)
-    initial: dict = {"scheduled_at": session.scheduled_at, "status": SessionStatus.SCHEDULED}
-    artist = own_artist(user)
-    if artist is not None:
-        initial["artist"] = artist
-    step = PlanStep.objects.next_planned_for(case, NON_LASER_STEPS)
-    if step is not None:
-        initial["plan_step"] = step
-        initial["kind"] = KIND_OF_STEP[step.kind]
-        zones = list(step.zones.all())
-        if zones:
-            initial["zones"] = zones
-    return session, initial
+def new_correction_session(case: Case) -> CorrectionSession:
+    return CorrectionSession(case=case, scheduled_at=now_to_the_minute(), status=SessionStatus.SCHEDULED)

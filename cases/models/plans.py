@@ -282,10 +282,6 @@ class PlanStepQuerySet(models.QuerySet):
             .order_by("-plan__version", "order")
         )
 
-    def next_planned_for(self, case, kinds) -> PlanStep | None:
-        """The first still-planned step of these kinds that a new session of the case is for."""
-        return self.offered_for(case, kinds).filter(status=StepStatus.PLANNED).prefetch_related("zones").first()
-
     def with_done_at(self) -> Self:
         """Annotate `laser_done_at` / `correction_done_at`: when the step's latest completed
         (non-archived) linked session of each kind took place (`PlanStep.done_on` reads

@@ -13,8 +13,8 @@ from cases.choices import SessionStatus
 from cases.forms.sessions import (
     CorrectionSessionForm,
     LaserSessionForm,
-    correction_session_defaults,
-    laser_session_defaults,
+    new_correction_session,
+    new_laser_session,
 )
 from cases.models import CorrectionSession, LaserSession
 from cases.services.sessions import SessionSaved, correction_session_save, laser_session_save
@@ -45,9 +45,9 @@ def _recorded(session) -> tuple[list, dict[str, set[str]]]:
     return overrides, rules.recorded_overrides(overrides)
 
 
-def _session_form(request, case, session, form_class, initial: dict | None = None):
+def _session_form(request, case, session, form_class):
     data = request.POST if request.method == "POST" else None
-    return form_class(data, instance=session, initial=initial, case=case, user=request.user)
+    return form_class(data, instance=session, case=case, user=request.user)
 
 
 def _save(request, case, form, save, what: str, creating: bool):
@@ -101,10 +101,13 @@ def _page_context(request, case, session, form, creating: bool, findings: list[r
 def _laser_session_page(request, case, session: LaserSession):
     creating = session.pk is None
     audit.saw(request, "laser session form", case if creating else session, client_id=case.client_id)
-    initial = previous = None
-    if creating and request.method != "POST":
-        session, initial, previous = laser_session_defaults(case, request.user)
-    form = _session_form(request, case, session, LaserSessionForm, initial)
+    previous = None
+    prefill = creating and request.method != "POST"
+    if prefill:
+        session, previous = new_laser_session(case)
+    form = _session_form(request, case, session, LaserSessionForm)
+    if prefill:
+        form.prefill(previous)
     if saved := _save(request, case, form, laser_session_save, "Laser session", creating):
         return saved
 
@@ -143,10 +146,12 @@ def laser_session_edit(request, session_id):
 def _correction_session_page(request, case, session: CorrectionSession):
     creating = session.pk is None
     audit.saw(request, "correction session form", case if creating else session, client_id=case.client_id)
-    initial = None
-    if creating and request.method != "POST":
-        session, initial = correction_session_defaults(case, request.user)
-    form = _session_form(request, case, session, CorrectionSessionForm, initial)
+    prefill = creating and request.method != "POST"
+    if prefill:
+        session = new_correction_session(case)
+    form = _session_form(request, case, session, CorrectionSessionForm)
+    if prefill:
+        form.prefill()
     if saved := _save(request, case, form, correction_session_save, "Correction session", creating):
         return saved
 
