@@ -293,6 +293,23 @@ def test_adverse_events_per_100_sessions_by_technician_device_and_skin_type():
     assert skin["Type I"] == [0, 0, None, 0, None]
 
 
+def test_adverse_events_by_skin_type_count_the_type_each_session_was_treated_with():
+    """A client assessed as type III, treated, then reassessed as type V: the earlier
+    sessions stay under III (the type recorded with them), the later one under V."""
+    client = factories.ClientFactory(fitzpatrick_type=Fitzpatrick.V)
+    case = factories.CaseFactory(client=client)
+    blistering = AdverseEventKind.objects.filter(code=AdverseEventChoice.BLISTERING)
+    for day in (D(2026, 1, 10), D(2026, 2, 10)):
+        factories.LaserSessionFactory(case=case, scheduled_at=_at(day), fitzpatrick_type=Fitzpatrick.III)
+    factories.LaserSessionFactory(case=case, scheduled_at=_at(D(2026, 3, 10))).adverse_events.set(blistering)
+
+    *_, by_skin = reports.adverse_events_report(H1)
+
+    skin = _rows(by_skin)
+    assert skin["Type III"] == [2, 0, 0.0, 0, 0.0]
+    assert skin["Type V"] == [1, 1, 100.0, 1, 100.0]
+
+
 # --- 6. Follow-up compliance --------------------------------------------------------
 
 
