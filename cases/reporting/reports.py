@@ -37,6 +37,8 @@ TOP_N = 10
 # The laser sessions table lists at most this many cases (the latest closed).
 LASER_ROWS_LIMIT = 500
 MAX_PERIOD_DAYS = 10 * 366
+# Stands for a case's public id in its link, filled in per row (see laser_sessions_report).
+PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 
 
 # --- Period -------------------------------------------------------------------------
@@ -382,37 +384,47 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
         .annotate(n=Count("*"))
         .values("n")
     )
-    cases = (
+    closed = (
         _cases()
         .filter(status=CaseStatus.CLOSED, closed_on__range=(period.start, period.end))
         .annotate(estimate=Subquery(estimate), actual=Coalesce(Subquery(actual), 0))
-        .filter(Q(estimate__isnull=False) | Q(actual__gt=0))
     )
-    # The table lists the latest LASER_ROWS_LIMIT cases (one more is fetched to know it was
-    # cut), oldest first; the summary below is aggregated over all of them in the database.
-    latest = cases.annotate(difference=F("actual") - F("estimate")).values_list(
-        "public_id", "reference", "closed_on", "estimate", "actual", "difference"
-    )
+    # A case is listed when it has an estimate or a completed session. Each reference to
+    # an annotation in SQL repeats its subquery, so the difference is worked out in Python
+    # and the whole table (the CSV's) is filtered in Python too: one estimate and one
+    # count per case.
+    columns = ("public_id", "reference", "closed_on", "estimate", "actual")
     if whole:
-        rows, cut = list(latest.order_by("closed_on", "reference")), False
+        listed = closed.values_list(*columns).order_by("closed_on", "reference")
+        rows, cut = [r for r in listed if r[3] is not None or r[4] > 0], False
     else:
-        latest = list(latest.order_by("-closed_on", "-reference")[: LASER_ROWS_LIMIT + 1])
+        # The latest first, read backwards along the closed-on index, which stops after
+        # LASER_ROWS_LIMIT + 1 listed cases (one more, to know the table was cut); shown
+        # oldest first.
+        listed = closed.filter(Q(estimate__isnull=False) | Q(actual__gt=0)).values_list(*columns)
+        latest = list(listed.order_by("-closed_on", "-reference")[: LASER_ROWS_LIMIT + 1])
         cut = len(latest) > LASER_ROWS_LIMIT
         rows = latest[:LASER_ROWS_LIMIT][::-1]
-    summary = cases.filter(estimate__isnull=False).aggregate(
-        n=Count("id"),
-        mean_estimate=Avg("estimate"),
-        mean_actual=Avg("actual"),
-        mean_difference=Avg(F("actual") - F("estimate")),
-    )
-    if summary["n"]:
+    # The means over every case with an estimate, summed here from one (estimate, count)
+    # pair per case (the whole table has them all already): aggregated in SQL, PostgreSQL
+    # would read each case's estimate again for every aggregate that names it.
+    if whole:
+        estimated = [(r[3], r[4]) for r in rows if r[3] is not None]
+    else:
+        estimated = list(closed.filter(estimate__isnull=False).values_list("estimate", "actual").order_by())
+    n = len(estimated)
+    if n:
+        estimates, actuals = sum(e for e, _ in estimated), sum(a for _, a in estimated)
         note = (
-            f"Over {summary['n']} closed case{'s' if summary['n'] != 1 else ''} with an estimate: "
-            f"mean estimate {float(summary['mean_estimate']):.1f}, mean actual {float(summary['mean_actual']):.1f}, "
-            f"mean difference (actual − estimate) {float(summary['mean_difference']):+.1f} sessions."
+            f"Over {n} closed case{'s' if n != 1 else ''} with an estimate: "
+            f"mean estimate {estimates / n:.1f}, mean actual {actuals / n:.1f}, "
+            f"mean difference (actual − estimate) {(actuals - estimates) / n:+.1f} sessions."
         )
     else:
         note = "No closed case in the period has a Kirby–Desai estimate yet."
+    # One reverse() for the table's links (up to 500 of them, and thousands in the CSV's
+    # table) rather than one per row.
+    case_link = reverse("cases:case_detail", kwargs={"case_id": PLACEHOLDER_ID})
     if cut:
         note += (
             f" The table lists only the latest {LASER_ROWS_LIMIT} closed cases; the means and the CSV download "
@@ -433,8 +445,8 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
                 Column("Completed laser sessions", INT),
                 Column("Difference (actual − estimate)", INT),
             ],
-            rows=[list(r[1:]) for r in rows],
-            links=[reverse("cases:case_detail", kwargs={"case_id": r[0]}) for r in rows],
+            rows=[[ref, day, est, act, None if est is None else act - est] for _, ref, day, est, act in rows],
+            links=[case_link.replace(PLACEHOLDER_ID, str(r[0])) for r in rows],
             chart=ChartSpec(
                 "scatter",
                 value_columns=(2, 3),

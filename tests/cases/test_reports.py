@@ -234,6 +234,37 @@ def test_laser_table_lists_only_the_latest_cases_and_says_so(monkeypatch):
     assert "The table lists only the latest 3 closed cases" in table.note
 
 
+def test_the_whole_laser_table_lists_every_case_with_the_same_means(monkeypatch):
+    """The CSV's whole table is filtered and its means summed in Python, the page's cut
+    table in the database: the same cases, differences and means either way."""
+    monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
+    both = factories.ClosedCaseFactory(closed_on=D(2026, 2, 1))
+    factories.ApprovedPlanFactory(case=both)  # 8
+    factories.LaserSessionFactory.create_batch(3, case=both)
+    no_sessions = factories.ClosedCaseFactory(closed_on=D(2026, 2, 2))
+    factories.AcceptedPlanFactory(case=no_sessions, status=PlanStatus.COMPLETED, kd_ink_amount=4)  # 9
+    factories.LaserSessionFactory(case=no_sessions, status=SessionStatus.CANCELLED)
+    no_estimate = factories.ClosedCaseFactory(closed_on=D(2026, 2, 3))
+    factories.LaserSessionFactory.create_batch(2, case=no_estimate)
+    factories.ClosedCaseFactory(closed_on=D(2026, 2, 4))  # neither: not listed
+
+    (page,) = reports.laser_sessions_report(H1)
+    (whole,) = reports.laser_sessions_report(H1, whole=True)
+
+    assert whole.rows == [
+        [both.reference, D(2026, 2, 1), 8, 3, -5],
+        [no_sessions.reference, D(2026, 2, 2), 9, 0, -9],
+        [no_estimate.reference, D(2026, 2, 3), None, 2, None],
+    ]
+    assert page.rows == whole.rows[1:]
+    means = (
+        "Over 2 closed cases with an estimate: mean estimate 8.5, mean actual 1.5, "
+        "mean difference (actual − estimate) -7.0 sessions."
+    )
+    assert page.note.startswith(means) and whole.note.startswith(means)
+    assert "lists only the latest 2" in page.note and "lists only" not in whole.note
+
+
 def test_laser_table_at_the_limit_is_not_cut(monkeypatch):
     monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
     for day in (1, 2):
