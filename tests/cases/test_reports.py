@@ -415,6 +415,24 @@ def test_table_display_and_csv_rows():
         [("Feb 2026", None, False), ("—", None, True)],
     ]
     assert table.csv_rows() == [["Month", "Mean"], ["2026-01", 4.2], ["2026-02", ""]]
+    assert table.body_html() == (
+        '<tr><th scope="row"><a href="/x/">Jan 2026</a></th><td class="num">4.2</td></tr>\n'
+        '<tr><th scope="row">Feb 2026</th><td class="num">—</td></tr>'
+    )
+
+
+def test_table_body_escapes_every_cell():
+    table = reports.Table(
+        key="t",
+        title="T",
+        description="",
+        columns=[reports.Column("Studio"), reports.Column("Note")],
+        rows=[["<img src=x onerror=alert(1)>", '"><script>x</script>']],
+        links=['/a/"onmouseover="alert(1)'],
+    )
+    html = table.body_html()
+    assert "<img" not in html and "<script" not in html and '"onmouseover' not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;" in html
 
 
 def test_adverse_events_period_ends_at_the_clinics_midnights():
