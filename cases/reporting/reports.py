@@ -1,8 +1,10 @@
 """Managers' reports: the queries behind each chart and table .
 
-Every table is one aggregating query (values/annotate/Count/TruncMonth), so a report runs
-in the same number of queries whatever the clinic's size; Python only fills in empty
-groups (months, statuses with no case) and does arithmetic on the grouped counts.
+Every report is a fixed number of aggregating queries (values/annotate/Count/TruncMonth),
+so it runs in the same number of queries whatever the clinic's size; Python fills in
+empty groups (months, statuses with no case), sums fine groups into the tables that share
+them and does arithmetic on the grouped counts. What each report reads and why it is
+fast at a large clinic: docs/performance.md#reports.
 
 What a report counts: active (not archived) records of active cases of active clients,
 as the clinic's own lists show them.
