@@ -240,6 +240,8 @@ class LaserSessionFactory(factory.django.DjangoModelFactory):
     immediate_response = choices.ImmediateResponse.FROSTING
     pain_score = 4
     estimated_clearance_pct = 30
+    # What laser_session_save records: the client's skin type at the session.
+    fitzpatrick_type = factory.LazyAttribute(lambda session: session.case.client.fitzpatrick_type)
     zones = factory.PostGeneration(_zones)
 
 

@@ -15,10 +15,11 @@ import json
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.choices import PlanStatus
-from cases.models import Case, Client, FollowUp, Issue, TreatmentPlan
+from cases.choices import AdverseEventChoice, CaseStatus, Outcome, PlanStatus
+from cases.models import AdverseEventKind, Case, Client, FollowUp, Issue, LaserSession, TreatmentPlan
 from tests import factories
 from tests.helpers import kept_for_the_module
 
@@ -281,3 +282,101 @@ def test_my_cases_are_counted_from_the_lead_artist_index(clinic, db):
     if connection.vendor == "postgresql":
         # The covering index, or at this size the plain one on the lead artist.
         assert indexes & {"case_live_lead_status", "cases_case_lead_artist_id_0d70f86f"}, (scanned, indexes)
+
+
+# The large tables, which no report query may read whole.
+LARGE = {"cases_case", "cases_client", "cases_issue", "cases_lasersession", "cases_treatmentplan", "cases_followup"}
+
+
+def plans_of_report(build, period) -> list[tuple[str, set[str], set[str]]]:
+    """(SQL, tables read sequentially, indexes used) of every query a report runs."""
+    with CaptureQueriesContext(connection) as queries:
+        build(period)
+    plans = []
+    for query in queries.captured_queries:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("ANALYZE")
+                cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
+                raw = cursor.fetchone()[0]
+                nodes = list(_nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]))
+                scanned = {n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"}
+                indexes = {n["Index Name"] for n in nodes if "Index Name" in n}
+            else:
+                cursor.execute("ANALYZE")
+                cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+                details = [row[-1] for row in cursor.fetchall()]
+                scanned = {d.split()[1] for d in details if d.startswith("SCAN ") and " USING " not in d}
+                indexes = {d.split(" INDEX ")[1] for d in details if " INDEX " in d}
+        plans.append((query["sql"], scanned, indexes))
+    return plans
+
+
+@pytest.fixture
+def laser_history(years_of_issues, manager_user):
+    """On top of the years of issues: a third of the cases closed four months after they
+    opened, each with an approved plan (a Kirby–Desai estimate), and a completed laser
+    session a month after each case opened, one in three with an adverse event."""
+    cases = list(Case.objects.select_related("client").order_by("pk"))
+    closed = cases[::3]
+    for case in closed:
+        case.status, case.outcome, case.satisfaction = CaseStatus.CLOSED, Outcome.IMPROVED, 4
+        case.closed_on = case.opened_on + datetime.timedelta(120)
+    Case.objects.bulk_update(closed, ["status", "outcome", "closed_on", "satisfaction"])
+    plans = [
+        factories.AcceptedPlanFactory.build(case=case, status=PlanStatus.COMPLETED, approved_by=manager_user)
+        for case in closed
+    ]
+    for plan in plans:
+        plan._set_kd_total()  # what save() does, which bulk_create skips
+    TreatmentPlan.objects.bulk_create(plans)
+    technician, device = factories.TechnicianFactory(), factories.LaserDeviceFactory()
+    sessions = LaserSession.objects.bulk_create(
+        [
+            factories.LaserSessionFactory.build(
+                case=case,
+                technician=technician,
+                device=device,
+                scheduled_at=timezone.make_aware(
+                    datetime.datetime.combine(case.opened_on + datetime.timedelta(30), datetime.time(10))
+                ),
+            )
+            for case in cases
+        ]
+    )
+    erythema = AdverseEventKind.objects.get(code=AdverseEventChoice.ERYTHEMA)
+    LaserSession.adverse_events.through.objects.bulk_create(
+        [
+            LaserSession.adverse_events.through(lasersession_id=session.pk, adverseeventkind_id=erythema.pk)
+            for session in sessions[::3]
+        ]
+    )
+    return years_of_issues
+
+
+def test_every_report_reads_indexes_not_the_large_tables(laser_history):
+    """Each query of the cases, issues, origins, laser sessions and adverse events reports,
+    for a month of eight years: no large table read whole, on SQLite and PostgreSQL. On
+    PostgreSQL: the adverse events grouped from `laser_completed_report` (the skin type
+    recorded with the session, so neither cases nor clients are joined), the laser
+    sessions' estimates and counts probed in `plan_approved_estimate` and
+    `laser_completed_by_case` (migrations cases.0013 and 0016)."""
+    from cases.reporting import reports
+
+    first, last = laser_history
+    period = reports.Period(first, last)
+    used: dict[str, set[str]] = {}
+    for slug in ("cases", "issues", "origins", "laser-sessions", "adverse-events"):
+        used[slug] = set()
+        for sql, scanned, indexes in plans_of_report(reports.REPORTS[slug].build, period):
+            assert not scanned & LARGE, (slug, sql, scanned, indexes)
+            used[slug] |= indexes
+            if slug == "adverse-events":  # the skin type comes with the session
+                assert 'JOIN "cases_case"' not in sql and 'JOIN "cases_client"' not in sql, sql
+    (laser,) = reports.laser_sessions_report(period)
+    assert len(laser.rows) == 11 and "Over 11 closed cases" in laser.note
+    *_, by_skin = reports.adverse_events_report(period)
+    assert sum(row[1] for row in by_skin.rows) == 31
+    if connection.vendor == "postgresql":
+        assert {"plan_approved_estimate", "laser_completed_by_case"} <= used["laser-sessions"], used
+        assert "laser_completed_report" in used["adverse-events"], used

@@ -70,6 +70,7 @@ NOT_FREE_TEXT = {
         "laser_type": CHOICES,
         "pulse_domain": CHOICES,
         "immediate_response": CHOICES,
+        "fitzpatrick_type": CHOICES + " (the client's, copied by the code)",
     },
     "cases.CorrectionSession": {"status": CHOICES, "kind": CHOICES},
     "cases.RuleOverride": {"rule": CHOICES},

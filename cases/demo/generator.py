@@ -728,6 +728,7 @@ class Generator:
             status=status,
             technician=self.clinic.artists[tech],
             device=device,
+            fitzpatrick_type=client.fitzpatrick_type,
             laser_type=device.laser_type,
             wavelength_nm=755 if device.laser_type == LaserType.PICO_ALEXANDRITE else 1064,
             pulse_domain=PulseDomain.NANOSECOND if device.laser_type == LaserType.QS_ND_YAG else PulseDomain.PICOSECOND,

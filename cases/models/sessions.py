@@ -18,6 +18,7 @@ from cases.choices import (
     WAVELENGTH_OTHER_MAX,
     WAVELENGTH_OTHER_MIN,
     CorrectionKind,
+    Fitzpatrick,
     ImmediateResponse,
     LaserType,
     OverrideRule,
@@ -346,6 +347,13 @@ class LaserSession(SessionBase):
     )
     adverse_events = models.ManyToManyField(AdverseEventKind, blank=True, related_name="laser_sessions")
     adverse_event_notes = models.TextField(blank=True)
+    # The client's skin type the session was booked or recorded with, what the laser rules
+    # judged it against; kept once the session is completed, so a later change to the
+    # client's type leaves the sessions already done as they were. Set by
+    # `services.sessions.laser_session_save`; the adverse events report groups by it.
+    fitzpatrick_type = models.CharField(
+        "Fitzpatrick skin type at the session", max_length=3, choices=Fitzpatrick.choices, blank=True, editable=False
+    )
     parameters_shared = models.BooleanField("share laser parameters with the client", default=False)
 
     objects = LaserSessionQuerySet.as_manager()
@@ -355,11 +363,12 @@ class LaserSession(SessionBase):
         indexes = [
             models.Index(fields=["scheduled_at"]),
             models.Index(fields=["status", "scheduled_at"]),
-            # Reports: completed live sessions in a period (adverse events), and per case
-            # (laser sessions against the estimate), from the index alone.
+            # Reports: completed live sessions in a period (adverse events, grouped by
+            # technician, device and skin type), and per case (laser sessions against the
+            # estimate), from the index alone.
             models.Index(
                 fields=["scheduled_at"],
-                include=["id", "case", "technician", "device"],
+                include=["id", "case", "technician", "device", "fitzpatrick_type"],
                 name="laser_completed_report",
                 condition=Q(archived_at__isnull=True, status=SessionStatus.COMPLETED),
             ),

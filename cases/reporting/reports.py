@@ -1,8 +1,10 @@
 """Managers' reports: the queries behind each chart and table .
 
-Every table is one aggregating query (values/annotate/Count/TruncMonth), so a report runs
-in the same number of queries whatever the clinic's size; Python only fills in empty
-groups (months, statuses with no case) and does arithmetic on the grouped counts.
+Every report is a fixed number of aggregating queries (values/annotate/Count/TruncMonth),
+so it runs in the same number of queries whatever the clinic's size; Python fills in
+empty groups (months, statuses with no case), sums fine groups into the tables that share
+them and does arithmetic on the grouped counts. What each report reads and why it is
+fast at a large clinic: docs/performance.md#reports.
 
 What a report counts: active (not archived) records of active cases of active clients,
 as the clinic's own lists show them.
@@ -11,6 +13,7 @@ as the clinic's own lists show them.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +22,10 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
+from artists.models import Artist, Studio
 from cases.choices import (
     AdverseEventChoice,
     CaseStatus,
@@ -37,6 +43,8 @@ TOP_N = 10
 # The laser sessions table lists at most this many cases (the latest closed).
 LASER_ROWS_LIMIT = 500
 MAX_PERIOD_DAYS = 10 * 366
+# Stands for a case's public id in its link, filled in per row (see laser_sessions_report).
+PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 
 
 # --- Period -------------------------------------------------------------------------
@@ -92,6 +100,7 @@ class Period:
 # --- Tables -------------------------------------------------------------------------
 
 TEXT, INT, FLOAT, PCT, MONTH, DATE = "text", "int", "float", "pct", "month", "date"
+NUMERIC_CELL = ' class="num"'
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,17 @@ class Table:
                 cells.append((display(value, column.kind), link if position == 0 else None, column.numeric))
             out.append(cells)
         return out
+
+    def body_html(self) -> SafeString:
+        """The table's body rows, every cell escaped. Built here rather than by a template
+        loop: the laser sessions table has 500 rows of five cells, which the template
+        engine took tens of milliseconds to render; joining strings takes a few."""
+        rows = []
+        for (text, link, _), *rest in self.display_rows():
+            head = f'<a href="{escape(link)}">{escape(text)}</a>' if link else escape(text)
+            cells = "".join(f"<td{NUMERIC_CELL if numeric else ''}>{escape(value)}</td>" for value, _, numeric in rest)
+            rows.append(f'<tr><th scope="row">{head}</th>{cells}</tr>')
+        return mark_safe("\n".join(rows))  # nosec B308 B703  # every cell escaped above
 
     def csv_rows(self) -> list[list[Any]]:
         """Header and rows as plain values for a spreadsheet (see cases.reporting.csv_export)."""
@@ -218,15 +238,16 @@ def _active_case_rows(qs: QuerySet) -> QuerySet:
 
 def cases_report(period: Period) -> list[Table]:
     opened = _cases().filter(opened_on__range=(period.start, period.end))
-    by_status = dict(opened.values_list("status").annotate(n=Count("id")).order_by())
+    # One read of the period's cases, grouped by status and month (a few dozen groups);
+    # both tables are sums of those groups.
+    by_status: dict[str, int] = defaultdict(int)
+    per_month: dict[datetime.date, int] = defaultdict(int)
+    for status, month, n in (
+        opened.annotate(month=TruncMonth("opened_on")).values_list("status", "month").annotate(n=Count("id")).order_by()
+    ):
+        by_status[status] += n
+        per_month[_month(month)] += n
     total = sum(by_status.values())
-    per_month = {
-        _month(m): n
-        for m, n in opened.annotate(month=TruncMonth("opened_on"))
-        .values_list("month")
-        .annotate(n=Count("id"))
-        .order_by("month")
-    }
     return [
         Table(
             key="by-status",
@@ -305,33 +326,45 @@ def _top_with_rest(groups: list[dict], name: Callable[[dict], str], id_field: st
     return rows
 
 
+def _ranked(counts: dict[int | None, int], named: QuerySet, id_field: str) -> list[dict]:
+    """Groups of cases per id with their named row ("row"), most cases first; ties in the
+    order of `named`, read in the database's own order of the names; "not recorded"
+    (None) last."""
+    rows = {row.pk: row for row in named.filter(pk__in=counts)}
+    rank = {pk: position for position, pk in enumerate(rows)}
+    ids = sorted(counts, key=lambda pk: (pk is None, -counts[pk], rank.get(pk, 0)))
+    return [{id_field: pk, "row": rows.get(pk), "cases": counts[pk]} for pk in ids]
+
+
+def _studio_name(group: dict) -> str:
+    studio = group["row"]
+    return f"{studio.name} ({studio.city})" if studio.city else studio.name
+
+
 def _artist_name(group: dict) -> str:
-    name = f"{group['original_artist__first_name']} {group['original_artist__last_name']}".strip()
-    studio = group["original_artist__studio__name"]
-    return f"{name} ({studio})" if studio else name
+    artist = group["row"]
+    name = f"{artist.first_name} {artist.last_name}".strip()
+    return f"{name} ({artist.studio.name})" if artist.studio else name
 
 
 def origins_report(period: Period) -> list[Table]:
     cases = _cases().filter(opened_on__range=(period.start, period.end))
-    studios = list(
-        cases.values("original_studio_id", "original_studio__name", "original_studio__city")
-        .annotate(cases=Count("id"))
-        .order_by("-cases", "original_studio__name", "original_studio_id")
+    # The period's cases read once from the covering index and grouped by the original
+    # studio's and artist's ids (a few dozen groups); the names come from the two small
+    # tables afterwards, rather than joined to every case.
+    studio_counts: dict[int | None, int] = defaultdict(int)
+    artist_counts: dict[int | None, int] = defaultdict(int)
+    for studio, artist, n in (
+        cases.values_list("original_studio_id", "original_artist_id").annotate(n=Count("id")).order_by()
+    ):
+        studio_counts[studio] += n
+        artist_counts[artist] += n
+    studios = _ranked(studio_counts, Studio.objects.order_by("name", "pk"), "original_studio_id")
+    artists = _ranked(
+        artist_counts,
+        Artist.objects.select_related("studio").order_by("last_name", "first_name", "pk"),
+        "original_artist_id",
     )
-    artists = list(
-        cases.values(
-            "original_artist_id",
-            "original_artist__first_name",
-            "original_artist__last_name",
-            "original_artist__studio__name",
-        )
-        .annotate(cases=Count("id"))
-        .order_by("-cases", "original_artist__last_name", "original_artist__first_name", "original_artist_id")
-    )
-
-    def studio_name(g: dict) -> str:
-        city = g["original_studio__city"]
-        return f"{g['original_studio__name']} ({city})" if city else g["original_studio__name"]
 
     columns = [Column("Studio"), Column("Cases", INT), Column("Share", PCT)]
     return [
@@ -340,7 +373,7 @@ def origins_report(period: Period) -> list[Table]:
             title="Cases by original studio",
             description=f"Cases opened in the period by the studio of the original SMP: top {TOP_N} and the rest.",
             columns=columns,
-            rows=_top_with_rest(studios, studio_name, "original_studio_id", "studios"),
+            rows=_top_with_rest(studios, _studio_name, "original_studio_id", "studios"),
             chart=ChartSpec("bar", value_label="Cases"),
         ),
         Table(
@@ -382,37 +415,47 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
         .annotate(n=Count("*"))
         .values("n")
     )
-    cases = (
+    closed = (
         _cases()
         .filter(status=CaseStatus.CLOSED, closed_on__range=(period.start, period.end))
         .annotate(estimate=Subquery(estimate), actual=Coalesce(Subquery(actual), 0))
-        .filter(Q(estimate__isnull=False) | Q(actual__gt=0))
     )
-    # The table lists the latest LASER_ROWS_LIMIT cases (one more is fetched to know it was
-    # cut), oldest first; the summary below is aggregated over all of them in the database.
-    latest = cases.annotate(difference=F("actual") - F("estimate")).values_list(
-        "public_id", "reference", "closed_on", "estimate", "actual", "difference"
-    )
+    # A case is listed when it has an estimate or a completed session. Each reference to
+    # an annotation in SQL repeats its subquery, so the difference is worked out in Python
+    # and the whole table (the CSV's) is filtered in Python too: one estimate and one
+    # count per case.
+    columns = ("public_id", "reference", "closed_on", "estimate", "actual")
     if whole:
-        rows, cut = list(latest.order_by("closed_on", "reference")), False
+        listed = closed.values_list(*columns).order_by("closed_on", "reference")
+        rows, cut = [r for r in listed if r[3] is not None or r[4] > 0], False
     else:
-        latest = list(latest.order_by("-closed_on", "-reference")[: LASER_ROWS_LIMIT + 1])
+        # The latest first, read backwards along the closed-on index, which stops after
+        # LASER_ROWS_LIMIT + 1 listed cases (one more, to know the table was cut); shown
+        # oldest first.
+        listed = closed.filter(Q(estimate__isnull=False) | Q(actual__gt=0)).values_list(*columns)
+        latest = list(listed.order_by("-closed_on", "-reference")[: LASER_ROWS_LIMIT + 1])
         cut = len(latest) > LASER_ROWS_LIMIT
         rows = latest[:LASER_ROWS_LIMIT][::-1]
-    summary = cases.filter(estimate__isnull=False).aggregate(
-        n=Count("id"),
-        mean_estimate=Avg("estimate"),
-        mean_actual=Avg("actual"),
-        mean_difference=Avg(F("actual") - F("estimate")),
-    )
-    if summary["n"]:
+    # The means over every case with an estimate, summed here from one (estimate, count)
+    # pair per case (the whole table has them all already): aggregated in SQL, PostgreSQL
+    # would read each case's estimate again for every aggregate that names it.
+    if whole:
+        estimated = [(r[3], r[4]) for r in rows if r[3] is not None]
+    else:
+        estimated = list(closed.filter(estimate__isnull=False).values_list("estimate", "actual").order_by())
+    n = len(estimated)
+    if n:
+        estimates, actuals = sum(e for e, _ in estimated), sum(a for _, a in estimated)
         note = (
-            f"Over {summary['n']} closed case{'s' if summary['n'] != 1 else ''} with an estimate: "
-            f"mean estimate {float(summary['mean_estimate']):.1f}, mean actual {float(summary['mean_actual']):.1f}, "
-            f"mean difference (actual − estimate) {float(summary['mean_difference']):+.1f} sessions."
+            f"Over {n} closed case{'s' if n != 1 else ''} with an estimate: "
+            f"mean estimate {estimates / n:.1f}, mean actual {actuals / n:.1f}, "
+            f"mean difference (actual − estimate) {(actuals - estimates) / n:+.1f} sessions."
         )
     else:
         note = "No closed case in the period has a Kirby–Desai estimate yet."
+    # One reverse() for the table's links (up to 500 of them, and thousands in the CSV's
+    # table) rather than one per row.
+    case_link = reverse("cases:case_detail", kwargs={"case_id": PLACEHOLDER_ID})
     if cut:
         note += (
             f" The table lists only the latest {LASER_ROWS_LIMIT} closed cases; the means and the CSV download "
@@ -433,8 +476,8 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
                 Column("Completed laser sessions", INT),
                 Column("Difference (actual − estimate)", INT),
             ],
-            rows=[list(r[1:]) for r in rows],
-            links=[reverse("cases:case_detail", kwargs={"case_id": r[0]}) for r in rows],
+            rows=[[ref, day, est, act, None if est is None else act - est] for _, ref, day, est, act in rows],
+            links=[case_link.replace(PLACEHOLDER_ID, str(r[0])) for r in rows],
             chart=ChartSpec(
                 "scatter",
                 value_columns=(2, 3),
@@ -451,16 +494,36 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
 COMPLICATIONS = [c for c in AdverseEventChoice.values if c not in AdverseEventChoice.expected()]
 
 
-def _adverse_counts(sessions: QuerySet, *fields: str) -> list[dict]:
-    return list(
-        sessions.values(*fields)
+# A session's group: its technician, device and the skin type recorded with it.
+ADVERSE_GROUP = ("technician_id", "device_id", "fitzpatrick_type")
+
+
+def _adverse_counts(sessions: QuerySet) -> list[dict]:
+    """Sessions, adverse events and complications per technician, device and skin type.
+
+    Two queries: the sessions counted from the covering index `laser_completed_report`
+    alone (the tiny technician and device tables joined for their names), then the events
+    of the sessions that have any, counted from their links. One query joining every
+    session to its events would have to count the sessions DISTINCT, a sort of every row.
+    """
+    groups = {
+        tuple(g[f] for f in ADVERSE_GROUP): {**g, "events": 0, "complications": 0}
+        for g in sessions.values(*ADVERSE_GROUP, "technician__last_name", "technician__first_name", "device__name")
+        .annotate(sessions=Count("id"))
+        .order_by()
+    }
+    events = (
+        sessions.filter(adverse_events__isnull=False)
+        .values(*ADVERSE_GROUP)
         .annotate(
-            sessions=Count("id", distinct=True),
             events=Count("adverse_events"),
             complications=Count("adverse_events", filter=Q(adverse_events__code__in=COMPLICATIONS)),
         )
-        .order_by(*fields)
+        .order_by()
     )
+    for g in events:
+        groups[tuple(g[f] for f in ADVERSE_GROUP)].update(events=g["events"], complications=g["complications"])
+    return list(groups.values())
 
 
 def _adverse_row(label: str, g: dict) -> list:
@@ -515,16 +578,8 @@ def adverse_events_report(period: Period) -> list[Table]:
         .completed()
         .filter(scheduled_at__gte=period.moments()[0], scheduled_at__lt=period.moments()[1])
     )
-    # One scan of the sessions, grouped finely; the three tables are sums of those groups.
-    groups = _adverse_counts(
-        sessions,
-        "technician_id",
-        "technician__last_name",
-        "technician__first_name",
-        "device_id",
-        "device__name",
-        "case__client__fitzpatrick_type",
-    )
+    # The sessions grouped finely; the three tables are sums of those groups.
+    groups = _adverse_counts(sessions)
     technicians = sorted(
         _adverse_totals(groups, "technician__last_name", "technician__first_name", "technician_id"),
         key=lambda g: (
@@ -538,7 +593,7 @@ def adverse_events_report(period: Period) -> list[Table]:
         _adverse_totals(groups, "device_id", "device__name"),
         key=lambda g: (g["device_id"] is None, (g["device__name"] or "").casefold(), g["device_id"] or 0),
     )
-    skin = {g["case__client__fitzpatrick_type"]: g for g in _adverse_totals(groups, "case__client__fitzpatrick_type")}
+    skin = {g["fitzpatrick_type"]: g for g in _adverse_totals(groups, "fitzpatrick_type")}
     no_sessions = {"sessions": 0, "events": 0, "complications": 0}
     return [
         _adverse_table(

@@ -230,6 +230,10 @@ def laser_session_save(
         findings=rules.laser_session_findings,
         judged_fields=("technician", "wavelength_nm"),
     )
+    # The skin type the rules judged, recorded with the session until it is completed;
+    # after that the session keeps the type it was treated with.
+    if before.status != SessionStatus.COMPLETED or not session.fitzpatrick_type:
+        session.fitzpatrick_type = session.case.client.fitzpatrick_type
     session.save()
     session.zones.set(zones)
     session.adverse_events.set(adverse_events)

@@ -234,6 +234,37 @@ def test_laser_table_lists_only_the_latest_cases_and_says_so(monkeypatch):
     assert "The table lists only the latest 3 closed cases" in table.note
 
 
+def test_the_whole_laser_table_lists_every_case_with_the_same_means(monkeypatch):
+    """The CSV's whole table is filtered and its means summed in Python, the page's cut
+    table in the database: the same cases, differences and means either way."""
+    monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
+    both = factories.ClosedCaseFactory(closed_on=D(2026, 2, 1))
+    factories.ApprovedPlanFactory(case=both)  # 8
+    factories.LaserSessionFactory.create_batch(3, case=both)
+    no_sessions = factories.ClosedCaseFactory(closed_on=D(2026, 2, 2))
+    factories.AcceptedPlanFactory(case=no_sessions, status=PlanStatus.COMPLETED, kd_ink_amount=4)  # 9
+    factories.LaserSessionFactory(case=no_sessions, status=SessionStatus.CANCELLED)
+    no_estimate = factories.ClosedCaseFactory(closed_on=D(2026, 2, 3))
+    factories.LaserSessionFactory.create_batch(2, case=no_estimate)
+    factories.ClosedCaseFactory(closed_on=D(2026, 2, 4))  # neither: not listed
+
+    (page,) = reports.laser_sessions_report(H1)
+    (whole,) = reports.laser_sessions_report(H1, whole=True)
+
+    assert whole.rows == [
+        [both.reference, D(2026, 2, 1), 8, 3, -5],
+        [no_sessions.reference, D(2026, 2, 2), 9, 0, -9],
+        [no_estimate.reference, D(2026, 2, 3), None, 2, None],
+    ]
+    assert page.rows == whole.rows[1:]
+    means = (
+        "Over 2 closed cases with an estimate: mean estimate 8.5, mean actual 1.5, "
+        "mean difference (actual − estimate) -7.0 sessions."
+    )
+    assert page.note.startswith(means) and whole.note.startswith(means)
+    assert "lists only the latest 2" in page.note and "lists only" not in whole.note
+
+
 def test_laser_table_at_the_limit_is_not_cut(monkeypatch):
     monkeypatch.setattr(reports, "LASER_ROWS_LIMIT", 2)
     for day in (1, 2):
@@ -291,6 +322,23 @@ def test_adverse_events_per_100_sessions_by_technician_device_and_skin_type():
     assert skin["Type III"] == [2, 2, 100.0, 1, 50.0]
     assert skin["Type V"] == [2, 4, 200.0, 1, 50.0]
     assert skin["Type I"] == [0, 0, None, 0, None]
+
+
+def test_adverse_events_by_skin_type_count_the_type_each_session_was_treated_with():
+    """A client assessed as type III, treated, then reassessed as type V: the earlier
+    sessions stay under III (the type recorded with them), the later one under V."""
+    client = factories.ClientFactory(fitzpatrick_type=Fitzpatrick.V)
+    case = factories.CaseFactory(client=client)
+    blistering = AdverseEventKind.objects.filter(code=AdverseEventChoice.BLISTERING)
+    for day in (D(2026, 1, 10), D(2026, 2, 10)):
+        factories.LaserSessionFactory(case=case, scheduled_at=_at(day), fitzpatrick_type=Fitzpatrick.III)
+    factories.LaserSessionFactory(case=case, scheduled_at=_at(D(2026, 3, 10))).adverse_events.set(blistering)
+
+    *_, by_skin = reports.adverse_events_report(H1)
+
+    skin = _rows(by_skin)
+    assert skin["Type III"] == [2, 0, 0.0, 0, 0.0]
+    assert skin["Type V"] == [1, 1, 100.0, 1, 100.0]
 
 
 # --- 6. Follow-up compliance --------------------------------------------------------
@@ -367,6 +415,24 @@ def test_table_display_and_csv_rows():
         [("Feb 2026", None, False), ("—", None, True)],
     ]
     assert table.csv_rows() == [["Month", "Mean"], ["2026-01", 4.2], ["2026-02", ""]]
+    assert table.body_html() == (
+        '<tr><th scope="row"><a href="/x/">Jan 2026</a></th><td class="num">4.2</td></tr>\n'
+        '<tr><th scope="row">Feb 2026</th><td class="num">—</td></tr>'
+    )
+
+
+def test_table_body_escapes_every_cell():
+    table = reports.Table(
+        key="t",
+        title="T",
+        description="",
+        columns=[reports.Column("Studio"), reports.Column("Note")],
+        rows=[["<img src=x onerror=alert(1)>", '"><script>x</script>']],
+        links=['/a/"onmouseover="alert(1)'],
+    )
+    html = table.body_html()
+    assert "<img" not in html and "<script" not in html and '"onmouseover' not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;" in html
 
 
 def test_adverse_events_period_ends_at_the_clinics_midnights():

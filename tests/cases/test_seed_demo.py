@@ -185,6 +185,8 @@ def test_laser_sessions_follow_the_clinic_rules(seeded):
             signed_at__lte=session.scheduled_at,
             withdrawn_at__isnull=True,
         ).exists()
+        # Recorded with the client's skin type, as laser_session_save records it.
+        assert session.fitzpatrick_type == session.case.client.fitzpatrick_type, session
         if session.status in SessionStatus.freeing():
             continue
         assert not any(c.blocks_laser for c in session.case.client.contraindications(on=session.day))
