@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0015_case_reference_trigram"),
+        ("cases", "0016_laser_session_skin_type"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
