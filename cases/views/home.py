@@ -27,6 +27,8 @@ from smpclinic.lookups import with_choice_rows
 from smpclinic.roles import is_client, staff_required
 
 HOME_LIST_LIMIT = 50
+# The plans waiting longest for approval; the rest are on the review page, paged.
+HOME_PLANS = 10
 RECENT_CASES = 10
 WEEK_DAYS = 7
 
@@ -137,10 +139,11 @@ def staff_home(request):
     recent_cases = Case.objects.visible_to(request.user).for_list().order_by("-updated_at", "-pk")[:RECENT_CASES]
     plans, plans_cut = (None, False)
     if roles.may(request.user, roles.APPROVE_PLANS):
-        plans, plans_cut = plans_to_approve(request.user, HOME_LIST_LIMIT)
+        plans, plans_cut = plans_to_approve(request.user, HOME_PLANS)
     context = {
         "plans_to_approve": plans,
         "plans_cut": plans_cut,
+        "plans_count": f"{len(plans)}+" if plans_cut else str(len(plans or ())),
         # The rest are on the review page, for those who may open it.
         "plans_more_url": reverse("cases:review_queue") + "#plans-to-approve"
         if roles.may(request.user, roles.REVIEW_FOLLOW_UPS)
