@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 from django.utils.functional import cached_property
 
 WHOLE_TABLE = "whole table"
@@ -78,9 +78,10 @@ class CappedRows:
     awaiting review: 14,000 at 100,000 clients) costs more to count exactly than to
     show a page of: PostgreSQL reads every row. Counted up to `cap` (`capped_counts`,
     one query for every list of a page), the pages stop at `cap` rows and `more` says
-    there were more, for the page to say "500+" and offer its filters. Where the order
+    there were more, for the page to say "100+" and offer its filters. Where the order
     is not a column, the parts keep it without a sort (the rows with adverse findings,
-    then the others); a page reads only the parts it reaches, each sliced at the page.
+    then the others); a page reads only the parts it reaches, each sliced at the page,
+    in one query where the database allows it.
     """
 
     def __init__(self, parts: list[QuerySet], counts: list[int], cap: int):
@@ -95,12 +96,17 @@ class CappedRows:
 
     def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop
-        rows = []
-        for part, counted in zip(self.parts, self.counts, strict=True):
+        reached = []
+        for index, (part, counted) in enumerate(zip(self.parts, self.counts, strict=True)):
             if start < counted and stop > 0:
-                rows += part[max(start, 0) : min(stop, counted)]
+                reached.append(part.annotate(capped_part=Value(index))[max(start, 0) : min(stop, counted)])
             start, stop = start - counted, stop - counted
-        return rows
+        if len(reached) > 1 and connections[reached[0].db].features.supports_slicing_ordering_in_compound:
+            # One query whichever parts the page reaches (PostgreSQL: each part a walk of
+            # its own, cut at the page, joined by UNION ALL), back in the parts' order.
+            first, *others = reached
+            return sorted(first.union(*others, all=True), key=lambda row: row.capped_part)
+        return [row for part in reached for row in part]
 
 
 def capped_counts(querysets: list[QuerySet], cap: int) -> list[int]:

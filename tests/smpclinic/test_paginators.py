@@ -53,3 +53,16 @@ def test_a_page_reads_only_the_parts_it_reaches(db):
     with CaptureQueriesContext(connection) as queries:
         assert [client.last_name for client in rows[1:2]] == ["Bell"]
     assert len(queries) == 1
+
+
+def test_a_page_across_two_parts_keeps_their_order_in_one_query_where_the_database_allows(db):
+    ames = [factories.ClientFactory(last_name="Ames", first_name=f"A{i}") for i in range(3)]
+    bell = [factories.ClientFactory(last_name="Bell", first_name=f"B{i}") for i in range(3)]
+    # The second part sorts before the first by name: the page keeps the parts' order.
+    parts = [Client.objects.filter(last_name=name).order_by("-first_name") for name in ("Bell", "Ames")]
+    rows = CappedRows(parts, [3, 3], cap=10)
+    with CaptureQueriesContext(connection) as queries:
+        page = rows[1:5]
+    assert page == [bell[1], bell[0], ames[2], ames[1]]
+    # PostgreSQL: one UNION ALL of the two walks; SQLite cannot cut the parts of a UNION.
+    assert len(queries) == (1 if connection.features.supports_slicing_ordering_in_compound else 2)
