@@ -202,8 +202,17 @@ def diary_day(request):
         "today": today,
         "by": by,
         "columns": columns,
-        "rows": [(row, [column.cells[i] for column in columns]) for i, row in enumerate(rows)],
-        "now_row": now_row,
+        # Each row's time as the page writes it, and the cells it draws (a cell covered
+        # by a longer booking above draws nothing): worked out here once, not per cell.
+        "rows": [
+            {
+                "iso": row.isoformat(),
+                "time": f"{row:%H:%M}",
+                "now": row == now_row,
+                "cells": [cell for cell in (column.cells[i] for column in columns) if not cell.covered],
+            }
+            for i, row in enumerate(rows)
+        ],
         "closed": hours and day.weekday() not in hours,
         "closure": _closure(day),
         "previous": day - datetime.timedelta(days=1),
