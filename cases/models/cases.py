@@ -180,16 +180,25 @@ class CaseRecordQuerySet(ArchivableQuerySet):
     """Rows that belong to a case (issues, plans, sessions, follow-ups, photos): seen only
     while they and their case are live, and by a client only on their own cases."""
 
-    def on_live_cases(self) -> Self:
-        return self.filter(live_case("case__"))
+    def on_live_cases(self, *, counting: bool = False) -> Self:
+        """Rows of live cases (`live_case`). `counting`: the same rule written for counting
+        many rows, as two anti-joins on the few archived cases and clients (read from
+        their `archived_at` indexes, hashed once) instead of a join to every row's case
+        and client (two index probes per row counted)."""
+        if not counting:
+            return self.filter(live_case("case__"))
+        archived_clients = Client.objects.filter(archived_at__isnull=False).values("pk")
+        return self.exclude(case_id__in=Case.objects.filter(archived_at__isnull=False).values("pk")).exclude(
+            case_id__in=Case.objects.filter(client_id__in=archived_clients).values("pk")
+        )
 
-    def visible_to(self, user) -> Self:
+    def visible_to(self, user, *, counting: bool = False) -> Self:
         from smpclinic import roles
 
         if roles.is_clinic_user(user):
-            return self.active().on_live_cases()
+            return self.active().on_live_cases(counting=counting)
         if roles.is_client(user):
-            return self.active().on_live_cases().filter(case__client__user=user)
+            return self.active().on_live_cases(counting=counting).filter(case__client__user=user)
         return self.none()
 
 

@@ -19,6 +19,15 @@ from .sessions import CorrectionSession, LaserSession
 
 # What "due soon" means everywhere: today and the 7 days after.
 DUE_SOON_DAYS = 7
+# The columns a row of the review queue shows (`FollowUpQuerySet.for_review`).
+REVIEW_ROW_FIELDS = (
+    *("public_id", "lock_version", "case", "kind", "due_on", "assignee", "status", "completed_on"),
+    *("completed_by", "healing", "satisfaction", "notes", "rescheduled_from"),
+    *("case__public_id", "case__reference", "case__status", "case__client"),
+    *("case__client__first_name", "case__client__last_name"),
+    *(f"{user}__{field}" for user in ("assignee", "completed_by") for field in ("first_name", "last_name", "username")),
+    *("rescheduled_as__due_on", "rescheduled_as__rescheduled_from"),
+)
 # Healing recorded at a follow-up that is itself an adverse finding.
 ADVERSE_HEALING = (Healing.DELAYED, Healing.COMPLICATION)
 
@@ -71,8 +80,13 @@ class FollowUpQuerySet(CaseRecordQuerySet):
         return self.with_adverse_findings().filter(has_adverse_findings=True)
 
     def for_review(self) -> Self:
-        """What a row of the managers' review queue shows: case, client, people, any reschedule."""
-        return self.select_related("case__client", "assignee", "completed_by", "reviewed_by", "rescheduled_as")
+        """What a row of the managers' review queue shows, and only that: case, client,
+        people, any reschedule. A client's record alone has some thirty columns the queue
+        never shows; reading them, and building every row's objects from them, cost the
+        page more than its queries."""
+        return self.select_related("case__client", "assignee", "completed_by", "rescheduled_as").only(
+            *REVIEW_ROW_FIELDS
+        )
 
     def for_review_with_findings(self, *, adverse: bool) -> Self:
         """Rows awaiting review with (`adverse=True`) or without adverse findings, the

@@ -72,11 +72,11 @@ class TreatmentPlanQuerySet(CaseRecordQuerySet):
             ),
         )
 
-    def visible_to(self, user) -> Self:
+    def visible_to(self, user, *, counting: bool = False) -> Self:
         """Clinic users see every plan; a client only approved plans of their own cases."""
         from smpclinic import roles
 
-        visible = super().visible_to(user)
+        visible = super().visible_to(user, counting=counting)
         if roles.is_client(user):
             return visible.approved().exclude(status=PlanStatus.CANCELLED)
         return visible

@@ -40,6 +40,7 @@ from cases.services import bookings as booking_services
 from cases.services import diary
 from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
+from smpclinic.links import Link
 from smpclinic.models import ClinicSettings, Closure, Room
 from smpclinic.roles import staff_required
 
@@ -88,6 +89,26 @@ def _shown_bookings(user, start, end, form: DiaryFilterForm):
     if kind := form.value("kind"):
         found = found.filter(kind=kind)
     return list(found.for_diary())
+
+
+def _describe(bookings: list[Booking], by: str) -> None:
+    """What each booking's box says and links to (`_booking.html`), worked out once per
+    booking rather than by filters and `{% url %}` tags at each box: a full day holds a
+    hundred. `by`: the page's columns ("person": the box names the room, else the person)."""
+    case_link = Link("cases:case_detail", "case_id")
+    move_link, cancel_link = Link("cases:booking_reschedule", "booking_id"), Link("cases:booking_cancel", "booking_id")
+    for booking in bookings:
+        starts, ends = timezone.localtime(booking.starts_at), timezone.localtime(booking.ends_at)
+        booking.case_url = case_link(booking.case.public_id)
+        booking.client_name = booking.case.client.full_name
+        booking.starts_iso, booking.starts_hm, booking.ends_hm = starts.isoformat(), f"{starts:%H:%M}", f"{ends:%H:%M}"
+        # A column per person: the box names the room; a column per room: the person.
+        where = (booking.room.name if booking.room_id else "") if by == "person" else booking.person.full_name
+        device = booking.device.name if booking.device_id else ""
+        booking.details = " · ".join(part for part in (booking.get_kind_display(), where, device) if part)
+        booking.move_url = booking.cancel_url = None
+        if booking.status == BookingStatus.BOOKED:
+            booking.move_url, booking.cancel_url = move_link(booking.public_id), cancel_link(booking.public_id)
 
 
 def _grid(day, bookings, columns: list[Column], column_of, first: datetime.time, last: datetime.time) -> list:
@@ -166,6 +187,7 @@ def diary_day(request):
     audit.saw(request, "diary")
     start, end = _day_bounds(day)
     bookings = _shown_bookings(request.user, start, end, form)
+    _describe(bookings, by)
     columns, column_of = _columns(by, form, day)
     hours = diary.opening_hours()
     first, last = _hours_of(day, hours)
@@ -180,8 +202,17 @@ def diary_day(request):
         "today": today,
         "by": by,
         "columns": columns,
-        "rows": [(row, [column.cells[i] for column in columns]) for i, row in enumerate(rows)],
-        "now_row": now_row,
+        # Each row's time as the page writes it, and the cells it draws (a cell covered
+        # by a longer booking above draws nothing): worked out here once, not per cell.
+        "rows": [
+            {
+                "iso": row.isoformat(),
+                "time": f"{row:%H:%M}",
+                "now": row == now_row,
+                "cells": [cell for cell in (column.cells[i] for column in columns) if not cell.covered],
+            }
+            for i, row in enumerate(rows)
+        ],
         "closed": hours and day.weekday() not in hours,
         "closure": _closure(day),
         "previous": day - datetime.timedelta(days=1),
@@ -221,7 +252,9 @@ def diary_week(request):
         found = found.filter(kind=kind)
     days = [monday + datetime.timedelta(days=n) for n in range(7)]
     by_day: dict[datetime.date, list[Booking]] = {d: [] for d in days}
-    for booking in found.for_diary():
+    bookings = list(found.for_diary())
+    _describe(bookings, "person")
+    for booking in bookings:
         by_day.setdefault(timezone.localtime(booking.starts_at).date(), []).append(booking)
     own_feed = None
     if person is not None and person.user_id == request.user.pk:

@@ -4,8 +4,9 @@ a missed follow-up in one step.
 Plans waiting for a manager's approval come first, then three sections of follow-ups,
 most urgent first: overdue (scheduled, past their due date), due in the next 7 days, and
 completed or missed but not yet reviewed by a manager (those with adverse findings first,
-each with what was found). It costs the same few queries whatever the number of plans
-and follow-ups (tests/cases/test_review_queue.py).
+each with what was found). Each section is paged and counted up to MAX_ROWS. It costs
+the same few queries whatever the number of plans and follow-ups
+(tests/cases/test_review_queue.py).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from cases import audit
@@ -31,111 +33,204 @@ from cases.services.followups import day
 from smpclinic import roles
 from smpclinic.forms import add_service_errors
 from smpclinic.http import safe_next
+from smpclinic.links import Link
+from smpclinic.lookups import with_choice_rows
+from smpclinic.paginators import CappedRows, EstimatedCountPaginator, capped_counts
 from smpclinic.roles import staff_required
+from smpclinic.templatetags.clinic import person
 
-# Each section shows this many rows at first, and as many more at each "Show more"
-# (`?show-<section>=50`), up to MAX_ROWS; one row more is fetched to know there are more.
+# Each section is paged, PAGE_ROWS rows a page (`?<section>-page=2`), and counted no
+# further than MAX_ROWS: past that it says "100+" and the filters narrow it. Counting
+# costs a walk of the rows counted (at 100,000 clients, up to 500 rows of each of the
+# five lists took 40 ms, longer than the rest of the page; 100 take a few).
 PAGE_ROWS = 25
-MAX_ROWS = 500
+MAX_ROWS = 100
 
 
-def shown(request, slug: str) -> int:
-    """How many rows of a section the query string asks for, within PAGE_ROWS..MAX_ROWS."""
-    try:
-        asked = int(request.GET.get(f"show-{slug}", PAGE_ROWS))
-    except ValueError:
-        asked = PAGE_ROWS
-    return min(max(asked, PAGE_ROWS), MAX_ROWS)
-
-
-def _more_url(request, slug: str, limit: int) -> str:
-    """This page with PAGE_ROWS more rows of one section, the filters kept."""
-    query = request.GET.copy()
-    query[f"show-{slug}"] = str(limit + PAGE_ROWS)
-    return f"?{query.urlencode()}#{slug}"
+def waiting_plans(user, *, counting: bool = False):
+    """Proposed plans no manager has approved yet, of live cases, the longest waiting first:
+    a walk of the partial index `plan_awaiting_approval`."""
+    return (
+        TreatmentPlan.objects.visible_to(user, counting=counting)
+        .filter(status=PlanStatus.PROPOSED, approved_at__isnull=True)
+        .select_related("case__client", "submitted_by")
+        # What a row shows, and only that (the client's record alone has thirty columns).
+        .only(
+            *("public_id", "version", "submitted_at", "case__public_id", "case__reference"),
+            *("case__client__first_name", "case__client__last_name"),
+            *("submitted_by__first_name", "submitted_by__last_name", "submitted_by__username"),
+        )
+        .order_by("submitted_at", "pk")
+    )
 
 
 def plans_to_approve(user, limit: int) -> tuple[list[TreatmentPlan], bool]:
-    """Proposed plans no manager has approved yet, of live cases, the longest waiting first
-    (one query; one row past `limit` is fetched to say the list was cut)."""
-    plans = list(
-        TreatmentPlan.objects.visible_to(user)
-        .filter(status=PlanStatus.PROPOSED, approved_at__isnull=True)
-        .select_related("case__client", "submitted_by")
-        .order_by("submitted_at", "pk")[: limit + 1]
-    )
+    """The `limit` plans waiting longest for approval (one query; one row past `limit` is
+    fetched to say the list was cut)."""
+    plans = list(waiting_plans(user)[: limit + 1])
+    _describe_plans(plans[:limit])
     return plans[:limit], len(plans) > limit
 
 
-def _rows(querysets, today: datetime.date, limit: int) -> tuple[list[FollowUp], bool]:
-    """The first `limit` rows of the querysets one after the other (one query each, in
-    each queryset's order, else oldest due first); how late each row is, worked out on
-    the fetched rows."""
-    rows = []
-    for followups in querysets:
-        if not followups.query.order_by:
-            followups = followups.order_by("due_on", "pk")
-        rows += followups[: limit + 1]
-    rows = rows[: limit + 1]
-    reviewable = [followup for followup in rows if hasattr(followup, "has_adverse_findings")]
-    prefetch_related_objects(reviewable, "side_effects")
+def _describe_plans(plans: list[TreatmentPlan]) -> None:
+    """The links of each row of plans to approve, made once for the list (`Link`)."""
+    case_link, review_link = Link("cases:case_detail", "case_id"), Link("cases:plan_review", "plan_id")
+    for plan in plans:
+        plan.case_url = case_link(plan.case.public_id)
+        plan.review_url = review_link(plan.public_id)
+
+
+def _page_url(request, slug: str, number: int) -> str:
+    """This page at another page of one section, the filters and the other sections' pages kept."""
+    query = request.GET.copy()
+    query[f"{slug}-page"] = str(number)
+    return f"?{query.urlencode()}#{slug}"
+
+
+def _paged(request, slug: str, rows: CappedRows) -> dict:
+    """The page of one section the query string asks for (an unknown page number shows
+    the first, one past the end the last), with its links to the pages either side."""
+    page = EstimatedCountPaginator(rows, PAGE_ROWS).get_page(request.GET.get(f"{slug}-page"))
+    return {
+        "slug": slug,
+        "page": page,
+        "rows": page.object_list,
+        "total": rows.count(),
+        "more": rows.more,
+        "count": f"{rows.count()}+" if rows.more else str(rows.count()),  # the badge
+        "previous_url": _page_url(request, slug, page.previous_page_number()) if page.has_previous() else None,
+        "next_url": _page_url(request, slug, page.next_page_number()) if page.has_next() else None,
+    }
+
+
+class _RowLinks:
+    """The links a page of follow-ups needs, each reversed once for the page (`Link`)."""
+
+    def __init__(self):
+        self.case = Link("cases:case_detail", "case_id", "#follow-ups")
+        self.missed = Link("cases:followup_missed", "followup_id")
+        self.reschedule = Link("cases:followup_reschedule", "followup_id")
+
+
+def _describe(rows: list[FollowUp], today: datetime.date, links: _RowLinks, selected: set[str]) -> None:
+    """What a row shows beyond its fields, worked out here once rather than in the
+    template at each of its uses: how late it is, its side effects split into adverse and
+    expected, its links, the words that name it to a screen reader, the name of its
+    version input, whether the re-shown bulk form ticks it (`selected`)."""
     for followup in rows:
         followup.version_key = version_key(followup)
         if hasattr(followup, "has_adverse_findings"):  # the awaiting-review rows
             followup.adverse_effects, followup.expected_effects = followup.side_effects_found()
+        client = followup.case.client.full_name
+        followup.client_name = client
+        followup.case_url = links.case(followup.case.public_id)
+        followup.kind_label = followup.get_kind_display()
+        followup.due_text = date_format(followup.due_on, "j M Y")
+        followup.named = f"{followup.kind_label.lower()} due {followup.due_text} for {client}"
+        followup.assignee_name = person(followup.assignee, "") if followup.assignee_id else ""
+        followup.ticked = str(followup.public_id) in selected
         followup.days_overdue = None
         followup.days_late = None
         followup.due_in = (followup.due_on - today).days
+        followup.missed_url = followup.reschedule_url = None
+        followup.status_text = followup.get_status_display()
+        followup.status_badge = ""
         if followup.status == FollowUpStatus.SCHEDULED and followup.due_on < today:
             followup.days_overdue = (today - followup.due_on).days
+            followup.missed_url = links.missed(followup.public_id)
+            followup.status_badge = "overdue"
         elif followup.status == FollowUpStatus.COMPLETED and followup.completed_on:
             followup.days_late = max((followup.completed_on - followup.due_on).days, 0)
+            followup.status_text += " " + date_format(followup.completed_on, "j M Y")
         elif followup.status == FollowUpStatus.MISSED:
             followup.days_overdue = max((today - followup.due_on).days, 0)
             followup.rescheduled_to = getattr(followup, "rescheduled_as", None)
-    return rows[:limit], len(rows) > limit
+            if followup.rescheduled_to is None:
+                followup.reschedule_url = links.reschedule(followup.public_id)
+            followup.status_badge = "missed"
+        followup.lateness, followup.lateness_quiet = _lateness(followup)
+        if followup.status_badge == "overdue":
+            followup.row_class = "table-danger"
+        else:
+            followup.row_class = "table-warning" if getattr(followup, "has_adverse_findings", False) else ""
 
 
-def _sections(request, filters: ReviewFilterForm, today: datetime.date) -> list[dict]:
-    base = filters.filter(FollowUp.objects.visible_to(request.user).on_live_cases().for_review())
-    awaiting = base.awaiting_review()
-    specs = [
-        (
-            "overdue",
-            "Overdue",
-            [base.overdue(today)],
-            "Scheduled follow-ups past their due date, most overdue first.",
-            "Nothing is overdue.",
-        ),
-        (
-            "due-soon",
-            f"Due in the next {DUE_SOON_DAYS} days",
-            [base.due_soon(today)],
-            f"Scheduled follow-ups due today or in the next {DUE_SOON_DAYS} days, soonest first.",
-            f"Nothing is due in the next {DUE_SOON_DAYS} days.",
-        ),
-        (
-            "awaiting-review",
-            "Done, awaiting review",
-            [awaiting.for_review_with_findings(adverse=True), awaiting.for_review_with_findings(adverse=False)],
-            "Completed or missed follow-ups no manager has reviewed yet: those with adverse findings first "
-            "(each reviewed on its own, with a note), then the oldest.",
-            "Every completed or missed follow-up has been reviewed.",
-        ),
+def _lateness(followup: FollowUp) -> tuple[str, bool]:
+    """The "Days overdue" cell: the number of days, or words said quietly (muted)."""
+    if followup.status == FollowUpStatus.SCHEDULED:
+        if followup.days_overdue:
+            return str(followup.days_overdue), False
+        if followup.due_in == 0:
+            return "due today", True
+        return f"in {followup.due_in} day{pluralize(followup.due_in)}", True
+    if followup.status == FollowUpStatus.MISSED:
+        return str(followup.days_overdue), False
+    if followup.days_late:
+        return f"done {followup.days_late} day{pluralize(followup.days_late)} late", True
+    return "on time", True
+
+
+def _walks(followups, today: datetime.date) -> list[list]:
+    """The follow-ups of each section, in its order: overdue, due soon, and awaiting review
+    as two walks of its index (with adverse findings, then the others)."""
+    awaiting = followups.awaiting_review()
+    return [
+        [followups.overdue(today).order_by("due_on", "pk")],
+        [followups.due_soon(today).order_by("due_on", "pk")],
+        [awaiting.for_review_with_findings(adverse=True), awaiting.for_review_with_findings(adverse=False)],
     ]
+
+
+SECTIONS = [
+    (
+        "overdue",
+        "Overdue",
+        "Scheduled follow-ups past their due date, most overdue first.",
+        "Nothing is overdue.",
+    ),
+    (
+        "due-soon",
+        f"Due in the next {DUE_SOON_DAYS} days",
+        f"Scheduled follow-ups due today or in the next {DUE_SOON_DAYS} days, soonest first.",
+        f"Nothing is due in the next {DUE_SOON_DAYS} days.",
+    ),
+    (
+        "awaiting-review",
+        "Done, awaiting review",
+        "Completed or missed follow-ups no manager has reviewed yet: those with adverse findings first "
+        "(each reviewed on its own, with a note), then the oldest.",
+        "Every completed or missed follow-up has been reviewed.",
+    ),
+]
+
+
+def _sections(request, filters: ReviewFilterForm, today: datetime.date, selected: set[str]) -> tuple[dict, list[dict]]:
+    """The plans to approve and the three sections of follow-ups, each at the page asked
+    for: one query counts them all (up to MAX_ROWS each), then one reads each page."""
+    user = request.user
+    shown = _walks(filters.filter(FollowUp.objects.visible_to(user).for_review()), today)
+    counted = _walks(filters.filter(FollowUp.objects.visible_to(user, counting=True)), today)
+    counts = capped_counts(
+        [waiting_plans(user, counting=True), *(walk for walks in counted for walk in walks)], MAX_ROWS
+    )
+    plans = _paged(request, "plans-to-approve", CappedRows([waiting_plans(user)], counts[:1], MAX_ROWS))
+    _describe_plans(plans["rows"])
+    counts = counts[1:]
+    links = _RowLinks()
     sections = []
-    for slug, title, querysets, help_text, empty in specs:
-        limit = shown(request, slug)
-        rows, cut = _rows(querysets, today, limit)
+    for (slug, title, help_text, empty), walks in zip(SECTIONS, shown, strict=True):
+        # The side effects of the rows come in the same query (`with_choice_rows`).
+        walks = [with_choice_rows(walk, "side_effects") if slug == "awaiting-review" else walk for walk in walks]
+        section = _paged(request, slug, CappedRows(walks, counts[: len(walks)], MAX_ROWS))
+        counts = counts[len(walks) :]
+        rows = section["rows"]
+        _describe(rows, today, links, selected)
         sections.append(
             {
-                "slug": slug,
+                **section,
                 "title": title,
                 "help": help_text,
                 "empty": empty,
-                "rows": rows,
-                "cut": cut,
-                "more_url": _more_url(request, slug, limit) if cut and limit < MAX_ROWS else None,
                 "reviewable": slug == "awaiting-review",
                 # Rows without adverse findings, which the bulk form can review together.
                 "bulk_rows": [row for row in rows if not getattr(row, "has_adverse_findings", False)],
@@ -143,7 +238,7 @@ def _sections(request, filters: ReviewFilterForm, today: datetime.date) -> list[
                 "missable": slug == "overdue",
             }
         )
-    return sections
+    return plans, sections
 
 
 def _reviewed_message(reviewed: list[FollowUp]) -> str:
@@ -179,17 +274,12 @@ def review_queue(request):
             return redirect(request.get_full_path())
     single = form is not None and form.is_single
     bulk_form = form if form is not None and not single else ReviewForm(user=request.user)
-    plans_limit = shown(request, "plans-to-approve")
-    plans, plans_cut = plans_to_approve(request.user, plans_limit)
+    plans, sections = _sections(request, filters, today, bulk_form.selected())
     context = {
         "today": today,
         "filters": filters,
-        "plans_to_approve": plans,
-        "plans_cut": plans_cut,
-        "plans_more_url": _more_url(request, "plans-to-approve", plans_limit)
-        if plans_cut and plans_limit < MAX_ROWS
-        else None,
-        "sections": _sections(request, filters, today),
+        "plans": plans,
+        "sections": sections,
         "form": bulk_form,
         "selected": bulk_form.selected(),
         # A refused one-row review: its errors, its row and its note, shown again in that row.
@@ -198,6 +288,13 @@ def review_queue(request):
         "single_note": form.data.get("note", "") if single else "",
         "reschedule_on": reschedule_initial()["due_on"],
         "max_rows": MAX_ROWS,
+        "here": request.get_full_path(),
+        # The rows whose buttons post a form of their own, kept outside the tables.
+        "reschedule_rows": [row for section in sections for row in section["rows"] if row.reschedule_url],
+        "missed_rows": [row for section in sections for row in section["rows"] if row.missed_url],
+        "adverse_rows": [
+            row for section in sections for row in section["rows"] if getattr(row, "has_adverse_findings", False)
+        ],
     }
     return render(request, "cases/review/queue.html", context)
 

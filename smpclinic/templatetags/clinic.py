@@ -27,3 +27,14 @@ def money(amount, currency=""):
         return ""
     shown = f"{value:,.2f}"
     return f"{currency} {shown}" if currency else shown
+
+
+@register.filter
+def options(bound_field) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) of each option of a select field, for a select written out
+    in the template. Django draws a select through a template for the select and two
+    more for each of its options: on a page with a few filters, a few milliseconds of
+    every view for markup that never changes."""
+    current = bound_field.value()
+    chosen = {str(value) for value in current} if isinstance(current, list | tuple) else {str(current or "")}
+    return [(str(value), str(label), str(value) in chosen) for value, label in bound_field.field.choices]

@@ -426,3 +426,9 @@ def test_a_session_archived_in_the_admin_frees_its_slot(as_admin, staff_user, ca
     other = factories.CaseFactory()
     factories.ConsentFactory(client=other.client)
     assert book(other, priya, staff_user, starts_at=at(1, 10)).status == BookingStatus.BOOKED
+
+
+def test_the_diary_filters_keep_the_person_chosen(as_staff):
+    artist = factories.ArtistFactory(kind="internal", first_name="Priya", last_name="Chosen")
+    html = as_staff.get(reverse("cases:diary"), {"person": str(artist.public_id)}).content.decode()
+    assert f'<option value="{artist.public_id}" selected>Priya Chosen</option>' in html

@@ -246,8 +246,8 @@ def test_lists_are_capped(as_staff, staff_user, technician):
 
 
 def test_capped_counts_say_there_are_more(as_staff, staff_user, technician):
-    """A clinic with hundreds of overdue follow-ups must not read "50 overdue": when a list is
-    cut, its badge says "50+", as the plans-to-approve badge does."""
+    """A clinic with hundreds of overdue follow-ups must not read "25 overdue": when a list is
+    cut, its badge says "25+", as the plans-to-approve badge does."""
     from cases.views.home import HOME_LIST_LIMIT
 
     case = factories.CaseFactory()

@@ -106,13 +106,13 @@ def test_the_review_page_lists_plans_before_follow_ups(as_manager):
     assert 'href="#plans-to-approve"' in html
 
 
-def test_the_home_list_is_capped(as_manager):
-    from cases.views.home import HOME_LIST_LIMIT
+def test_the_home_list_shows_the_longest_waiting_and_links_to_the_rest(as_manager):
+    from cases.views.home import HOME_PLANS
 
-    for hours in range(HOME_LIST_LIMIT + 1):
-        proposed(hours_ago=hours + 1)
+    plans = [proposed(hours_ago=HOME_PLANS + 1 - i) for i in range(HOME_PLANS + 1)]
     response = as_manager.get(HOME)
-    assert len(response.context["plans_to_approve"]) == HOME_LIST_LIMIT
+    assert response.context["plans_to_approve"] == plans[:HOME_PLANS]
+    assert f'<span class="badge text-bg-warning">{HOME_PLANS}+</span>' in plans_section(response)
     # The rest are a click away, on the review page.
     assert f'href="{QUEUE}#plans-to-approve"' in plans_section(response)
 
@@ -122,33 +122,36 @@ def test_the_home_list_links_on_only_for_those_who_may_open_the_review_page(staf
     home page, but no link to the managers' review page, which they cannot open."""
     from django.contrib.auth.models import Permission
 
-    from cases.views.home import HOME_LIST_LIMIT
+    from cases.views.home import HOME_PLANS
     from tests.signin import signed_in
 
     staff_user.user_permissions.add(Permission.objects.get(codename="approve_treatmentplan"))
-    for hours in range(HOME_LIST_LIMIT + 1):
+    for hours in range(HOME_PLANS + 1):
         proposed(hours_ago=hours + 1)
     http = signed_in(staff_user)
     response = http.get(HOME)
 
-    assert len(response.context["plans_to_approve"]) == HOME_LIST_LIMIT
+    assert len(response.context["plans_to_approve"]) == HOME_PLANS
     assert f'href="{QUEUE}#plans-to-approve"' not in plans_section(response)
-    assert f"Only the {HOME_LIST_LIMIT} longest waiting are shown." in plans_section(response)
+    assert f"Only the {HOME_PLANS} longest waiting are shown." in plans_section(response)
     assert http.get(QUEUE).status_code == 403
 
 
-def test_the_review_page_shows_more_plans_on_request(as_manager):
+def test_the_review_page_pages_the_plans_with_their_total(as_manager):
     from cases.views.review import PAGE_ROWS
 
     plans = [proposed(hours_ago=PAGE_ROWS + 1 - i) for i in range(PAGE_ROWS + 1)]  # the longest waiting first
-    first = as_manager.get(QUEUE)
-    assert first.context["plans_to_approve"] == plans[:PAGE_ROWS]
-    more = f'href="?show-plans-to-approve={2 * PAGE_ROWS}#plans-to-approve"'
-    assert more in plans_section(first)
+    first = as_manager.get(QUEUE, {"kind": "healing_check"})
+    assert first.context["plans"]["rows"] == plans[:PAGE_ROWS]
+    html = plans_section(first)
+    assert f'<span class="badge text-bg-warning">{PAGE_ROWS + 1}</span>' in html
+    assert "Page 1 of 2" in html
+    # The follow-ups' filters are kept.
+    assert 'href="?kind=healing_check&amp;plans-to-approve-page=2#plans-to-approve" rel="next"' in html
 
-    second = as_manager.get(QUEUE, {"show-plans-to-approve": 2 * PAGE_ROWS})
-    assert second.context["plans_to_approve"] == plans
-    assert "show-plans-to-approve" not in plans_section(second)
+    second = as_manager.get(QUEUE, {"kind": "healing_check", "plans-to-approve-page": 2})
+    assert second.context["plans"]["rows"] == plans[PAGE_ROWS:]
+    assert "Page 2 of 2" in plans_section(second)
 
 
 # --- query counts: the same with 5 or 50 plans waiting ------------------------------------------------------
@@ -166,7 +169,7 @@ def _fill(n: int) -> None:
 # cases, plans, the access log's one insert.
 HOME_CAP = 10
 # Review page: see test_review_queue.QUERY_CAP.
-QUEUE_CAP = 12
+QUEUE_CAP = 11
 
 
 @pytest.mark.parametrize(("url", "cap"), [(HOME, HOME_CAP), (QUEUE, QUEUE_CAP)])

@@ -1,5 +1,5 @@
-"""The managers' follow-up review queue: sections, urgency, filters, reviewing many at once,
-permissions and a query cap at two data sizes."""
+"""The managers' follow-up review queue: sections, urgency, filters, pages, reviewing many
+at once, permissions and a query cap at two data sizes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.utils.html import escape
 from cases.choices import CaseStatus, FollowUpKind, FollowUpStatus
 from cases.models import FollowUp
 from cases.services.followups import followups_review
-from cases.views.review import MAX_ROWS, PAGE_ROWS, shown
+from cases.views.review import PAGE_ROWS
 from tests import factories
 from tests.helpers import assert_queries_hold, frozen_at, messages_of, sql_of_get
 
@@ -23,13 +23,15 @@ NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
 DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
-# 1 session, 2 user, 3 the user's groups (role check), 4 the assignee filter's choices,
-# 5 plans to approve (case, client, submitter joined in), 6-9 one query per section
-# (overdue, due soon) and two for awaiting review (with adverse findings, then without),
-# with case, client, assignee, completer and any reschedule joined in, 10 the side
-# effects of the rows awaiting review (when there are any), 11 the access log's one
-# insert, 12 the two-factor device of the verified session. The same whatever the data.
-QUERY_CAP = 12
+# 1 session, 2 user (with their permissions), 3 the two-factor device of the verified
+# session, 4 the assignee filter's choices, 5 how many rows each list holds (plans and
+# the four walks of follow-ups, counted up to MAX_ROWS each, one query), 6 the page of
+# plans to approve (case, client, submitter joined in), 7-10 the page of each section:
+# overdue, due soon, and two for awaiting review (with adverse findings, then without,
+# when the page reaches them), with case, client, assignee, completer, any reschedule
+# and the side effects in the same query, 11 the access log's one insert. The same
+# whatever the data.
+QUERY_CAP = 11
 
 
 frozen_clock = frozen_at(NOW)
@@ -402,50 +404,106 @@ def _fill(n: int) -> None:
         missed = factories.MissedFollowUpFactory(assignee=assignee)
         if i % 2:
             factories.FollowUpFactory(case=missed.case, due_on=TODAY + 3 * DAY, rescheduled_from=missed)
+        factories.TreatmentPlanFactory(status="proposed", submitted_at=NOW - i * DAY)
 
 
-@pytest.mark.parametrize("params", [{}, {"kind": "healing_check", "case_status": "assessment", "assignee": "-"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"kind": "healing_check", "case_status": "assessment", "assignee": "-"},
+        {"overdue-page": "2", "awaiting-review-page": "2", "plans-to-approve-page": "2"},
+    ],
+)
 def test_queue_query_count_is_capped_and_does_not_grow(as_manager, params):
-    _fill(5)
+    # One row with an adverse finding at both sizes: the first page reads both walks of
+    # the rows awaiting review, the most it ever does; the small size has a second page.
+    factories.CompletedFollowUpFactory(healing="complication")
+    _fill(15)
     small = sql_of_get(as_manager, QUEUE_URL, params)
-    _fill(45)
+    _fill(35)
     large = sql_of_get(as_manager, QUEUE_URL, params)
 
     assert_queries_hold(small, large, at_most=QUERY_CAP)
     assert FollowUp.objects.count() >= 50 * 4
 
 
-def test_a_long_section_shows_its_first_rows_and_more_on_request(as_manager):
-    overdue = [factories.FollowUpFactory(due_on=TODAY - (PAGE_ROWS + 1 - i) * DAY) for i in range(PAGE_ROWS + 1)]
-    first = as_manager.get(QUEUE_URL, {"kind": "healing_check"})
-    rows = next(s for s in first.context["sections"] if s["slug"] == "overdue")["rows"]
-    assert rows == overdue[:PAGE_ROWS]  # the most overdue first
-    more = escape(f"?kind=healing_check&show-overdue={2 * PAGE_ROWS}#overdue")
-    assert f'href="{more}"' in section(first, "overdue")
+def _section_rows(response, slug: str) -> list:
+    if slug == "plans-to-approve":
+        return list(response.context["plans"]["rows"])
+    return list(next(s for s in response.context["sections"] if s["slug"] == slug)["rows"])
 
-    second = as_manager.get(QUEUE_URL, {"kind": "healing_check", "show-overdue": 2 * PAGE_ROWS})
-    assert next(s for s in second.context["sections"] if s["slug"] == "overdue")["rows"] == overdue
-    assert "show-overdue" not in section(second, "overdue")
+
+def test_a_long_section_is_paged_with_its_total_and_the_filters_kept(as_manager):
+    overdue = [factories.FollowUpFactory(due_on=TODAY - (PAGE_ROWS + 1 - i) * DAY) for i in range(PAGE_ROWS + 1)]
+    first = as_manager.get(QUEUE_URL, {"kind": "healing_check", "due-soon-page": "1"})
+    assert _section_rows(first, "overdue") == overdue[:PAGE_ROWS]  # the most overdue first
+    html = section(first, "overdue")
+    assert f'<span class="badge text-bg-danger">{PAGE_ROWS + 1}</span></h3>' in html  # the total, not the page
+    assert "Page 1 of 2" in html
+    # The next page keeps the filters and the other sections' pages.
+    next_url = escape("?kind=healing_check&due-soon-page=1&overdue-page=2#overdue")
+    assert f'href="{next_url}" rel="next"' in html
+
+    second = as_manager.get(QUEUE_URL, {"kind": "healing_check", "due-soon-page": "1", "overdue-page": "2"})
+    assert _section_rows(second, "overdue") == overdue[PAGE_ROWS:]
+    html = section(second, "overdue")
+    assert "Page 2 of 2" in html
+    assert f'href="{escape("?kind=healing_check&due-soon-page=1&overdue-page=1#overdue")}" rel="prev"' in html
+    assert 'rel="next"' not in html
+
+    # A filter that matches none of them: no rows, no pages.
+    other = as_manager.get(QUEUE_URL, {"kind": "maintenance", "overdue-page": "2"})
+    assert _section_rows(other, "overdue") == []
+    assert "Page" not in section(other, "overdue")
 
 
 @pytest.mark.parametrize("asked", ["lots", "-3", "0", "100000"])
-def test_a_strange_row_count_in_the_address_shows_a_page_within_bounds(as_manager, asked):
-    factories.FollowUpFactory(due_on=TODAY - DAY)
-    response = as_manager.get(QUEUE_URL, {"show-overdue": asked})
+def test_a_strange_page_number_in_the_address_shows_a_page_within_bounds(as_manager, asked):
+    overdue = [factories.FollowUpFactory(due_on=TODAY - (i + 1) * DAY) for i in range(PAGE_ROWS + 1)]
+    response = as_manager.get(QUEUE_URL, {"overdue-page": asked})
     assert response.status_code == 200
-    assert len(next(s for s in response.context["sections"] if s["slug"] == "overdue")["rows"]) == 1
-    assert PAGE_ROWS <= shown(response.wsgi_request, "overdue") <= MAX_ROWS
+    rows = _section_rows(response, "overdue")
+    # Not a number: the first page; a number past either end: the last.
+    assert rows == ([overdue[0]] if asked in ("-3", "0", "100000") else overdue[::-1][:PAGE_ROWS])
 
 
-def test_adverse_findings_come_first_even_when_newer_than_a_page_of_others(as_manager):
+def test_adverse_findings_come_first_and_the_next_page_goes_on_with_the_others(as_manager):
     older = [
         factories.CompletedFollowUpFactory(due_on=TODAY - (40 - i) * DAY, completed_on=TODAY - (40 - i) * DAY)
         for i in range(PAGE_ROWS + 1)
     ]
     adverse = factories.CompletedFollowUpFactory(due_on=TODAY - DAY, completed_on=TODAY - DAY, healing="complication")
-    rows = next(s for s in as_manager.get(QUEUE_URL).context["sections"] if s["slug"] == "awaiting-review")["rows"]
+    rows = _section_rows(as_manager.get(QUEUE_URL), "awaiting-review")
     assert rows == [adverse, *older[: PAGE_ROWS - 1]]
     assert rows[0].has_adverse_findings and not rows[1].has_adverse_findings
+    second = _section_rows(as_manager.get(QUEUE_URL, {"awaiting-review-page": "2"}), "awaiting-review")
+    assert second == older[PAGE_ROWS - 1 :]
+
+
+def test_ticked_rows_of_a_later_page_are_reviewed_and_the_page_is_kept(as_manager, manager_user):
+    done = [
+        factories.CompletedFollowUpFactory(due_on=TODAY - (40 - i) * DAY, completed_on=TODAY - (40 - i) * DAY)
+        for i in range(PAGE_ROWS + 2)
+    ]
+    address = f"{QUEUE_URL}?kind=healing_check&awaiting-review-page=2"
+    page = as_manager.get(address)
+    assert _section_rows(page, "awaiting-review") == done[PAGE_ROWS:]
+    form = re.search(r'<form method="post" action="([^"]*)" id="review-form"', page.content.decode())
+    assert form and form.group(1) == escape(address)
+    ticked = {"followups": [f.public_id for f in done[PAGE_ROWS:]], "note": "Seen on page 2"}
+    ticked.update({f"version-{f.public_id}": f.lock_version for f in done[PAGE_ROWS:]})
+
+    response = as_manager.post(address, ticked)
+
+    assert response.status_code == 302
+    assert response["Location"] == address
+    reviewed = FollowUp.objects.filter(reviewed_at__isnull=False)
+    assert set(reviewed) == set(done[PAGE_ROWS:])
+    assert {f.reviewed_by for f in reviewed} == {manager_user}
+    # The page asked for is gone (one page is left): the last page is shown.
+    after = as_manager.get(address)
+    assert _section_rows(after, "awaiting-review") == done[:PAGE_ROWS]
 
 
 # --- overdue rows: mark missed in one step --------------------------------------------------------------

@@ -30,3 +30,23 @@ def test_money_is_one_format_for_staff_and_clients():
     assert render('{{ amount|money:"EUR" }}', amount=Decimal("1234567.5")) == "EUR 1,234,567.50"
     assert render("{{ amount|money }}", amount=Decimal("0")) == "0.00"
     assert render('{{ amount|money:"GBP" }}', amount=None) == ""
+
+
+def test_options_lists_a_select_field_with_the_chosen_value_selected():
+    from django import forms
+
+    from smpclinic.templatetags.clinic import options
+
+    class Pick(forms.Form):
+        kind = forms.ChoiceField(choices=[("", "Every kind"), ("laser", "Laser"), ("saline", "Saline")], required=False)
+
+    assert options(Pick({"kind": "laser"})["kind"]) == [
+        ("", "Every kind", False),
+        ("laser", "Laser", True),
+        ("saline", "Saline", False),
+    ]
+    # Unbound: the initial value; nothing asked: the empty choice.
+    assert [selected for _, _, selected in options(Pick(initial={"kind": "saline"})["kind"])] == [False, False, True]
+    assert [selected for _, _, selected in options(Pick()["kind"])] == [True, False, False]
+    # A value that is no choice selects nothing (the browser shows the first).
+    assert not any(selected for _, _, selected in options(Pick({"kind": "tattoo"})["kind"]))
