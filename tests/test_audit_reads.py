@@ -13,16 +13,51 @@ from django.urls import reverse
 from cases.choices import PlanStatus
 from cases.models import AccessEvent
 from tests import factories
+from tests.helpers import kept_for_the_module
 from tests.signin import signed_in
 
 pytestmark = pytest.mark.django_db
 AUDIT_MIDDLEWARE = "cases.audit.AccessLogMiddleware"
 
 
-@pytest.fixture
-def world(client_a, manager_user):
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """Client A's case with a plan, a photo shared with them, a plan waiting for review
-    and a signed consent: something behind every audited page."""
+    and a signed consent: something behind every audited page.
+
+    Made once for the module (the tests only read it) and rolled back at its end; the
+    access events a test's requests write are undone after it. The photo's files are kept
+    in a folder of the module's."""
+    with (
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("audit-reads-media")),
+        kept_for_the_module(django_db_blocker),
+    ):
+        client_a = factories.ClientFactory(
+            user=factories.ClientUserFactory(username="client-a"), first_name="Alice", last_name="Able"
+        )
+        yield {
+            "client_a": client_a,
+            "manager_user": factories.ManagerUserFactory(username="manager"),
+            **_records(client_a),
+        }
+
+
+@pytest.fixture
+def _private_media():
+    """The world's photo stays in the module's folder (see `world`)."""
+
+
+@pytest.fixture
+def client_a(world):
+    return world["client_a"]
+
+
+@pytest.fixture
+def manager_user(world):
+    return world["manager_user"]
+
+
+def _records(client_a) -> dict:
     case = factories.CaseFactory(client=client_a)
     agreed = factories.AcceptedPlanFactory(case=case)
     submitted = factories.TreatmentPlanFactory(

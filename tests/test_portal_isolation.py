@@ -11,6 +11,7 @@ import io
 import uuid
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -27,13 +28,44 @@ from cases.models import (
 )
 from tests import factories
 from tests import test_url_permissions as walk
+from tests.helpers import kept_for_the_module
 from tests.url_roles import PORTAL
 
 ROLE_BY_URL, _kwargs_for, _params_of = walk.ROLE_BY_URL, walk._kwargs_for, walk._params_of
-world = walk.world  # the same records of client A that the URL walk uses
 
 PORTAL_URLS = sorted(name for name, (role, _method) in ROLE_BY_URL.items() if role == PORTAL)
 WITH_IDS = [name for name in PORTAL_URLS if _params_of(name)]
+
+
+@pytest.fixture(scope="module")
+def client_a_and_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Client A and the same records of theirs that the URL walk uses, made once for the
+    module and rolled back at its end (what a test writes itself is undone after it);
+    the photos' files are kept in a folder of the module's."""
+    with (
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("portal-isolation-media")),
+        kept_for_the_module(django_db_blocker),
+    ):
+        client_a = factories.ClientFactory(
+            user=factories.ClientUserFactory(username="client-a"), first_name="Alice", last_name="Able"
+        )
+        yield client_a, walk.make_world(client_a)
+
+
+@pytest.fixture
+def _private_media():
+    """The world's photos stay in the module's folder (see `client_a_and_world`)."""
+
+
+@pytest.fixture
+def client_a(client_a_and_world, db):
+    return Client.objects.get(pk=client_a_and_world[0].pk)
+
+
+@pytest.fixture
+def world(client_a_and_world):
+    return client_a_and_world[1]
+
 
 # Every field staff write for themselves; none may reach a client.
 INTERNAL_FIELDS = {

@@ -185,12 +185,6 @@ def make_world(client_a) -> dict:
     }
 
 
-@pytest.fixture
-def world(db, client_a):
-    """The records for tests elsewhere that walk these URLs with the usual personas."""
-    return make_world(client_a)
-
-
 @pytest.fixture(scope="module")
 def walk(django_db_setup, django_db_blocker, tmp_path_factory):
     """The personas and records of this module's walk, made once and rolled back at its end."""

@@ -24,6 +24,7 @@ from django.apps import apps
 from django.core import mail
 from django.core.cache import cache
 from django.db import models
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ from cases.portal.views import plan_pdf_html
 from cases.reporting.reports import REPORTS
 from smpclinic.models import ClinicSettings, Closure, LoginEvent, OpeningHours, Room
 from tests import factories
+from tests.helpers import kept_for_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -145,9 +147,46 @@ def _poison(record) -> None:
         history.filter(id=record.pk).update(**_payloads(history.model))
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One client's whole story, the team, the clinic and the audit logs, every text poisoned.
+
+    Made once for the module (the tests only read it) and rolled back at its end; what a
+    test writes itself (the access log of a page, an invitation) is undone after it. Its
+    photos are kept in a folder of the module's."""
+    with (
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("xss-media")),
+        kept_for_the_module(django_db_blocker),
+    ):
+        yield _poisoned_world()
+
+
 @pytest.fixture
-def world(client_a, staff_user, manager_user):
-    """One client's whole story, the team, the clinic and the audit logs, every text poisoned."""
+def _private_media():
+    """The world's photos stay in the module's folder (see `world`)."""
+
+
+@pytest.fixture
+def client_a(world):
+    return world["client_a"]
+
+
+@pytest.fixture
+def staff_user(world):
+    return world["staff_user"]
+
+
+@pytest.fixture
+def manager_user(world):
+    return world["manager_user"]
+
+
+def _poisoned_world() -> dict:
+    client_a = factories.ClientFactory(
+        user=factories.ClientUserFactory(username="client-a"), first_name="Alice", last_name="Able"
+    )
+    staff_user = factories.StaffUserFactory(username="staff")
+    manager_user = factories.ManagerUserFactory(username="manager")
     clinic = ClinicSettings.load()
     studio = factories.StudioFactory()
     original_artist = factories.ExternalArtistFactory(studio=studio)
@@ -224,6 +263,9 @@ def world(client_a, staff_user, manager_user):
     AccessAttempt.objects.create(username=LONG, ip_address="203.0.113.9", failures_since_start=5, user_agent=LONG)
     cache.clear()  # the Clinic settings as poisoned, not as cached before
     return {
+        "client_a": client_a,
+        "staff_user": staff_user,
+        "manager_user": manager_user,
         "case": case,
         "plan": plan,
         "laser": laser,

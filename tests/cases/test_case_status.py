@@ -347,22 +347,23 @@ def test_service_refuses_the_same_status(staff_user):
 
 
 # --- Permissions -------------------------------------------------------------------------
+# Who may open the page is tests/test_url_permissions.py's walk; here, what it does not check:
+# refused posts change nothing, staff and managers do change it, archived clients, the service.
 
 
-def test_anonymous_is_sent_to_login(anonymous):
+def test_an_anonymous_post_is_sent_to_login_and_changes_nothing(anonymous):
     case = _case(S.CONSULTATION)
 
-    for response in (anonymous.get(_url(case, S.ASSESSMENT)), anonymous.post(_url(case), {"to": S.ASSESSMENT})):
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
+    response = anonymous.post(_url(case), {"to": S.ASSESSMENT})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
     case.refresh_from_db()
     assert case.status == S.CONSULTATION
 
 
-def test_a_client_is_refused(as_client_a, client_a):
+def test_a_client_posting_is_refused_and_changes_nothing(as_client_a, client_a):
     case = _case(S.CONSULTATION, client=client_a)
 
-    assert as_client_a.get(_url(case, S.ASSESSMENT)).status_code == 403
     assert as_client_a.post(_url(case), {"to": S.ASSESSMENT}).status_code == 403
     case.refresh_from_db()
     assert case.status == S.CONSULTATION
@@ -373,7 +374,6 @@ def test_staff_and_managers_may_change_status(request, persona):
     http = request.getfixturevalue(persona)
     case = _case(S.CONSULTATION)
 
-    assert http.get(_url(case, S.ASSESSMENT)).status_code == 200
     http.post(_url(case), {"to": S.ASSESSMENT})
     case.refresh_from_db()
     assert case.status == S.ASSESSMENT

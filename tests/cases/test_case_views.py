@@ -20,7 +20,7 @@ from cases.choices import (
     SessionStatus,
     Zone,
 )
-from cases.models import AdverseEventKind, Case, CorrectionOption, RegretReason, RuleOverride
+from cases.models import AdverseEventKind, Case, RegretReason, RuleOverride
 from tests import factories
 from tests.helpers import assert_queries_hold, sql_of_get
 
@@ -252,6 +252,8 @@ def test_edit_refuses_bad_input_and_changes_nothing(as_staff, changes, field):
 
 
 # --- Permissions -------------------------------------------------------------------------
+# Who may open these pages is tests/test_url_permissions.py's walk; here, what it does not
+# check: refused posts save nothing, archived records are not found.
 
 
 PAGES = ("detail", "edit", "create")
@@ -262,31 +264,11 @@ def _url(page_name, case):
 
 
 @pytest.mark.parametrize("page_name", PAGES)
-def test_anonymous_is_sent_to_login(anonymous, page_name):
-    case = factories.CaseFactory()
-
-    response = anonymous.get(_url(page_name, case))
-
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
-@pytest.mark.parametrize("page_name", PAGES)
 def test_a_client_is_refused_even_for_their_own_case(as_client_a, client_a, page_name):
     case = factories.CaseFactory(client=client_a)
 
-    assert as_client_a.get(_url(page_name, case)).status_code == 403
     assert as_client_a.post(_url(page_name, case), _case_data()).status_code == 403
     assert Case.objects.count() == 1
-
-
-@pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
-@pytest.mark.parametrize("page_name", PAGES)
-def test_staff_and_managers_may_use_the_pages(request, persona, page_name):
-    http = request.getfixturevalue(persona)
-    case = factories.CaseFactory()
-
-    assert http.get(_url(page_name, case)).status_code == 200
 
 
 @pytest.mark.parametrize("page_name", ["detail", "edit"])
@@ -624,98 +606,6 @@ def test_a_final_case_offers_no_status_buttons(as_staff):
 
     assert response.context["transitions"] == []
     assert "Moved abroad" in response.content.decode()
-
-
-# --- Query caps -----------------------------------------------------------------------------
-
-# session, user with groups, the workspace case row (regret reasons in it) and its
-# prefetches: issues, consultations, plans with options, steps with zones, laser sessions
-# with zones and adverse events, correction sessions with zones, the case's overrides,
-# follow-ups; the access log's one insert. (The history has a page of its own.)
-WORKSPACE_QUERY_CAP = 12
-
-
-def _populate(case, n: int, *, technician, artist, staff, manager) -> None:
-    zones = list(Zone.values)
-    for i in range(n):
-        factories.IssueFactory(case=case, zone=zones[i % len(zones)])
-    factories.ConsultationFactory.create_batch(n, case=case, staff=staff)
-    plan = factories.AcceptedPlanFactory(case=case, approved_by=manager)
-    for i in range(n):
-        factories.PlanStepFactory(plan=plan, order=i + 1, target_date=timezone.localdate() + (i + 1) * DAY)
-    plan.options.set(CorrectionOption.objects.all()[:2])
-    sessions = factories.LaserSessionFactory.create_batch(n, case=case, technician=technician)
-    for session in sessions:
-        session.adverse_events.set(AdverseEventKind.objects.filter(code="erythema"))
-        RuleOverride.objects.create(
-            case=case,
-            laser_session=session,
-            rule=OverrideRule.ZONE_INTERVAL,
-            message="Too soon.",
-            reason="Agreed.",
-            overridden_by=manager,
-        )
-    for session in factories.CorrectionSessionFactory.create_batch(n, case=case, artist=artist):
-        RuleOverride.objects.create(
-            case=case,
-            correction_session=session,
-            rule=OverrideRule.CONTRAINDICATION,
-            message="Keloid history.",
-            reason="Small area.",
-            overridden_by=manager,
-        )
-    factories.FollowUpFactory.create_batch(n, case=case, assignee=staff)
-    # A few edits, so the history diffs changed rows against their earlier version.
-    for issue in case.issues.all()[:3]:
-        issue.severity = 5
-        issue.save()
-    case.goal = "Changed goal"
-    case.save()
-
-
-@pytest.fixture
-def small_and_large(staff_user, manager_user):
-    """Two cases with 5 and 50 of everything the workspace and the history show."""
-    technician = factories.TechnicianFactory()
-    artist = factories.ArtistFactory()
-    kwargs = {"technician": technician, "artist": artist, "staff": staff_user, "manager": manager_user}
-    small = factories.CaseFactory(client=factories.ClientFactory(keloid_history=True))
-    large = factories.CaseFactory(client=factories.ClientFactory(keloid_history=True))
-    _populate(small, 5, **kwargs)
-    _populate(large, 50, **kwargs)
-    return small, large
-
-
-def test_workspace_runs_in_a_fixed_number_of_queries(as_staff, small_and_large):
-    small, large = small_and_large
-    sql_of_get(as_staff, _detail(small))  # warm up
-
-    with_5 = sql_of_get(as_staff, _detail(small))
-    with_50 = sql_of_get(as_staff, _detail(large))
-
-    assert_queries_hold(with_5, with_50, at_most=WORKSPACE_QUERY_CAP)
-    response = as_staff.get(_detail(large))
-    assert len(response.context["timeline"]) == 100
-    assert len(response.context["case"].workspace_follow_ups) == 50
-
-
-# session, user, groups, the two-factor device, the case, 7 history tables, their 7 earlier
-# versions, the 6 tracked many-to-many history tables, the access log's one insert.
-HISTORY_QUERY_CAP = 26
-
-
-def test_history_runs_in_a_fixed_number_of_queries(as_staff, small_and_large):
-    small, large = small_and_large
-    sql_of_get(as_staff, _history(small))  # warm up
-
-    with_5 = sql_of_get(as_staff, _history(small))
-    with_50 = sql_of_get(as_staff, _history(large))
-
-    assert_queries_hold(with_5, with_50, at_most=HISTORY_QUERY_CAP)
-
-
-def test_empty_workspace_stays_under_the_cap(as_staff):
-    assert len(sql_of_get(as_staff, _detail(factories.CaseFactory()))) <= WORKSPACE_QUERY_CAP
 
 
 # --- Reviewed follow-ups: who reviewed, when, and the note ----------------------------------------------

@@ -64,37 +64,23 @@ def form_data(**overrides) -> dict:
 
 
 # Permissions ---------------------------------------------------------------------------
-
-PAGES = ["list", "create", "detail", "edit", "consent"]
+# Who may open these pages is tests/test_url_permissions.py's walk; here, what it does not
+# check: the exact page a signed-out visitor comes back to, archived clients, refused posts.
 
 
 def _url(page_name: str, client) -> str:
     return {
-        "list": LIST,
-        "create": CREATE,
         "detail": detail_url(client),
         "edit": edit_url(client),
         "consent": consent_url(client),
     }[page_name]
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_anonymous_is_sent_to_login(page_name, anonymous, client_a):
-    url = _url(page_name, client_a)
+def test_anonymous_is_sent_to_login(anonymous, client_a):
+    url = detail_url(client_a)
     response = anonymous.get(url)
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('login')}?next={url}"
-
-
-@pytest.mark.parametrize("page_name", PAGES)
-def test_client_is_refused(page_name, as_client_a, client_a):
-    assert as_client_a.get(_url(page_name, client_a)).status_code == 403
-
-
-@pytest.mark.parametrize("page_name", PAGES)
-@pytest.mark.parametrize("persona", ["as_staff", "as_manager"])
-def test_staff_and_managers_see_every_page(page_name, persona, request, client_a):
-    assert request.getfixturevalue(persona).get(_url(page_name, client_a)).status_code == 200
 
 
 @pytest.mark.parametrize("page_name", ["detail", "edit", "consent"])

@@ -97,8 +97,8 @@ def test_a_form_opened_before_someone_elses_save_is_refused_and_shows_their_chan
     assert response.context["form"]["min_laser_interval_weeks"].value() in (10, "10")
 
 
-def test_staff_cannot_open_or_post_the_settings(as_staff):
-    assert as_staff.get(URL).status_code == 403
+def test_staff_cannot_post_the_settings(as_staff):
+    """(That staff cannot open the page is tests/test_url_permissions.py's walk.)"""
     assert as_staff.post(URL, {"name": "Taken over"}).status_code == 403
     assert ClinicSettings.load().name != "Taken over"
 
