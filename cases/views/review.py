@@ -271,7 +271,8 @@ def review_queue(request):
             add_service_errors(form, error)
         else:
             messages.success(request, _reviewed_message(reviewed))
-            return redirect(request.get_full_path())
+            # Back to the rows reviewed, not the top of a long page.
+            return redirect(f"{request.get_full_path()}#awaiting-review")
     single = form is not None and form.is_single
     bulk_form = form if form is not None and not single else ReviewForm(user=request.user)
     plans, sections = _sections(request, filters, today, bulk_form.selected())

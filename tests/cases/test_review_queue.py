@@ -248,7 +248,7 @@ def test_review_many_at_once_with_a_note(as_manager, manager_user):
     response = as_manager.post(url, {"followups": [completed.public_id, missed.public_id], "note": "Both fine."})
 
     assert response.status_code == 302
-    assert response["Location"] == url, "back to the queue with the same filters"
+    assert response["Location"] == f"{url}#awaiting-review", "back to the rows, with the same filters"
     for followup in (completed, missed):
         followup.refresh_from_db()
         assert followup.reviewed_by == manager_user
@@ -434,6 +434,20 @@ def _section_rows(response, slug: str) -> list:
     return list(next(s for s in response.context["sections"] if s["slug"] == slug)["rows"])
 
 
+def test_a_section_longer_than_its_cap_says_its_pages_are_the_first_rows(as_manager, monkeypatch):
+    from cases.views import review
+
+    monkeypatch.setattr(review, "MAX_ROWS", PAGE_ROWS + 1)
+    for i in range(PAGE_ROWS + 3):
+        factories.FollowUpFactory(due_on=TODAY - (i + 1) * DAY)
+
+    html = section(as_manager.get(QUEUE_URL, {"overdue-page": "2"}), "overdue")
+
+    assert f"{PAGE_ROWS + 1}+</span></h3>" in html
+    assert f"Page 2 of 2 (the first {PAGE_ROWS + 1})" in html
+    assert f"only the first {PAGE_ROWS + 1} are listed; filter to narrow the list." in html
+
+
 def test_a_long_section_is_paged_with_its_total_and_the_filters_kept(as_manager):
     overdue = [factories.FollowUpFactory(due_on=TODAY - (PAGE_ROWS + 1 - i) * DAY) for i in range(PAGE_ROWS + 1)]
     first = as_manager.get(QUEUE_URL, {"kind": "healing_check", "due-soon-page": "1"})
@@ -497,7 +511,7 @@ def test_ticked_rows_of_a_later_page_are_reviewed_and_the_page_is_kept(as_manage
     response = as_manager.post(address, ticked)
 
     assert response.status_code == 302
-    assert response["Location"] == address
+    assert response["Location"] == f"{address}#awaiting-review"
     reviewed = FollowUp.objects.filter(reviewed_at__isnull=False)
     assert set(reviewed) == set(done[PAGE_ROWS:])
     assert {f.reviewed_by for f in reviewed} == {manager_user}
