@@ -123,7 +123,8 @@ def capped_counts(querysets: list[QuerySet], cap: int) -> list[int]:
         except EmptyResultSet:  # .none(), or a filter that can match nothing
             parts.append("0")
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{index})")
+        # The ORM's own SQL for the queryset, its values kept apart as parameters.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{index})")  # nosec B608
         params.extend(part_params)
     with connections[querysets[0].db].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)
