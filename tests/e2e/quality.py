@@ -71,6 +71,10 @@ class Watch:
         (staff 768 px, portal 390 px), nothing logged so far; then the viewport is restored."""
         page = self.page
         page.wait_for_load_state("load")
+        # Colours are checked as they rest, not halfway through a button's or a link's
+        # colour transition (the pointer left on a button the page just drew, say): the
+        # stylesheets turn transitions off for people who ask for reduced motion.
+        page.emulate_media(reduced_motion="reduce")
         original = page.viewport_size
         widths = [PHONE] if self.portal else [DESKTOP, PHONE]
         narrow = PHONE if self.portal else TABLET
