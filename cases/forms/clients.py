@@ -117,17 +117,16 @@ class ClientFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The list renders these fields itself (Bootstrap's classes here), not through
+        # The list writes these fields itself (templates/_filter_field.html), not through
         # crispy-forms: a search is the most frequent page a receptionist opens.
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        self.fields["q"].widget.attrs["class"] = "form-control"
         read_once(self.fields["lead_artist"])
 
     def filter(self, clients, clinic=None):
         """Apply the valid filters to a Client queryset (invalid values are ignored, with errors shown)."""
         data = self.cleaned_data if self.is_valid() else {}
-        for name in self.errors:
-            self.fields[name].widget.attrs["class"] += " is-invalid"
+        if "q" in self.errors:
+            self.fields["q"].widget.attrs["class"] += " is-invalid"
         if data.get("q"):
             clients = clients.search(data["q"])
         if data.get("status") or data.get("lead_artist"):
