@@ -140,17 +140,18 @@ def test_the_home_list_links_on_only_for_those_who_may_open_the_review_page(staf
 def test_the_review_page_pages_the_plans_with_their_total(as_manager):
     from cases.views.review import PAGE_ROWS
 
-    plans = [proposed(hours_ago=PAGE_ROWS + 1 - i) for i in range(PAGE_ROWS + 1)]  # the longest waiting first
+    rows = PAGE_ROWS["plans-to-approve"]
+    plans = [proposed(hours_ago=rows + 1 - i) for i in range(rows + 1)]  # the longest waiting first
     first = as_manager.get(QUEUE, {"kind": "healing_check"})
-    assert first.context["plans"]["rows"] == plans[:PAGE_ROWS]
+    assert first.context["plans"]["rows"] == plans[:rows]
     html = plans_section(first)
-    assert f'<span class="badge text-bg-warning">{PAGE_ROWS + 1}</span>' in html
+    assert f'<span class="badge text-bg-warning">{rows + 1}</span>' in html
     assert "Page 1 of 2" in html
     # The follow-ups' filters are kept.
     assert 'href="?kind=healing_check&amp;plans-to-approve-page=2#plans-to-approve" rel="next"' in html
 
     second = as_manager.get(QUEUE, {"kind": "healing_check", "plans-to-approve-page": 2})
-    assert second.context["plans"]["rows"] == plans[PAGE_ROWS:]
+    assert second.context["plans"]["rows"] == plans[rows:]
     assert "Page 2 of 2" in plans_section(second)
 
 

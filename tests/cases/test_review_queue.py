@@ -23,6 +23,8 @@ NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
 DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
+# A page of each section: overdue follow-ups ten at a time, those awaiting review 25.
+OVERDUE_ROWS, AWAITING_ROWS = PAGE_ROWS["overdue"], PAGE_ROWS["awaiting-review"]
 # 1 session, 2 user (with their permissions), 3 the two-factor device of the verified
 # session, 4 the assignee filter's choices, 5 how many rows each list holds (plans and
 # the four walks of follow-ups, counted up to MAX_ROWS each, one query), 6 the page of
@@ -437,30 +439,30 @@ def _section_rows(response, slug: str) -> list:
 def test_a_section_longer_than_its_cap_says_its_pages_are_the_first_rows(as_manager, monkeypatch):
     from cases.views import review
 
-    monkeypatch.setattr(review, "MAX_ROWS", PAGE_ROWS + 1)
-    for i in range(PAGE_ROWS + 3):
+    monkeypatch.setattr(review, "MAX_ROWS", OVERDUE_ROWS + 1)
+    for i in range(OVERDUE_ROWS + 3):
         factories.FollowUpFactory(due_on=TODAY - (i + 1) * DAY)
 
     html = section(as_manager.get(QUEUE_URL, {"overdue-page": "2"}), "overdue")
 
-    assert f"{PAGE_ROWS + 1}+</span></h3>" in html
-    assert f"Page 2 of 2 (the first {PAGE_ROWS + 1})" in html
-    assert f"only the first {PAGE_ROWS + 1} are listed; filter to narrow the list." in html
+    assert f"{OVERDUE_ROWS + 1}+</span></h3>" in html
+    assert f"Page 2 of 2 (the first {OVERDUE_ROWS + 1})" in html
+    assert f"only the first {OVERDUE_ROWS + 1} are listed; filter to narrow the list." in html
 
 
 def test_a_long_section_is_paged_with_its_total_and_the_filters_kept(as_manager):
-    overdue = [factories.FollowUpFactory(due_on=TODAY - (PAGE_ROWS + 1 - i) * DAY) for i in range(PAGE_ROWS + 1)]
+    overdue = [factories.FollowUpFactory(due_on=TODAY - (OVERDUE_ROWS + 1 - i) * DAY) for i in range(OVERDUE_ROWS + 1)]
     first = as_manager.get(QUEUE_URL, {"kind": "healing_check", "due-soon-page": "1"})
-    assert _section_rows(first, "overdue") == overdue[:PAGE_ROWS]  # the most overdue first
+    assert _section_rows(first, "overdue") == overdue[:OVERDUE_ROWS]  # the most overdue first
     html = section(first, "overdue")
-    assert f'<span class="badge text-bg-danger">{PAGE_ROWS + 1}</span></h3>' in html  # the total, not the page
+    assert f'<span class="badge text-bg-danger">{OVERDUE_ROWS + 1}</span></h3>' in html  # the total, not the page
     assert "Page 1 of 2" in html
     # The next page keeps the filters and the other sections' pages.
     next_url = escape("?kind=healing_check&due-soon-page=1&overdue-page=2#overdue")
     assert f'href="{next_url}" rel="next"' in html
 
     second = as_manager.get(QUEUE_URL, {"kind": "healing_check", "due-soon-page": "1", "overdue-page": "2"})
-    assert _section_rows(second, "overdue") == overdue[PAGE_ROWS:]
+    assert _section_rows(second, "overdue") == overdue[OVERDUE_ROWS:]
     html = section(second, "overdue")
     assert "Page 2 of 2" in html
     assert f'href="{escape("?kind=healing_check&due-soon-page=1&overdue-page=1#overdue")}" rel="prev"' in html
@@ -474,50 +476,50 @@ def test_a_long_section_is_paged_with_its_total_and_the_filters_kept(as_manager)
 
 @pytest.mark.parametrize("asked", ["lots", "-3", "0", "100000"])
 def test_a_strange_page_number_in_the_address_shows_a_page_within_bounds(as_manager, asked):
-    overdue = [factories.FollowUpFactory(due_on=TODAY - (i + 1) * DAY) for i in range(PAGE_ROWS + 1)]
+    overdue = [factories.FollowUpFactory(due_on=TODAY - (i + 1) * DAY) for i in range(OVERDUE_ROWS + 1)]
     response = as_manager.get(QUEUE_URL, {"overdue-page": asked})
     assert response.status_code == 200
     rows = _section_rows(response, "overdue")
     # Not a number: the first page; a number past either end: the last.
-    assert rows == ([overdue[0]] if asked in ("-3", "0", "100000") else overdue[::-1][:PAGE_ROWS])
+    assert rows == ([overdue[0]] if asked in ("-3", "0", "100000") else overdue[::-1][:OVERDUE_ROWS])
 
 
 def test_adverse_findings_come_first_and_the_next_page_goes_on_with_the_others(as_manager):
     older = [
         factories.CompletedFollowUpFactory(due_on=TODAY - (40 - i) * DAY, completed_on=TODAY - (40 - i) * DAY)
-        for i in range(PAGE_ROWS + 1)
+        for i in range(AWAITING_ROWS + 1)
     ]
     adverse = factories.CompletedFollowUpFactory(due_on=TODAY - DAY, completed_on=TODAY - DAY, healing="complication")
     rows = _section_rows(as_manager.get(QUEUE_URL), "awaiting-review")
-    assert rows == [adverse, *older[: PAGE_ROWS - 1]]
+    assert rows == [adverse, *older[: AWAITING_ROWS - 1]]
     assert rows[0].has_adverse_findings and not rows[1].has_adverse_findings
     second = _section_rows(as_manager.get(QUEUE_URL, {"awaiting-review-page": "2"}), "awaiting-review")
-    assert second == older[PAGE_ROWS - 1 :]
+    assert second == older[AWAITING_ROWS - 1 :]
 
 
 def test_ticked_rows_of_a_later_page_are_reviewed_and_the_page_is_kept(as_manager, manager_user):
     done = [
         factories.CompletedFollowUpFactory(due_on=TODAY - (40 - i) * DAY, completed_on=TODAY - (40 - i) * DAY)
-        for i in range(PAGE_ROWS + 2)
+        for i in range(AWAITING_ROWS + 2)
     ]
     address = f"{QUEUE_URL}?kind=healing_check&awaiting-review-page=2"
     page = as_manager.get(address)
-    assert _section_rows(page, "awaiting-review") == done[PAGE_ROWS:]
+    assert _section_rows(page, "awaiting-review") == done[AWAITING_ROWS:]
     form = re.search(r'<form method="post" action="([^"]*)" id="review-form"', page.content.decode())
     assert form and form.group(1) == escape(address)
-    ticked = {"followups": [f.public_id for f in done[PAGE_ROWS:]], "note": "Seen on page 2"}
-    ticked.update({f"version-{f.public_id}": f.lock_version for f in done[PAGE_ROWS:]})
+    ticked = {"followups": [f.public_id for f in done[AWAITING_ROWS:]], "note": "Seen on page 2"}
+    ticked.update({f"version-{f.public_id}": f.lock_version for f in done[AWAITING_ROWS:]})
 
     response = as_manager.post(address, ticked)
 
     assert response.status_code == 302
     assert response["Location"] == f"{address}#awaiting-review"
     reviewed = FollowUp.objects.filter(reviewed_at__isnull=False)
-    assert set(reviewed) == set(done[PAGE_ROWS:])
+    assert set(reviewed) == set(done[AWAITING_ROWS:])
     assert {f.reviewed_by for f in reviewed} == {manager_user}
     # The page asked for is gone (one page is left): the last page is shown.
     after = as_manager.get(address)
-    assert _section_rows(after, "awaiting-review") == done[:PAGE_ROWS]
+    assert _section_rows(after, "awaiting-review") == done[:AWAITING_ROWS]
 
 
 # --- overdue rows: mark missed in one step --------------------------------------------------------------
