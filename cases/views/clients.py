@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from cases import audit
@@ -19,6 +20,7 @@ from cases.services import consents as consent_services
 from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
 from smpclinic.http import client_ip
+from smpclinic.links import Link
 from smpclinic.models import ClinicSettings
 from smpclinic.paginators import ACTIVE_ROWS, EstimatedCountPaginator
 from smpclinic.roles import staff_required
@@ -64,8 +66,13 @@ def client_list(request):
         # The whole list is numbered from PostgreSQL's statistics, not a COUNT of every client.
         paginator = EstimatedCountPaginator(clients, CLIENTS_PER_PAGE, rows=None if filtered else ACTIVE_ROWS)
         page = paginator.get_page(request.GET.get("page"))
+    # What a row shows beyond its fields, worked out here once (the detail link is
+    # reversed once for the page, `Link`); a search is the page a receptionist opens most.
+    detail = Link("cases:client_detail", "client_id")
     for client in page:
         client.age = client.age_on(today)
+        client.url = detail(client.public_id)
+        client.born = date_format(client.date_of_birth, "j M Y")
     audit.saw(request, "client list")
     return render(request, "cases/clients/list.html", {"form": form, "page": page, "filtered": filtered})
 
