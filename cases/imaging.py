@@ -37,6 +37,7 @@ import datetime
 import hashlib
 import io
 import logging
+import re
 import struct
 import warnings
 import zlib
@@ -89,16 +90,23 @@ class PhotoRejected(ValidationError):
     """An upload that is not a photo the clinic can store; the message says why."""
 
 
+# How the stored photo was made (ProcessedPhoto.stored_as).
+LOSSLESS = "lossless"  # a JPEG's own compressed data, kept byte for byte in a rebuilt file
+REENCODED = "re-encoded"  # decoded, turned upright, converted to sRGB and encoded afresh
+
+
 @dataclass(frozen=True)
 class ProcessedPhoto:
     image: bytes
     screen: bytes
     thumbnail: bytes
-    width: int
+    width: int  # upright, as the photo is shown
     height: int
     sha256: str
     source_format: str
     taken_on: datetime.date | None  # the camera's date (EXIF), when there is one
+    stored_as: str = REENCODED  # LOSSLESS or REENCODED
+    why_reencoded: str = ""  # for a JPEG that was re-encoded: what ruled the lossless path out
 
 
 def max_bytes() -> int:
@@ -227,7 +235,10 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 
 def _encode(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
-    # No exif=, icc_profile=, comment= or xmp=, and image.info is empty: nothing but pixels.
+    # No exif=, icc_profile=, comment= or xmp=, and image.info emptied (Pillow writes a
+    # comment it finds there, and a copy made from a stored photo would carry its EXIF
+    # orientation): nothing but pixels.
+    image.info = {}
     image.save(buffer, format="JPEG", quality=quality, optimize=False)
     return buffer.getvalue()
 
@@ -277,6 +288,169 @@ def _encode_copies(screen: Image.Image) -> tuple[bytes, bytes]:
     return _encode(screen, QUALITY["screen"]), _encode(_shrunk(screen, THUMBNAIL_BOX), QUALITY["thumbnail"])
 
 
+# ---------------------------------------------------------------------------
+# The lossless path: a JPEG's compressed data kept, its metadata segments rebuilt.
+# ---------------------------------------------------------------------------
+
+_SOI, _EOI, _SOS = b"\xff\xd8", b"\xff\xd9", 0xDA
+# Huffman-coded 8-bit JPEG: baseline, extended sequential, progressive. The others
+# (lossless, hierarchical, arithmetic-coded) are rare and less widely decoded: re-encoded.
+_SOF_KEPT = {0xC0, 0xC1, 0xC2}
+_SOF_OTHER = {0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_TABLES = {0xC4: "DHT", 0xDB: "DQT", 0xDD: "DRI"}  # the other segments that are kept
+# The end of a scan's entropy-coded data: the first 0xFF that is not byte stuffing (FF 00),
+# a restart marker (FF D0…D7, part of the data) or a fill byte before the next marker.
+_END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+# A fresh JFIF header, version 1.01, no density unit (aspect ratio 1:1), no thumbnail. It
+# also tells decoders that three components are YCbCr (the only ones kept).
+_JFIF = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+_RGB_COMPONENT_IDS = b"RGB"
+
+
+class _NotLossless(Exception):
+    """Why a JPEG upload is re-encoded instead (the message is logged and recorded)."""
+
+
+def _orientation_app1(orientation: int) -> bytes:
+    """An EXIF segment holding the Orientation tag and nothing else: a big-endian TIFF
+    header, IFD0 with one SHORT entry, no next IFD."""
+    tiff = b"MM\x00\x2a" + struct.pack(">IH", 8, 1)
+    tiff += struct.pack(">HHIHH", _ORIENTATION_TAG, 3, 1, orientation, 0) + struct.pack(">I", 0)
+    body = b"Exif\x00\x00" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+
+
+def _is_srgb(icc: bytes) -> bool:
+    """An RGB profile whose description names sRGB ("sRGB IEC61966-2.1", "sRGB built-in"…):
+    dropping it changes nothing, since untagged pixels are shown as sRGB."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = ImageCms.getProfileDescription(profile)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
+    return profile.profile.xcolor_space == "RGB " and description.strip().lower().startswith("srgb")
+
+
+def _kept_segments(data: bytes) -> list[memoryview]:
+    """The segments of a JPEG that a decoder needs, in their order, each scan's entropy-coded
+    data with its SOS: DQT, DHT, DRI, SOF0/1/2, SOS. APP0…APP15 and COM are dropped, and
+    everything after the first EOI. Raises _NotLossless for anything else: an unsupported
+    frame type, 12-bit samples, four components (CMYK, YCCK), RGB rather than YCbCr, or a
+    file that does not follow the JPEG syntax (truncated, bytes between segments…)."""
+    view, size = memoryview(data), len(data)
+    if not data.startswith(_SOI):
+        raise _NotLossless("no start-of-image marker")
+    kept: list[memoryview] = []
+    frame: bytes | None = None
+    scans = 0
+    jfif = False
+    adobe_transform: int | None = None
+    position = 2
+    while True:
+        if position >= size or data[position] != 0xFF:
+            raise _NotLossless(f"no marker where one was expected (byte {position})")
+        while position < size and data[position] == 0xFF:  # fill bytes before a marker
+            position += 1
+        if position >= size:
+            raise _NotLossless("the file ends inside a marker")
+        marker = data[position]
+        position += 1
+        if marker == 0xD9:  # EOI: anything after it (an appended file, a payload) is dropped
+            break
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # TEM, RSTn outside a scan, a second SOI
+            raise _NotLossless(f"marker 0x{marker:02X} out of place")
+        if position + 2 > size:
+            raise _NotLossless("the file ends inside a segment")
+        (length,) = struct.unpack_from(">H", data, position)
+        end = position + length
+        if length < 2 or end > size:
+            raise _NotLossless(f"segment 0x{marker:02X} runs past the end of the file")
+        body = data[position + 2 : end]
+        segment = view[position - 2 : end]  # from the marker on, without fill bytes
+        if marker == _SOS:
+            if frame is None:
+                raise _NotLossless("a scan before the frame header")
+            found = _END_OF_SCAN.search(data, end)
+            if found is None:
+                raise _NotLossless("the scan data runs to the end of the file (no end-of-image)")
+            kept.append(view[position - 2 : found.start()])
+            scans += 1
+            position = found.start()
+            continue
+        if marker in _SOF_KEPT:
+            if frame is not None:
+                raise _NotLossless("two frame headers")
+            frame = body
+        elif marker in _SOF_OTHER or marker == 0xCC:  # 0xCC: arithmetic-coding conditioning
+            raise _NotLossless(f"frame type 0x{marker:02X} (lossless, hierarchical or arithmetic-coded)")
+        elif marker in _TABLES:
+            pass
+        elif marker == 0xE0 and body.startswith(b"JFIF\x00"):
+            jfif = True
+            segment = None
+        elif marker == 0xEE and body.startswith(b"Adobe") and len(body) >= 12:
+            adobe_transform = body[11]
+            segment = None
+        elif 0xE0 <= marker <= 0xEF or marker == 0xFE:  # APPn (EXIF, XMP, ICC, MPF…), COM
+            segment = None
+        else:
+            raise _NotLossless(f"marker 0x{marker:02X}")
+        if segment is not None:
+            kept.append(segment)
+        position = end
+    if frame is None or not scans:
+        raise _NotLossless("no frame header or no scan")
+    if len(frame) < 6 or frame[0] != 8:
+        raise _NotLossless("not 8 bits per sample")
+    components = frame[5]
+    if components not in (1, 3) or len(frame) != 6 + 3 * components:
+        raise _NotLossless(f"{components} colour components (CMYK or YCCK)" if components == 4 else "colour components")
+    if components == 3:
+        # What the components mean is said by the segments dropped here; the new JFIF
+        # header says YCbCr, so only a file decoders already read as YCbCr is kept.
+        ids = bytes(frame[6 + 3 * n] for n in range(3))
+        if adobe_transform not in (None, 1) or (not jfif and adobe_transform is None and ids == _RGB_COMPONENT_IDS):
+            raise _NotLossless("RGB components rather than YCbCr")
+    return kept
+
+
+def _lossless_jpeg(data: bytes, orientation: int, icc: bytes | None) -> bytes:
+    """The uploaded JPEG rebuilt from the segments kept: SOI, a fresh JFIF header, an EXIF
+    segment with only the orientation (when it is not 1), the tables, frame and scans with
+    their entropy-coded data byte for byte, EOI. Raises _NotLossless when the file must be
+    re-encoded instead."""
+    if icc and not _is_srgb(icc):
+        raise _NotLossless("an ICC profile other than sRGB")
+    kept = _kept_segments(data)
+    head = [_SOI, _JFIF]
+    if _TRANSPOSE.get(orientation) is not None:
+        head.append(_orientation_app1(orientation))
+    return b"".join([*head, *kept, _EOI])
+
+
+def _verify_whole(jpeg: bytes, name: str) -> None:
+    """Decode all of a JPEG's compressed data, at 1/8 scale (a draft decode still reads
+    every coefficient): a truncated or corrupt file raises PhotoRejected."""
+    image = _open(jpeg, name, ("JPEG",))
+    try:
+        image.draft(None, (1, 1))
+        image.load()
+    except _DECODE_ERRORS as exc:
+        raise _damaged(name) from exc
+    finally:
+        image.close()
+
+
+def _stored_orientation(image: Image.Image) -> int:
+    """The EXIF orientation of a stored photo: 1 for one stored re-encoded (upright, no
+    EXIF), the camera's for one stored by the lossless path."""
+    try:
+        orientation = image.getexif().get(_ORIENTATION_TAG, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return orientation if _TRANSPOSE.get(orientation) is not None else 1
+
+
 def pixel_count(upload: IO[bytes], *, name: str = "") -> int:
     """Width × height from the file's header, without decoding it (0 when it cannot be
     read: `process_photo` then says why). The upload is left at its start."""
@@ -293,14 +467,27 @@ def pixel_count(upload: IO[bytes], *, name: str = "") -> int:
     return width * height
 
 
-def make_copies(image_jpeg: bytes) -> tuple[bytes, bytes]:
-    """The screen copy and thumbnail of a stored (already cleaned, upright) photo; made
-    by a background task so a batch of large photos does not hold the upload request."""
+def make_copies(image_jpeg: bytes, *, draft: bool = True) -> tuple[bytes, bytes]:
+    """The screen copy and thumbnail of a stored (already cleaned) photo, upright; made by
+    a background task so a batch of large photos does not hold the upload request.
+
+    A photo stored by the lossless path keeps the camera's pixels and says in its EXIF
+    orientation how to show them: the copies are made in the stored orientation (decoded
+    at reduced scale) and turned upright at their own size. Photos stored re-encoded are
+    upright already (no EXIF). `draft=False` decodes at full size (for tests).
+    """
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     with Image.open(io.BytesIO(image_jpeg), formats=["JPEG"]) as stored:  # what process_photo stored
-        draft_to_fit(stored, SCREEN_BOX, "RGB")
-        screen = _shrunk(stored.convert("RGB"), SCREEN_BOX)
-        return _encode_copies(screen)
+        orientation = _stored_orientation(stored)
+        # The box in the stored orientation: a quarter turn swaps its sides.
+        box = SCREEN_BOX[::-1] if orientation in (5, 6, 7, 8) else SCREEN_BOX
+        if draft:
+            draft_to_fit(stored, box, "RGB")
+        screen = _shrunk(stored.convert("RGB"), box)
+    method = _TRANSPOSE.get(orientation)
+    if method is not None:
+        screen = screen.transpose(method)
+    return _encode_copies(screen)
 
 
 def process_photo(
@@ -329,6 +516,7 @@ def process_photo(
         orientation = exif.get(_ORIENTATION_TAG, 1)
         taken_on = _camera_date(exif)
         icc = header.info.get("icc_profile")
+        header_size = header.size
         header.close()
 
         # Pillow refuses truncated data unless ImageFile.LOAD_TRUNCATED_IMAGES is set: a
@@ -336,6 +524,17 @@ def process_photo(
         # library may turn it on when imported (WeasyPrint does: cases/pdf.py), so the
         # pipeline does not trust it and turns it off itself.
         ImageFile.LOAD_TRUNCATED_IMAGES = False
+        why_reencoded = ""
+        if fmt == "JPEG":
+            try:
+                stored = _lossless_jpeg(data, orientation, icc)
+            except _NotLossless as exc:
+                why_reencoded = str(exc)
+                logger.info("Re-encoding a JPEG upload: %s", why_reencoded)
+            else:
+                return _stored_lossless(
+                    data, stored, name, header_size, orientation, taken_on, copies=copies, draft=draft
+                )
         if not copies:
             full = _decode(data, name, fmt, None, orientation, icc)
             screen_jpeg = thumbnail_jpeg = b""
@@ -364,6 +563,44 @@ def process_photo(
         sha256=hashlib.sha256(data).hexdigest(),
         source_format=fmt,
         taken_on=taken_on,
+        stored_as=REENCODED,
+        why_reencoded=why_reencoded,
+    )
+
+
+def _stored_lossless(
+    data: bytes,
+    stored: bytes,
+    name: str,
+    size: tuple[int, int],
+    orientation: int,
+    taken_on: datetime.date | None,
+    *,
+    copies: bool,
+    draft: bool,
+) -> ProcessedPhoto:
+    """The ProcessedPhoto of a JPEG rebuilt by `_lossless_jpeg`, once all of the stored
+    file's compressed data has been decoded (what is stored is what was verified)."""
+    try:
+        if copies:
+            # The copies' decode reads all the data: it is the verification.
+            screen_jpeg, thumbnail_jpeg = make_copies(stored, draft=draft)
+        else:
+            _verify_whole(stored, name)
+            screen_jpeg = thumbnail_jpeg = b""
+    except _DECODE_ERRORS as exc:
+        raise _damaged(name) from exc
+    width, height = size[::-1] if orientation in (5, 6, 7, 8) else size
+    return ProcessedPhoto(
+        image=stored,
+        screen=screen_jpeg,
+        thumbnail=thumbnail_jpeg,
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        source_format="JPEG",
+        taken_on=taken_on,
+        stored_as=LOSSLESS,
     )
 
 
