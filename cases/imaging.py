@@ -508,7 +508,10 @@ def process_photo(
             header = _open(data, name)
         except Image.DecompressionBombWarning as exc:
             raise _too_many_pixels(name, None) from exc
-        fmt = header.format
+        # A multi-picture JPEG (MPO: a phone's depth map or preview appended after the
+        # photo) opens as "MPO", a format that cannot be asked for by name: its first
+        # image is an ordinary JPEG, and only that is kept.
+        fmt = "JPEG" if header.format == "MPO" else header.format
         try:
             exif = header.getexif()
         except _DECODE_ERRORS:
