@@ -1,7 +1,8 @@
 """Turn an uploaded file into the three JPEGs the clinic stores: photo, screen copy, thumbnail.
 
-Verify it is an image Pillow can decode (size and pixel limits) → apply EXIF orientation
-→ drop all metadata (GPS!) → store under a random name → derive a thumbnail
+Verify it is an image Pillow can decode (size and pixel limits) → keep the camera's own
+compressed data (a JPEG) or re-encode it upright (anything else) → drop all metadata
+(GPS!) → store under a random name → derive an upright screen copy and thumbnail
 (docs/domain.md#photos). This module does everything but the storing; it touches no
 database and no storage, so it is tested directly and benchmarked by bench/photos.py.
 
@@ -11,24 +12,60 @@ Choices made here:
   a PNG named ``.jpg`` is accepted as a PNG; a text, HTML or SVG file named ``.jpg`` is
   refused. Only JPEG, PNG, WebP and HEIC/HEIF decoders are ever run on an upload
   (``Image.open(formats=…)``), so Pillow's other parsers (PSD, EPS, FITS…) never see it.
-- Every stored file is a fresh JPEG re-encoded from pixels, with an empty ``info``: no
-  EXIF (so no GPS, camera or time), no comment, no XMP, no ICC profile. A photo with an
-  ICC profile (iPhone HEICs are Display P3) is first converted to sRGB, so dropping the
-  profile does not change how it looks.
+- A JPEG upload is stored without decoding and encoding it again (``stored_as`` is
+  ``LOSSLESS``): the file is rebuilt from the segments a decoder needs, the quantisation
+  and Huffman tables (DQT, DHT), the restart interval (DRI), the frame header (SOF0, SOF1
+  or SOF2) and each scan (SOS) with its entropy-coded data copied byte for byte, between
+  a new SOI, a fresh minimal JFIF header (APP0) and EOI. So the stored photo has exactly
+  the camera's pixels: no second generation of JPEG loss over clinical detail (skin
+  texture, pigment dots), and no full-size decode and encode in the upload request, which
+  were nearly all of its time.
+- Everything else in the JPEG is dropped: every APP segment (EXIF with GPS, camera, owner
+  and times, and its embedded thumbnail; XMP; the ICC profile; MPF and the pictures it
+  indexes; Photoshop/IPTC; maker data), comments, and anything after the first EOI (a
+  phone's appended depth map or preview, a hidden payload). What a photo is kept for is
+  its pixels.
+- The EXIF orientation is kept, and only it: a new EXIF segment whose one IFD holds one
+  entry, Orientation (none at all for orientation 1). Turning the pixels upright would
+  mean decoding and re-encoding them; instead everything that shows the stored photo
+  honours the tag: browsers do on ``<img>`` and when the file is opened on its own (CSS
+  ``image-orientation: from-image`` is their default), as do the image viewers that open
+  the subject-access export's copy of the file; ``make_copies`` turns the screen copy and
+  thumbnail upright (they carry no EXIF), and the width and height recorded are the
+  upright ones. The PDFs embed no photo.
+- An sRGB ICC profile is dropped (untagged pixels are shown as sRGB anyway); a JPEG with
+  any other profile takes the re-encode path below, which converts it to sRGB. The
+  Adobe APP14 segment is dropped too: the new JFIF header tells decoders the three
+  components are YCbCr, so a JPEG whose components are RGB (Adobe transform 0, or "RGB"
+  component ids without a JFIF header) is re-encoded rather than kept with a header that
+  would misdescribe it.
+- The re-encode path (``stored_as`` is ``REENCODED``, ``why_reencoded`` says why for a
+  JPEG) makes a fresh JPEG from pixels, upright, with an empty ``info``: no EXIF, comment,
+  XMP or ICC profile, and a photo with an ICC profile (iPhone HEICs are Display P3) is
+  first converted to sRGB. It is taken for PNG, WebP and HEIC, and for the JPEGs the
+  lossless path does not keep: CMYK or YCCK (four components), RGB components, 12-bit
+  samples, lossless, hierarchical or arithmetic-coded frames, a non-sRGB or unreadable
+  ICC profile, and any departure from the JPEG syntax the rebuilding would have to guess
+  about (bytes between segments, a scan that runs to the end of the file, unknown
+  markers). A truncated file ends up here and is refused by its decode.
+- A kept JPEG is checked as thoroughly as a re-encoded one: the rebuilt bytes (what is
+  stored, not the upload) are decoded once, all of their compressed data, at 1/8 scale
+  (a reduced-scale decode still reads every coefficient), so a truncated or corrupt file
+  is refused. With the copies (``copies=True``), their decode is that check.
 - Transparency (PNG, WebP) is flattened onto white: clinical photos have none, and one
   format for every stored file keeps serving and comparison simple.
-- Animated WebP/PNG and multi-image HEIC files: the first (primary) image is kept.
-- All eight EXIF orientations are applied, the mirrored ones (2, 4, 5, 7) included, to
-  the photo, the screen copy and the thumbnail alike. A HEIC file's rotation and mirror
-  are applied by libheif while decoding (pillow-heif then reports orientation 1), so
-  they are never applied twice.
+- Animated WebP/PNG and multi-image HEIC or MPO files: the first (primary) image is kept.
+- All eight EXIF orientations are honoured, the mirrored ones (2, 4, 5, 7) included, by
+  the photo (its tag, or its re-encoded pixels), the screen copy and the thumbnail alike.
+  A HEIC file's rotation and mirror are applied by libheif while decoding (pillow-heif
+  then reports orientation 1), so they are never applied twice.
 - The pixel cap (``SMP_PHOTO_MAX_PIXELS``, 50 MP) is checked from the header before any
   pixel is decoded, and Pillow's DecompressionBombWarning is turned into a refusal.
 - ``sha256`` is the hash of the uploaded bytes, so the same file uploaded twice is
-  recognised whatever the encoder does.
-- A JPEG's screen copy (and the thumbnail made from it) comes from draft decoding before
-  the EXIF transpose, which decodes at 1/2…1/8 scale; the stored photo itself keeps full
-  resolution, so it needs one full decode. bench/photos.py measures it.
+  recognised whatever is stored.
+- ``make_copies`` decodes the stored JPEG at reduced scale (draft: 1/2…1/8), in its
+  stored orientation, and turns the copies upright at their own size. bench/photos.py
+  measures both paths.
 """
 
 from __future__ import annotations
