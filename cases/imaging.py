@@ -528,14 +528,15 @@ def make_copies(image_jpeg: bytes, *, draft: bool = True) -> tuple[bytes, bytes]
 
 
 def process_photo(
-    upload: IO[bytes] | bytes, *, name: str = "", draft: bool = True, copies: bool = True
+    upload: IO[bytes] | bytes, *, name: str = "", draft: bool = True, copies: bool = True, lossless: bool = True
 ) -> ProcessedPhoto:
     """Check an uploaded file is a photo and return its cleaned JPEGs; raise PhotoRejected.
 
     `name` is the uploaded file name, used in messages only. `draft=False` makes a JPEG's
     screen copy and thumbnail from the full-size decode instead of a reduced-scale one;
     it exists so that tests can compare the two. `copies=False` leaves the screen
-    copy and thumbnail empty (`make_copies` makes them later, in a task).
+    copy and thumbnail empty (`make_copies` makes them later, in a task). `lossless=False`
+    re-encodes a JPEG that the lossless path would keep: for bench/photos.py and tests.
     """
     name = _short(name)
     data = _read(upload, name, max_bytes())
@@ -564,8 +565,8 @@ def process_photo(
         # library may turn it on when imported (WeasyPrint does: cases/pdf.py), so the
         # pipeline does not trust it and turns it off itself.
         ImageFile.LOAD_TRUNCATED_IMAGES = False
-        why_reencoded = ""
-        if fmt == "JPEG":
+        why_reencoded = "" if lossless or fmt != "JPEG" else "lossless=False"
+        if fmt == "JPEG" and lossless:
             try:
                 stored = _lossless_jpeg(data, orientation, icc)
             except _NotLossless as exc:

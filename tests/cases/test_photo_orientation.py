@@ -128,19 +128,21 @@ def test_each_orientation_is_upright_in_every_derivative(fmt, orientation):
         assert_upright(getattr(result, variant), size, f"{fmt} orientation {orientation} {variant}")
 
 
+@pytest.mark.parametrize("lossless", [True, False], ids=["kept", "re-encoded"])
 @pytest.mark.parametrize("draft", [True, False], ids=["draft decode", "full decode"])
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
-def test_each_orientation_is_upright_from_a_large_jpeg(orientation, draft):
+def test_each_orientation_is_upright_from_a_large_jpeg(orientation, draft, lossless):
     # Over twice the screen box, so the draft path decodes at reduced scale and shrinks
     # (thumbnail with a tight box) before the orientation is applied.
     size = (SCREEN_BOX[0] * 2 + 200, SCREEN_BOX[0] + 100)
-    result = process_photo(camera_file(orientation, "JPEG", size), draft=draft)
+    result = process_photo(camera_file(orientation, "JPEG", size), draft=draft, lossless=lossless)
     assert (result.width, result.height) == size
     screen = Image.open(io.BytesIO(result.screen))
     thumbnail = Image.open(io.BytesIO(result.thumbnail))
     assert screen.width == SCREEN_BOX[0] and thumbnail.width == THUMBNAIL_BOX[0]
-    assert result.stored_as == LOSSLESS
-    assert_upright(result.image, size, f"orientation {orientation} image", orientation=orientation)
+    assert result.stored_as == (LOSSLESS if lossless else REENCODED)
+    kept = orientation if lossless else 1  # re-encoded: upright pixels, no EXIF
+    assert_upright(result.image, size, f"orientation {orientation} image", orientation=kept)
     for variant in ("screen", "thumbnail"):
         assert_upright(getattr(result, variant), size, f"orientation {orientation} {variant}")
 
