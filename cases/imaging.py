@@ -555,6 +555,8 @@ def process_photo(
         except _DECODE_ERRORS:
             exif = Image.Exif()
         orientation = exif.get(_ORIENTATION_TAG, 1)
+        if not isinstance(orientation, int):  # a malformed tag: shown as stored
+            orientation = 1
         taken_on = _camera_date(exif)
         icc = header.info.get("icc_profile")
         header_size = header.size
