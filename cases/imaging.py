@@ -1,7 +1,8 @@
 """Turn an uploaded file into the three JPEGs the clinic stores: photo, screen copy, thumbnail.
 
-Verify it is an image Pillow can decode (size and pixel limits) → apply EXIF orientation
-→ drop all metadata (GPS!) → store under a random name → derive a thumbnail
+Verify it is an image Pillow can decode (size and pixel limits) → keep the camera's own
+compressed data (a JPEG) or re-encode it upright (anything else) → drop all metadata
+(GPS!) → store under a random name → derive an upright screen copy and thumbnail
 (docs/domain.md#photos). This module does everything but the storing; it touches no
 database and no storage, so it is tested directly and benchmarked by bench/photos.py.
 
@@ -11,24 +12,60 @@ Choices made here:
   a PNG named ``.jpg`` is accepted as a PNG; a text, HTML or SVG file named ``.jpg`` is
   refused. Only JPEG, PNG, WebP and HEIC/HEIF decoders are ever run on an upload
   (``Image.open(formats=…)``), so Pillow's other parsers (PSD, EPS, FITS…) never see it.
-- Every stored file is a fresh JPEG re-encoded from pixels, with an empty ``info``: no
-  EXIF (so no GPS, camera or time), no comment, no XMP, no ICC profile. A photo with an
-  ICC profile (iPhone HEICs are Display P3) is first converted to sRGB, so dropping the
-  profile does not change how it looks.
+- A JPEG upload is stored without decoding and encoding it again (``stored_as`` is
+  ``LOSSLESS``): the file is rebuilt from the segments a decoder needs, the quantisation
+  and Huffman tables (DQT, DHT), the restart interval (DRI), the frame header (SOF0, SOF1
+  or SOF2) and each scan (SOS) with its entropy-coded data copied byte for byte, between
+  a new SOI, a fresh minimal JFIF header (APP0) and EOI. So the stored photo has exactly
+  the camera's pixels: no second generation of JPEG loss over clinical detail (skin
+  texture, pigment dots), and no full-size decode and encode in the upload request, which
+  were nearly all of its time.
+- Everything else in the JPEG is dropped: every APP segment (EXIF with GPS, camera, owner
+  and times, and its embedded thumbnail; XMP; the ICC profile; MPF and the pictures it
+  indexes; Photoshop/IPTC; maker data), comments, and anything after the first EOI (a
+  phone's appended depth map or preview, a hidden payload). What a photo is kept for is
+  its pixels.
+- The EXIF orientation is kept, and only it: a new EXIF segment whose one IFD holds one
+  entry, Orientation (none at all for orientation 1). Turning the pixels upright would
+  mean decoding and re-encoding them; instead everything that shows the stored photo
+  honours the tag: browsers do on ``<img>`` and when the file is opened on its own (CSS
+  ``image-orientation: from-image`` is their default), as do the image viewers that open
+  the subject-access export's copy of the file; ``make_copies`` turns the screen copy and
+  thumbnail upright (they carry no EXIF), and the width and height recorded are the
+  upright ones. The PDFs embed no photo.
+- An sRGB ICC profile is dropped (untagged pixels are shown as sRGB anyway); a JPEG with
+  any other profile takes the re-encode path below, which converts it to sRGB. The
+  Adobe APP14 segment is dropped too: the new JFIF header tells decoders the three
+  components are YCbCr, so a JPEG whose components are RGB (Adobe transform 0, or "RGB"
+  component ids without a JFIF header) is re-encoded rather than kept with a header that
+  would misdescribe it.
+- The re-encode path (``stored_as`` is ``REENCODED``, ``why_reencoded`` says why for a
+  JPEG) makes a fresh JPEG from pixels, upright, with an empty ``info``: no EXIF, comment,
+  XMP or ICC profile, and a photo with an ICC profile (iPhone HEICs are Display P3) is
+  first converted to sRGB. It is taken for PNG, WebP and HEIC, and for the JPEGs the
+  lossless path does not keep: CMYK or YCCK (four components), RGB components, 12-bit
+  samples, lossless, hierarchical or arithmetic-coded frames, a non-sRGB or unreadable
+  ICC profile, and any departure from the JPEG syntax the rebuilding would have to guess
+  about (bytes between segments, a scan that runs to the end of the file, unknown
+  markers). A truncated file ends up here and is refused by its decode.
+- A kept JPEG is checked as thoroughly as a re-encoded one: the rebuilt bytes (what is
+  stored, not the upload) are decoded once, all of their compressed data, at 1/8 scale
+  (a reduced-scale decode still reads every coefficient), so a truncated or corrupt file
+  is refused. With the copies (``copies=True``), their decode is that check.
 - Transparency (PNG, WebP) is flattened onto white: clinical photos have none, and one
   format for every stored file keeps serving and comparison simple.
-- Animated WebP/PNG and multi-image HEIC files: the first (primary) image is kept.
-- All eight EXIF orientations are applied, the mirrored ones (2, 4, 5, 7) included, to
-  the photo, the screen copy and the thumbnail alike. A HEIC file's rotation and mirror
-  are applied by libheif while decoding (pillow-heif then reports orientation 1), so
-  they are never applied twice.
+- Animated WebP/PNG and multi-image HEIC or MPO files: the first (primary) image is kept.
+- All eight EXIF orientations are honoured, the mirrored ones (2, 4, 5, 7) included, by
+  the photo (its tag, or its re-encoded pixels), the screen copy and the thumbnail alike.
+  A HEIC file's rotation and mirror are applied by libheif while decoding (pillow-heif
+  then reports orientation 1), so they are never applied twice.
 - The pixel cap (``SMP_PHOTO_MAX_PIXELS``, 50 MP) is checked from the header before any
   pixel is decoded, and Pillow's DecompressionBombWarning is turned into a refusal.
 - ``sha256`` is the hash of the uploaded bytes, so the same file uploaded twice is
-  recognised whatever the encoder does.
-- A JPEG's screen copy (and the thumbnail made from it) comes from draft decoding before
-  the EXIF transpose, which decodes at 1/2…1/8 scale; the stored photo itself keeps full
-  resolution, so it needs one full decode. bench/photos.py measures it.
+  recognised whatever is stored.
+- ``make_copies`` decodes the stored JPEG at reduced scale (draft: 1/2…1/8), in its
+  stored orientation, and turns the copies upright at their own size. bench/photos.py
+  measures both paths.
 """
 
 from __future__ import annotations
@@ -37,6 +74,7 @@ import datetime
 import hashlib
 import io
 import logging
+import re
 import struct
 import warnings
 import zlib
@@ -89,16 +127,23 @@ class PhotoRejected(ValidationError):
     """An upload that is not a photo the clinic can store; the message says why."""
 
 
+# How the stored photo was made (ProcessedPhoto.stored_as).
+LOSSLESS = "lossless"  # a JPEG's own compressed data, kept byte for byte in a rebuilt file
+REENCODED = "re-encoded"  # decoded, turned upright, converted to sRGB and encoded afresh
+
+
 @dataclass(frozen=True)
 class ProcessedPhoto:
     image: bytes
     screen: bytes
     thumbnail: bytes
-    width: int
+    width: int  # upright, as the photo is shown
     height: int
     sha256: str
     source_format: str
     taken_on: datetime.date | None  # the camera's date (EXIF), when there is one
+    stored_as: str = REENCODED  # LOSSLESS or REENCODED
+    why_reencoded: str = ""  # for a JPEG that was re-encoded: what ruled the lossless path out
 
 
 def max_bytes() -> int:
@@ -227,7 +272,10 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 
 def _encode(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
-    # No exif=, icc_profile=, comment= or xmp=, and image.info is empty: nothing but pixels.
+    # No exif=, icc_profile=, comment= or xmp=, and image.info emptied (Pillow writes a
+    # comment it finds there, and a copy made from a stored photo would carry its EXIF
+    # orientation): nothing but pixels.
+    image.info = {}
     image.save(buffer, format="JPEG", quality=quality, optimize=False)
     return buffer.getvalue()
 
@@ -277,6 +325,169 @@ def _encode_copies(screen: Image.Image) -> tuple[bytes, bytes]:
     return _encode(screen, QUALITY["screen"]), _encode(_shrunk(screen, THUMBNAIL_BOX), QUALITY["thumbnail"])
 
 
+# ---------------------------------------------------------------------------
+# The lossless path: a JPEG's compressed data kept, its metadata segments rebuilt.
+# ---------------------------------------------------------------------------
+
+_SOI, _EOI, _SOS = b"\xff\xd8", b"\xff\xd9", 0xDA
+# Huffman-coded 8-bit JPEG: baseline, extended sequential, progressive. The others
+# (lossless, hierarchical, arithmetic-coded) are rare and less widely decoded: re-encoded.
+_SOF_KEPT = {0xC0, 0xC1, 0xC2}
+_SOF_OTHER = {0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_TABLES = {0xC4: "DHT", 0xDB: "DQT", 0xDD: "DRI"}  # the other segments that are kept
+# The end of a scan's entropy-coded data: the first 0xFF that is not byte stuffing (FF 00),
+# a restart marker (FF D0…D7, part of the data) or a fill byte before the next marker.
+_END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+# A fresh JFIF header, version 1.01, no density unit (aspect ratio 1:1), no thumbnail. It
+# also tells decoders that three components are YCbCr (the only ones kept).
+_JFIF = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+_RGB_COMPONENT_IDS = b"RGB"
+
+
+class _NotLossless(Exception):
+    """Why a JPEG upload is re-encoded instead (the message is logged and recorded)."""
+
+
+def _orientation_app1(orientation: int) -> bytes:
+    """An EXIF segment holding the Orientation tag and nothing else: a big-endian TIFF
+    header, IFD0 with one SHORT entry, no next IFD."""
+    tiff = b"MM\x00\x2a" + struct.pack(">IH", 8, 1)
+    tiff += struct.pack(">HHIHH", _ORIENTATION_TAG, 3, 1, orientation, 0) + struct.pack(">I", 0)
+    body = b"Exif\x00\x00" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+
+
+def _is_srgb(icc: bytes) -> bool:
+    """An RGB profile whose description names sRGB ("sRGB IEC61966-2.1", "sRGB built-in"…):
+    dropping it changes nothing, since untagged pixels are shown as sRGB."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = ImageCms.getProfileDescription(profile)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
+    return profile.profile.xcolor_space == "RGB " and description.strip().lower().startswith("srgb")
+
+
+def _kept_segments(data: bytes) -> list[memoryview]:
+    """The segments of a JPEG that a decoder needs, in their order, each scan's entropy-coded
+    data with its SOS: DQT, DHT, DRI, SOF0/1/2, SOS. APP0…APP15 and COM are dropped, and
+    everything after the first EOI. Raises _NotLossless for anything else: an unsupported
+    frame type, 12-bit samples, four components (CMYK, YCCK), RGB rather than YCbCr, or a
+    file that does not follow the JPEG syntax (truncated, bytes between segments…)."""
+    view, size = memoryview(data), len(data)
+    if not data.startswith(_SOI):
+        raise _NotLossless("no start-of-image marker")
+    kept: list[memoryview] = []
+    frame: bytes | None = None
+    scans = 0
+    jfif = False
+    adobe_transform: int | None = None
+    position = 2
+    while True:
+        if position >= size or data[position] != 0xFF:
+            raise _NotLossless(f"no marker where one was expected (byte {position})")
+        while position < size and data[position] == 0xFF:  # fill bytes before a marker
+            position += 1
+        if position >= size:
+            raise _NotLossless("the file ends inside a marker")
+        marker = data[position]
+        position += 1
+        if marker == 0xD9:  # EOI: anything after it (an appended file, a payload) is dropped
+            break
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # TEM, RSTn outside a scan, a second SOI
+            raise _NotLossless(f"marker 0x{marker:02X} out of place")
+        if position + 2 > size:
+            raise _NotLossless("the file ends inside a segment")
+        (length,) = struct.unpack_from(">H", data, position)
+        end = position + length
+        if length < 2 or end > size:
+            raise _NotLossless(f"segment 0x{marker:02X} runs past the end of the file")
+        body = data[position + 2 : end]
+        segment = view[position - 2 : end]  # from the marker on, without fill bytes
+        if marker == _SOS:
+            if frame is None:
+                raise _NotLossless("a scan before the frame header")
+            found = _END_OF_SCAN.search(data, end)
+            if found is None:
+                raise _NotLossless("the scan data runs to the end of the file (no end-of-image)")
+            kept.append(view[position - 2 : found.start()])
+            scans += 1
+            position = found.start()
+            continue
+        if marker in _SOF_KEPT:
+            if frame is not None:
+                raise _NotLossless("two frame headers")
+            frame = body
+        elif marker in _SOF_OTHER or marker == 0xCC:  # 0xCC: arithmetic-coding conditioning
+            raise _NotLossless(f"frame type 0x{marker:02X} (lossless, hierarchical or arithmetic-coded)")
+        elif marker in _TABLES:
+            pass
+        elif marker == 0xE0 and body.startswith(b"JFIF\x00"):
+            jfif = True
+            segment = None
+        elif marker == 0xEE and body.startswith(b"Adobe") and len(body) >= 12:
+            adobe_transform = body[11]
+            segment = None
+        elif 0xE0 <= marker <= 0xEF or marker == 0xFE:  # APPn (EXIF, XMP, ICC, MPF…), COM
+            segment = None
+        else:
+            raise _NotLossless(f"marker 0x{marker:02X}")
+        if segment is not None:
+            kept.append(segment)
+        position = end
+    if frame is None or not scans:
+        raise _NotLossless("no frame header or no scan")
+    if len(frame) < 6 or frame[0] != 8:
+        raise _NotLossless("not 8 bits per sample")
+    components = frame[5]
+    if components not in (1, 3) or len(frame) != 6 + 3 * components:
+        raise _NotLossless(f"{components} colour components (CMYK or YCCK)" if components == 4 else "colour components")
+    if components == 3:
+        # What the components mean is said by the segments dropped here; the new JFIF
+        # header says YCbCr, so only a file decoders already read as YCbCr is kept.
+        ids = bytes(frame[6 + 3 * n] for n in range(3))
+        if adobe_transform not in (None, 1) or (not jfif and adobe_transform is None and ids == _RGB_COMPONENT_IDS):
+            raise _NotLossless("RGB components rather than YCbCr")
+    return kept
+
+
+def _lossless_jpeg(data: bytes, orientation: int, icc: bytes | None) -> bytes:
+    """The uploaded JPEG rebuilt from the segments kept: SOI, a fresh JFIF header, an EXIF
+    segment with only the orientation (when it is not 1), the tables, frame and scans with
+    their entropy-coded data byte for byte, EOI. Raises _NotLossless when the file must be
+    re-encoded instead."""
+    if icc and not _is_srgb(icc):
+        raise _NotLossless("an ICC profile other than sRGB")
+    kept = _kept_segments(data)
+    head = [_SOI, _JFIF]
+    if _TRANSPOSE.get(orientation) is not None:
+        head.append(_orientation_app1(orientation))
+    return b"".join([*head, *kept, _EOI])
+
+
+def _verify_whole(jpeg: bytes, name: str) -> None:
+    """Decode all of a JPEG's compressed data, at 1/8 scale (a draft decode still reads
+    every coefficient): a truncated or corrupt file raises PhotoRejected."""
+    image = _open(jpeg, name, ("JPEG",))
+    try:
+        image.draft(None, (1, 1))
+        image.load()
+    except _DECODE_ERRORS as exc:
+        raise _damaged(name) from exc
+    finally:
+        image.close()
+
+
+def _stored_orientation(image: Image.Image) -> int:
+    """The EXIF orientation of a stored photo: 1 for one stored re-encoded (upright, no
+    EXIF), the camera's for one stored by the lossless path."""
+    try:
+        orientation = image.getexif().get(_ORIENTATION_TAG, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return orientation if _TRANSPOSE.get(orientation) is not None else 1
+
+
 def pixel_count(upload: IO[bytes], *, name: str = "") -> int:
     """Width × height from the file's header, without decoding it (0 when it cannot be
     read: `process_photo` then says why). The upload is left at its start."""
@@ -293,25 +504,39 @@ def pixel_count(upload: IO[bytes], *, name: str = "") -> int:
     return width * height
 
 
-def make_copies(image_jpeg: bytes) -> tuple[bytes, bytes]:
-    """The screen copy and thumbnail of a stored (already cleaned, upright) photo; made
-    by a background task so a batch of large photos does not hold the upload request."""
+def make_copies(image_jpeg: bytes, *, draft: bool = True) -> tuple[bytes, bytes]:
+    """The screen copy and thumbnail of a stored (already cleaned) photo, upright; made by
+    a background task so a batch of large photos does not hold the upload request.
+
+    A photo stored by the lossless path keeps the camera's pixels and says in its EXIF
+    orientation how to show them: the copies are made in the stored orientation (decoded
+    at reduced scale) and turned upright at their own size. Photos stored re-encoded are
+    upright already (no EXIF). `draft=False` decodes at full size (for tests).
+    """
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     with Image.open(io.BytesIO(image_jpeg), formats=["JPEG"]) as stored:  # what process_photo stored
-        draft_to_fit(stored, SCREEN_BOX, "RGB")
-        screen = _shrunk(stored.convert("RGB"), SCREEN_BOX)
-        return _encode_copies(screen)
+        orientation = _stored_orientation(stored)
+        # The box in the stored orientation: a quarter turn swaps its sides.
+        box = SCREEN_BOX[::-1] if orientation in (5, 6, 7, 8) else SCREEN_BOX
+        if draft:
+            draft_to_fit(stored, box, "RGB")
+        screen = _shrunk(stored.convert("RGB"), box)
+    method = _TRANSPOSE.get(orientation)
+    if method is not None:
+        screen = screen.transpose(method)
+    return _encode_copies(screen)
 
 
 def process_photo(
-    upload: IO[bytes] | bytes, *, name: str = "", draft: bool = True, copies: bool = True
+    upload: IO[bytes] | bytes, *, name: str = "", draft: bool = True, copies: bool = True, lossless: bool = True
 ) -> ProcessedPhoto:
     """Check an uploaded file is a photo and return its cleaned JPEGs; raise PhotoRejected.
 
     `name` is the uploaded file name, used in messages only. `draft=False` makes a JPEG's
     screen copy and thumbnail from the full-size decode instead of a reduced-scale one;
     it exists so that tests can compare the two. `copies=False` leaves the screen
-    copy and thumbnail empty (`make_copies` makes them later, in a task).
+    copy and thumbnail empty (`make_copies` makes them later, in a task). `lossless=False`
+    re-encodes a JPEG that the lossless path would keep: for bench/photos.py and tests.
     """
     name = _short(name)
     data = _read(upload, name, max_bytes())
@@ -321,14 +546,20 @@ def process_photo(
             header = _open(data, name)
         except Image.DecompressionBombWarning as exc:
             raise _too_many_pixels(name, None) from exc
-        fmt = header.format
+        # A multi-picture JPEG (MPO: a phone's depth map or preview appended after the
+        # photo) opens as "MPO", a format that cannot be asked for by name: its first
+        # image is an ordinary JPEG, and only that is kept.
+        fmt = "JPEG" if header.format == "MPO" else header.format
         try:
             exif = header.getexif()
         except _DECODE_ERRORS:
             exif = Image.Exif()
         orientation = exif.get(_ORIENTATION_TAG, 1)
+        if not isinstance(orientation, int):  # a malformed tag: shown as stored
+            orientation = 1
         taken_on = _camera_date(exif)
         icc = header.info.get("icc_profile")
+        header_size = header.size
         header.close()
 
         # Pillow refuses truncated data unless ImageFile.LOAD_TRUNCATED_IMAGES is set: a
@@ -336,6 +567,17 @@ def process_photo(
         # library may turn it on when imported (WeasyPrint does: cases/pdf.py), so the
         # pipeline does not trust it and turns it off itself.
         ImageFile.LOAD_TRUNCATED_IMAGES = False
+        why_reencoded = "" if lossless or fmt != "JPEG" else "lossless=False"
+        if fmt == "JPEG" and lossless:
+            try:
+                stored = _lossless_jpeg(data, orientation, icc)
+            except _NotLossless as exc:
+                why_reencoded = str(exc)
+                logger.info("Re-encoding a JPEG upload: %s", why_reencoded)
+            else:
+                return _stored_lossless(
+                    data, stored, name, header_size, orientation, taken_on, copies=copies, draft=draft
+                )
         if not copies:
             full = _decode(data, name, fmt, None, orientation, icc)
             screen_jpeg = thumbnail_jpeg = b""
@@ -364,6 +606,44 @@ def process_photo(
         sha256=hashlib.sha256(data).hexdigest(),
         source_format=fmt,
         taken_on=taken_on,
+        stored_as=REENCODED,
+        why_reencoded=why_reencoded,
+    )
+
+
+def _stored_lossless(
+    data: bytes,
+    stored: bytes,
+    name: str,
+    size: tuple[int, int],
+    orientation: int,
+    taken_on: datetime.date | None,
+    *,
+    copies: bool,
+    draft: bool,
+) -> ProcessedPhoto:
+    """The ProcessedPhoto of a JPEG rebuilt by `_lossless_jpeg`, once all of the stored
+    file's compressed data has been decoded (what is stored is what was verified)."""
+    try:
+        if copies:
+            # The copies' decode reads all the data: it is the verification.
+            screen_jpeg, thumbnail_jpeg = make_copies(stored, draft=draft)
+        else:
+            _verify_whole(stored, name)
+            screen_jpeg = thumbnail_jpeg = b""
+    except _DECODE_ERRORS as exc:
+        raise _damaged(name) from exc
+    width, height = size[::-1] if orientation in (5, 6, 7, 8) else size
+    return ProcessedPhoto(
+        image=stored,
+        screen=screen_jpeg,
+        thumbnail=thumbnail_jpeg,
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        source_format="JPEG",
+        taken_on=taken_on,
+        stored_as=LOSSLESS,
     )
 
 

@@ -19,7 +19,7 @@ from cases.models import Photo
 from cases.services.photos import photo_make_copies
 from cases.tasks import make_photo_copies
 from tests import factories
-from tests.cases.test_photo_processing import SVG, encoded, opened, stored_files
+from tests.cases.test_photo_processing import SVG, encoded, opened, shown, stored_files
 from tests.cases.test_photo_views import jpeg_file, upload_data, url
 
 pytestmark = pytest.mark.django_db
@@ -85,9 +85,10 @@ def test_the_upload_stores_the_original_and_queues_the_copies_once_committed(
     gallery = as_staff.get(url("photo_gallery", case)).content.decode()
     assert gallery.count(PROCESSING) == 2
     assert all(url("photo_thumb", photo) not in gallery for photo in photos)
-    # …and the copies' URLs answer with the original rather than 404.
+    # …and the copies' URLs answer with the original rather than 404 (the JPEG's as the
+    # camera stored it, shown upright by its EXIF orientation).
     assert served(as_staff.get(url("photo_thumb", photos[1]))).size == (2400, 1800)
-    assert served(as_staff.get(url("photo_screen", photos[0]))).size == (1500, 3000)
+    assert shown(b"".join(as_staff.get(url("photo_screen", photos[0])).streaming_content)).size == (1500, 3000)
 
     assert run_the_queue() == [True, True]
     assert [copy_sizes(photo) for photo in photos] == [((800, 1600), (160, 320)), ((1600, 1200), (320, 240))]

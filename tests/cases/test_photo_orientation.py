@@ -4,6 +4,11 @@ Each test file is built here: an upright reference with four coloured quadrants 
 into the pixels a camera would store for an orientation, the EXIF Orientation tag is set,
 and every derivative (the stored photo, the screen copy, the thumbnail) is checked pixel
 by pixel against the upright reference, not only by its size.
+
+A JPEG's stored photo keeps the camera's pixels and an EXIF segment with only the
+orientation (the lossless path, cases/imaging.py), so it is checked as a browser or image
+viewer shows it: with its EXIF orientation applied. Every other derivative must be upright
+pixels with no orientation of its own, or a viewer would turn it a second time.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageOps
 
 from cases.choices import PhotoAngle, PhotoKind
-from cases.imaging import SCREEN_BOX, THUMBNAIL_BOX, process_photo
+from cases.imaging import LOSSLESS, REENCODED, SCREEN_BOX, THUMBNAIL_BOX, process_photo
 from cases.models import Photo
 from tests import factories
 
@@ -76,9 +81,13 @@ def camera_file(orientation: int, fmt: str = "JPEG", size: tuple[int, int] = (12
     return buffer.getvalue()
 
 
-def assert_upright(data: bytes, size: tuple[int, int], label: str) -> None:
-    """`data` shows the upright reference: its proportions and each quadrant's colour."""
-    image = Image.open(io.BytesIO(data)).convert("RGB")
+def assert_upright(data: bytes, size: tuple[int, int], label: str, *, orientation: int = 1) -> None:
+    """`data`, shown as a browser shows it (EXIF orientation applied), is the upright
+    reference: its proportions and each quadrant's colour. Its own EXIF orientation must be
+    `orientation` (1: none)."""
+    image = Image.open(io.BytesIO(data))
+    assert image.getexif().get(0x0112, 1) == orientation, (label, dict(image.getexif()))
+    image = ImageOps.exif_transpose(image).convert("RGB")
     width, height = image.size
     assert (width > height) == (size[0] > size[1]), (label, image.size)
     for (column, row), colour in QUADRANTS.items():
@@ -111,22 +120,30 @@ def test_each_orientation_is_upright_in_every_derivative(fmt, orientation):
     size = (120, 60)
     result = process_photo(camera_file(orientation, fmt, size), name=f"o{orientation}.{fmt.lower()}")
     assert (result.width, result.height) == size
-    for variant in ("image", "screen", "thumbnail"):
+    # A JPEG keeps the camera's pixels and says how to turn them; other formats are upright.
+    assert result.stored_as == (LOSSLESS if fmt == "JPEG" else REENCODED)
+    kept = orientation if fmt == "JPEG" else 1
+    assert_upright(result.image, size, f"{fmt} orientation {orientation} image", orientation=kept)
+    for variant in ("screen", "thumbnail"):
         assert_upright(getattr(result, variant), size, f"{fmt} orientation {orientation} {variant}")
 
 
+@pytest.mark.parametrize("lossless", [True, False], ids=["kept", "re-encoded"])
 @pytest.mark.parametrize("draft", [True, False], ids=["draft decode", "full decode"])
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
-def test_each_orientation_is_upright_from_a_large_jpeg(orientation, draft):
+def test_each_orientation_is_upright_from_a_large_jpeg(orientation, draft, lossless):
     # Over twice the screen box, so the draft path decodes at reduced scale and shrinks
     # (thumbnail with a tight box) before the orientation is applied.
     size = (SCREEN_BOX[0] * 2 + 200, SCREEN_BOX[0] + 100)
-    result = process_photo(camera_file(orientation, "JPEG", size), draft=draft)
+    result = process_photo(camera_file(orientation, "JPEG", size), draft=draft, lossless=lossless)
     assert (result.width, result.height) == size
     screen = Image.open(io.BytesIO(result.screen))
     thumbnail = Image.open(io.BytesIO(result.thumbnail))
     assert screen.width == SCREEN_BOX[0] and thumbnail.width == THUMBNAIL_BOX[0]
-    for variant in ("image", "screen", "thumbnail"):
+    assert result.stored_as == (LOSSLESS if lossless else REENCODED)
+    kept = orientation if lossless else 1  # re-encoded: upright pixels, no EXIF
+    assert_upright(result.image, size, f"orientation {orientation} image", orientation=kept)
+    for variant in ("screen", "thumbnail"):
         assert_upright(getattr(result, variant), size, f"orientation {orientation} {variant}")
 
 
@@ -152,7 +169,10 @@ def test_an_upload_of_all_eight_orientations_is_stored_and_served_upright(
     for orientation, photo in zip(ORIENTATIONS, photos, strict=True):
         assert (photo.width, photo.height) == (160, 80)
         for field, view in (("image", "photo_file"), ("screen", "photo_screen"), ("thumbnail", "photo_thumb")):
+            kept = orientation if field == "image" else 1  # the original keeps the camera's
             with getattr(photo, field).open("rb") as stored:
-                assert_upright(stored.read(), (160, 80), f"stored {field} of orientation {orientation}")
+                label = f"stored {field} of orientation {orientation}"
+                assert_upright(stored.read(), (160, 80), label, orientation=kept)
             served = as_staff.get(reverse(f"cases:{view}", kwargs={"photo_id": photo.public_id}))
-            assert_upright(b"".join(served.streaming_content), (160, 80), f"{view} of orientation {orientation}")
+            content = b"".join(served.streaming_content)
+            assert_upright(content, (160, 80), f"{view} of orientation {orientation}", orientation=kept)

@@ -15,10 +15,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageOps
 
 from cases.choices import PhotoAngle, PhotoKind
-from cases.imaging import SCREEN_BOX, THUMBNAIL_BOX, PhotoRejected, process_photo
+from cases.imaging import LOSSLESS, REENCODED, SCREEN_BOX, THUMBNAIL_BOX, PhotoRejected, process_photo
 from cases.models import Photo
 from cases.services.photos import photo_upload
 from tests import factories
@@ -118,14 +118,31 @@ def opened(data: bytes) -> Image.Image:
     return image
 
 
-def assert_no_metadata(data: bytes) -> None:
+def shown(data: bytes) -> Image.Image:
+    """The photo as a browser or an image viewer shows it: its EXIF orientation applied."""
+    return ImageOps.exif_transpose(opened(data))
+
+
+def orientation_only_exif(orientation: int) -> bytes:
+    """The whole EXIF of a photo stored by the lossless path (written out here by hand, not
+    by the code under test): a TIFF header and one IFD with one entry, the Orientation."""
+    ifd = struct.pack(">H", 1) + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
+    return b"Exif\x00\x00" + b"MM\x00\x2a" + struct.pack(">I", 8) + ifd
+
+
+def assert_no_metadata(data: bytes, orientation: int = 1) -> None:
+    """No metadata at all, except that a photo stored by the lossless path with an
+    orientation other than 1 carries an EXIF segment holding exactly that tag."""
     image = opened(data)
     assert image.format == "JPEG"
-    assert dict(image.getexif()) == {}
+    assert dict(image.getexif()) == ({} if orientation == 1 else {0x0112: orientation})
     assert image.getexif().get_ifd(GPS_IFD) == {}
-    for key in ("exif", "comment", "xmp", "icc_profile", "XML:com.adobe.xmp", "photoshop", "adobe"):
+    assert image.getexif().get_ifd(EXIF_IFD) == {}
+    assert image.info.get("exif") == (None if orientation == 1 else orientation_only_exif(orientation))
+    assert data.count(b"Exif\x00") == (0 if orientation == 1 else 1)
+    for key in ("comment", "xmp", "icc_profile", "XML:com.adobe.xmp", "photoshop", "adobe"):
         assert key not in image.info, key
-    for marker in (b"Exif\x00", b"PhoneMaker", b"Jane Doe", b"secret-xmp", b"ICC_PROFILE", b"http://ns.adobe.com"):
+    for marker in (b"PhoneMaker", b"Jane Doe", b"secret-xmp", b"ICC_PROFILE", b"http://ns.adobe.com"):
         assert marker not in data, marker
 
 
@@ -142,12 +159,17 @@ def test_phone_jpeg_is_stored_upright_with_no_metadata(draft):
 
     # Orientation 6 = turn 90° clockwise to view: 80 × 40 becomes 40 × 80 …
     assert (result.width, result.height) == (40, 80)
-    image = opened(result.image)
-    assert image.size == (40, 80)
-    # … and the red top half is now on the right, the blue bottom half on the left.
-    assert_close(image.getpixel((30, 40)), RED)
-    assert_close(image.getpixel((9, 40)), BLUE)
-    for data in (result.image, result.screen, result.thumbnail):
+    # The stored photo keeps the camera's pixels (80 × 40) and only the orientation …
+    assert result.stored_as == LOSSLESS
+    assert opened(result.image).size == (80, 40)
+    assert_no_metadata(result.image, orientation=6)
+    for image in (shown(result.image), opened(result.screen), opened(result.thumbnail)):
+        assert image.size == (40, 80)
+        # … and the red top half is now on the right, the blue bottom half on the left.
+        assert_close(image.getpixel((30, 40)), RED)
+        assert_close(image.getpixel((9, 40)), BLUE)
+    # The copies are upright pixels with no EXIF at all (a viewer must not turn them again).
+    for data in (result.screen, result.thumbnail):
         assert_no_metadata(data)
     assert result.taken_on == CAMERA_DAY
     assert result.source_format == "JPEG"
@@ -157,8 +179,8 @@ def test_phone_jpeg_is_stored_upright_with_no_metadata(draft):
 def test_every_orientation_is_applied():
     for orientation, upright_size in {1: (80, 40), 3: (80, 40), 6: (40, 80), 8: (40, 80)}.items():
         result = process_photo(phone_jpeg(orientation=orientation))
-        image = opened(result.image)
-        assert image.size == upright_size
+        image = shown(result.image)
+        assert image.size == upright_size == opened(result.screen).size
         # Whatever the camera did, red must end up where the photographer saw it: on top
         # for 1, at the bottom for 3 (upside down), on the right for 6, left for 8.
         probes = {1: ((40, 5), (40, 35)), 3: ((40, 35), (40, 5)), 6: ((35, 40), (4, 40)), 8: ((4, 40), (35, 40))}
@@ -174,6 +196,7 @@ def test_heic_from_a_phone_is_accepted_and_cleaned():
     result = process_photo(heic, name="IMG_0002.HEIC")
 
     assert result.source_format == "HEIF"
+    assert result.stored_as == REENCODED
     assert (result.width, result.height) == (40, 80)
     assert_close(opened(result.image).getpixel((30, 40)), RED)
     assert result.taken_on == CAMERA_DAY
@@ -339,7 +362,8 @@ def test_service_stores_each_file_under_a_random_name_with_its_facts(
             assert folder == f"photos/{case.public_id}"
             assert len(filename) == len("0" * 32 + ".jpg") and filename.endswith(".jpg")
             assert "Jane" not in file.name and "top" not in file.name
-            assert_no_metadata(file.read())
+            # The JPEG's original keeps its orientation (6); the PNG's was re-encoded upright.
+            assert_no_metadata(file.read(), orientation=6 if file is first.image else 1)
     assert len(stored_files(settings)) == 6
 
 

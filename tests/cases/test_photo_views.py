@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases.choices import PhotoAngle, PhotoKind, SessionStatus
 from cases.models import Photo
 from tests import factories
-from tests.cases.test_photo_processing import CAMERA_DAY, SVG, encoded, opened, phone_jpeg, stored_files
+from tests.cases.test_photo_processing import CAMERA_DAY, SVG, encoded, phone_jpeg, shown, stored_files
 from tests.helpers import assert_queries_hold, messages_of, sql_of_get
 from tests.signin import signed_in
 
@@ -166,7 +166,7 @@ def test_each_view_serves_its_own_derivative(case, as_staff):
     sizes = {}
     for name in FILE_VIEWS:
         response = as_staff.get(url(name, photo))
-        sizes[name] = opened(b"".join(response.streaming_content)).size
+        sizes[name] = shown(b"".join(response.streaming_content)).size  # as the browser shows it
     assert sizes == {"photo_file": (40, 80), "photo_screen": (40, 80), "photo_thumb": (40, 80)}
     assert photo.screen.name != photo.image.name != photo.thumbnail.name
 
