@@ -74,7 +74,8 @@ def photo_upload(
     """Store a batch of photos of one case: all of them, or (on any refusal) none.
 
     Each file is verified and cleaned by `cases.imaging.process_photo` (format by content,
-    size and pixel limits, EXIF orientation applied, every piece of metadata dropped).
+    size and pixel limits, every piece of metadata dropped but the orientation, which a
+    JPEG whose compressed data is kept as it came keeps as its only EXIF entry).
     Only the cleaned original is stored here; the screen copy and thumbnail are made by
     the `make_photo_copies` task, enqueued after the commit (`Photo.is_processing` until
     then). The batch's total pixels are capped (`SMP_PHOTO_MAX_BATCH_PIXELS`), so even
