@@ -219,6 +219,34 @@ def test_the_review_queue_walks_its_indexes(follow_ups, manager_user):
         assert "plan_awaiting_approval" in indexes, (scanned, indexes)
 
 
+# The indexes that hold scheduled follow-ups only, or lead with the status (SQLite names
+# an index with the columns it searches: "followup_status_due (status=? AND due_on<?)").
+SCHEDULED_ONLY = {"followup_scheduled_due", "followup_status_due"}
+
+
+def test_the_review_queue_counts_its_scheduled_lists_from_their_own_index(follow_ups, manager_user):
+    """The overdue and due-soon lists are counted (at most 101 rows each, `capped_counts`)
+    from an index of scheduled follow-ups (on PostgreSQL the partial index of the live
+    ones, `followup_scheduled_due`, at a large clinic), also under a filter that leaves
+    none of them: counted by walking every follow-up's case index, such a filter made
+    PostgreSQL read every follow-up and every case."""
+    from cases.views.review import MAX_ROWS
+
+    today = follow_ups
+    counted = FollowUp.objects.visible_to(manager_user, counting=True)
+    # (the lists, whether they must be read from a scheduled follow-ups' index): by case
+    # status, going from the few closed cases here to their follow-ups is as good a plan.
+    lists = [(counted, True), (counted.filter(kind="maintenance"), True)]
+    lists.append((counted.filter(case__status=CaseStatus.CLOSED), False))
+    for filtered, from_scheduled in lists:
+        for walk in (filtered.overdue(today), filtered.due_soon(today)):
+            scanned, indexes = plan_of(walk.order_by().values("pk")[: MAX_ROWS + 1])
+            assert "cases_followup" not in scanned, (scanned, indexes)
+            of_follow_ups = {name.split(" (")[0] for name in indexes if "follo" in name}
+            if from_scheduled:
+                assert of_follow_ups and of_follow_ups <= SCHEDULED_ONLY, (scanned, indexes)
+
+
 @pytest.fixture
 def years_of_issues(clinic, db):
     """The cases opened over eight years, an issue each, and two archived clients: a

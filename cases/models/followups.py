@@ -150,6 +150,17 @@ class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped)
                 name="followup_live_due_report",
                 condition=Q(archived_at__isnull=True),
             ),
+            # The review queue's overdue and due-soon lists counted from the index alone
+            # (`capped_counts`): the live scheduled follow-ups in due order, with their case
+            # for the live-case rule and the filters. Counted from the wider indexes above,
+            # a filter that leaves none (no overdue follow-up of a closed case) made
+            # PostgreSQL join every follow-up to every case: 90 ms at 100,000 clients.
+            models.Index(
+                fields=["due_on", "id"],
+                include=["case"],
+                name="followup_scheduled_due",
+                condition=Q(status=FollowUpStatus.SCHEDULED, archived_at__isnull=True),
+            ),
             # The review queue's "done, awaiting review" rows, oldest first: a small part
             # of a clinic's follow-ups, walked in order until the page is full.
             models.Index(
