@@ -37,6 +37,8 @@ def safe_cell(value: Any) -> str | int | float | Decimal:
     if isinstance(value, int | float | Decimal):
         return value
     text = str(value)
+    if text[:1].isalnum():
+        return text  # a letter or digit first: neither a formula nor a blank hiding one
     # Leading whitespace (spaces, line breaks, no-break or ideographic spaces) or invisible
     # characters do not make " =1+1" safe: some programs trim them first.
     first = LEADING_BLANKS.sub("", text)

@@ -166,9 +166,12 @@ class Table:
         return mark_safe("\n".join(rows))  # nosec B308 B703  # every cell escaped above
 
     def csv_rows(self) -> list[list[Any]]:
-        """Header and rows as plain values for a spreadsheet (see cases.reporting.csv_export)."""
+        """Header and rows as plain values for a spreadsheet (see cases.reporting.csv_export);
+        each column's conversion chosen once, not at every cell (a year's laser sessions
+        at a large clinic are thousands of rows)."""
         header = [c.label + (" (%)" if c.kind == PCT else "") for c in self.columns]
-        return [header] + [[raw(v, c.kind) for c, v in zip(self.columns, row, strict=True)] for row in self.rows]
+        converters = [_RAW.get(c.kind, _as_is) for c in self.columns]
+        return [header] + [[convert(v) for convert, v in zip(converters, row, strict=True)] for row in self.rows]
 
 
 def display(value: Any, kind: str) -> str:
@@ -185,16 +188,17 @@ def display(value: Any, kind: str) -> str:
     return str(value)
 
 
-def raw(value: Any, kind: str) -> Any:
-    if value is None:
-        return ""
-    if kind == MONTH:
-        return f"{value:%Y-%m}"
-    if kind == DATE:
-        return value.isoformat()
-    if kind in (FLOAT, PCT):
-        return round(float(value), 1)
-    return value
+def _as_is(value: Any) -> Any:
+    return "" if value is None else value
+
+
+# A spreadsheet cell for each kind of column whose values are not written as they are.
+_RAW: dict[str, Callable[[Any], Any]] = {
+    MONTH: lambda value: "" if value is None else f"{value:%Y-%m}",
+    DATE: lambda value: "" if value is None else value.isoformat(),
+    FLOAT: lambda value: "" if value is None else round(float(value), 1),
+    PCT: lambda value: "" if value is None else round(float(value), 1),
+}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -477,7 +481,8 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
                 Column("Difference (actual − estimate)", INT),
             ],
             rows=[[ref, day, est, act, None if est is None else act - est] for _, ref, day, est, act in rows],
-            links=[case_link.replace(PLACEHOLDER_ID, str(r[0])) for r in rows],
+            # The page's rows link to their cases; a download's do not.
+            links=[] if whole else [case_link.replace(PLACEHOLDER_ID, str(r[0])) for r in rows],
             chart=ChartSpec(
                 "scatter",
                 value_columns=(2, 3),
