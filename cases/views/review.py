@@ -1,11 +1,12 @@
 """The managers' review page: plans to approve and the follow-up queue; and rescheduling
 a missed follow-up in one step.
 
-Plans waiting for a manager's approval come first, then three sections of follow-ups,
-most urgent first: overdue (scheduled, past their due date), due in the next 7 days, and
-completed or missed but not yet reviewed by a manager (those with adverse findings first,
-each with what was found). Each section is paged and counted up to MAX_ROWS. It costs
-the same few queries whatever the number of plans and follow-ups
+Plans waiting for a manager's approval come first, then four sections of follow-ups,
+most urgent first: overdue (scheduled, past their due date), due in the next 7 days,
+then those done and not yet reviewed by a manager: with adverse findings (each
+reviewed on its own, with a note, showing what was found), and the others completed or
+missed (ticked and reviewed together). Each section is paged and counted up to
+MAX_ROWS. It costs the same few queries whatever the number of plans and follow-ups
 (tests/cases/test_review_queue.py).
 """
 
@@ -47,7 +48,10 @@ from smpclinic.templatetags.clinic import person
 # missed or chase) come ten a page, the longest waiting first; the rows reviewed
 # together with one tick each come 25 a page, a batch for the bulk form. A page of a
 # hundred rows with their forms took longer to draw than everything else on it.
-PAGE_ROWS = {"plans-to-approve": 10, "overdue": 10, "due-soon": 10, "awaiting-review": 25}
+PAGE_ROWS = {"plans-to-approve": 10, "overdue": 10, "due-soon": 10, "adverse-findings": 10, "awaiting-review": 25}
+# The sections whose rows a manager reviews: one by one with a note (adverse findings),
+# or ticked and reviewed together.
+REVIEWED = ("adverse-findings", "awaiting-review")
 MAX_ROWS = 100
 
 
@@ -175,13 +179,14 @@ def _lateness(followup: FollowUp) -> tuple[str, bool]:
 
 
 def _walks(followups, today: datetime.date) -> list[list]:
-    """The follow-ups of each section, in its order: overdue, due soon, and awaiting review
-    as two walks of its index (with adverse findings, then the others)."""
+    """The follow-ups of each section, in its order: overdue, due soon, and those awaiting
+    review as two walks of their index (with adverse findings, then the others)."""
     awaiting = followups.awaiting_review()
     return [
         [followups.overdue(today).order_by("due_on", "pk")],
         [followups.due_soon(today).order_by("due_on", "pk")],
-        [awaiting.for_review_with_findings(adverse=True), awaiting.for_review_with_findings(adverse=False)],
+        [awaiting.for_review_with_findings(adverse=True)],
+        [awaiting.for_review_with_findings(adverse=False)],
     ]
 
 
@@ -198,18 +203,28 @@ SECTIONS = [
         f"Scheduled follow-ups due today or in the next {DUE_SOON_DAYS} days, soonest first.",
         f"Nothing is due in the next {DUE_SOON_DAYS} days.",
     ),
+    # Two sections, so that a clinic with more adverse findings waiting than a page holds
+    # can still review the others together.
+    (
+        "adverse-findings",
+        "Done, with adverse findings",
+        "Completed follow-ups with delayed healing, a complication, or a side effect other than the "
+        "expected redness, swelling or crusting, no manager has reviewed yet, the oldest first: each is "
+        "reviewed on its own, with a note saying what was done about it.",
+        "No follow-up with adverse findings waits for review.",
+    ),
     (
         "awaiting-review",
         "Done, awaiting review",
-        "Completed or missed follow-ups no manager has reviewed yet: those with adverse findings first "
-        "(each reviewed on its own, with a note), then the oldest.",
-        "Every completed or missed follow-up has been reviewed.",
+        "Completed or missed follow-ups without adverse findings no manager has reviewed yet, the oldest "
+        "first: tick them to review them together.",
+        "Every completed or missed follow-up without adverse findings has been reviewed.",
     ),
 ]
 
 
 def _sections(request, filters: ReviewFilterForm, today: datetime.date, selected: set[str]) -> tuple[dict, list[dict]]:
-    """The plans to approve and the three sections of follow-ups, each at the page asked
+    """The plans to approve and the four sections of follow-ups, each at the page asked
     for: one query counts them all (up to MAX_ROWS each), then one reads each page."""
     user = request.user
     shown = _walks(filters.filter(FollowUp.objects.visible_to(user).for_review()), today)
@@ -224,7 +239,7 @@ def _sections(request, filters: ReviewFilterForm, today: datetime.date, selected
     sections = []
     for (slug, title, help_text, empty), walks in zip(SECTIONS, shown, strict=True):
         # The side effects of the rows come in the same query (`with_choice_rows`).
-        walks = [with_choice_rows(walk, "side_effects") if slug == "awaiting-review" else walk for walk in walks]
+        walks = [with_choice_rows(walk, "side_effects") if slug in REVIEWED else walk for walk in walks]
         section = _paged(request, slug, CappedRows(walks, counts[: len(walks)], MAX_ROWS))
         counts = counts[len(walks) :]
         rows = section["rows"]
@@ -235,9 +250,9 @@ def _sections(request, filters: ReviewFilterForm, today: datetime.date, selected
                 "title": title,
                 "help": help_text,
                 "empty": empty,
-                "reviewable": slug == "awaiting-review",
+                "reviewable": slug in REVIEWED,
                 # Rows without adverse findings, which the bulk form can review together.
-                "bulk_rows": [row for row in rows if not getattr(row, "has_adverse_findings", False)],
+                "bulk_rows": rows if slug == "awaiting-review" else [],
                 # Overdue rows can be marked missed in one step; they then wait for review below.
                 "missable": slug == "overdue",
             }
@@ -276,7 +291,8 @@ def review_queue(request):
         else:
             messages.success(request, _reviewed_message(reviewed))
             # Back to the rows reviewed, not the top of a long page.
-            return redirect(f"{request.get_full_path()}#awaiting-review")
+            section = "adverse-findings" if form.is_single else "awaiting-review"
+            return redirect(f"{request.get_full_path()}#{section}")
     single = form is not None and form.is_single
     bulk_form = form if form is not None and not single else ReviewForm(user=request.user)
     plans, sections = _sections(request, filters, today, bulk_form.selected())

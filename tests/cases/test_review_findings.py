@@ -21,6 +21,7 @@ NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
 DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
+ADVERSE = "adverse-findings"  # the section of rows with adverse findings, each reviewed on its own
 
 
 frozen_clock = frozen_at(NOW)
@@ -89,7 +90,7 @@ def test_a_row_shows_healing_side_effects_satisfaction_and_notes(as_manager):
         notes="Blisters on the left temple; advised a cold compress.",
     )
 
-    html = section(as_manager.get(QUEUE_URL))
+    html = section(as_manager.get(QUEUE_URL), ADVERSE)
 
     assert followup.case.reference in html
     assert '<span class="badge text-bg-danger">Delayed healing</span>' in html
@@ -108,18 +109,28 @@ def test_a_row_without_findings_says_so(as_manager):
     assert "satisfaction not recorded" in html
 
 
-def test_rows_with_adverse_findings_come_first_then_the_oldest(as_manager):
+def test_rows_with_adverse_findings_come_first_in_a_section_of_their_own_each_the_oldest_first(as_manager):
     fine_oldest = completed(days_ago=20)
     adverse_newer = completed(healing=Healing.COMPLICATION, days_ago=3)
     adverse_older = completed(effects=(AdverseEventChoice.SCARRING,), days_ago=10)
     missed = factories.MissedFollowUpFactory(due_on=TODAY - 15 * DAY)
     expected_only = completed(effects=(AdverseEventChoice.ERYTHEMA,), days_ago=12)
 
-    html = section(as_manager.get(QUEUE_URL))
+    response = as_manager.get(QUEUE_URL)
 
+    page = response.content.decode()
+    assert page.index(f'id="{ADVERSE}"') < page.index('id="awaiting-review"')
+    adverse, others = section(response, ADVERSE), section(response)
     rows = [fine_oldest, adverse_newer, adverse_older, missed, expected_only]
-    order = sorted(rows, key=lambda f: html.index(f.case.reference))
-    assert order == [adverse_older, adverse_newer, fine_oldest, missed, expected_only]
+    assert sorted((f for f in rows if f.case.reference in adverse), key=lambda f: adverse.index(f.case.reference)) == [
+        adverse_older,
+        adverse_newer,
+    ]
+    assert sorted((f for f in rows if f.case.reference in others), key=lambda f: others.index(f.case.reference)) == [
+        fine_oldest,
+        missed,
+        expected_only,
+    ]
 
 
 # --- bulk review only for rows without adverse findings ------------------------------------------------------
@@ -135,7 +146,7 @@ def test_bulk_review_is_offered_only_for_rows_without_adverse_findings(as_manage
     assert f'value="{fine.public_id}" form="review-form"' in html
     assert f'value="{adverse.public_id}" form="review-form"' not in html
     # The adverse row has its own form: a note in the row and a button, posting that row alone.
-    assert f'form="review-one-{adverse.public_id}"' in section(response)
+    assert f'form="review-one-{adverse.public_id}"' in section(response, ADVERSE)
     own = re.search(
         rf'<form method="post" action="/review/" id="review-one-{adverse.public_id}">(.*?)</form>', html, re.S
     )
@@ -187,7 +198,7 @@ def test_a_row_with_adverse_findings_needs_a_note(as_manager, manager_user):
     response = as_manager.post(QUEUE_URL, single(adverse, note="   "))
 
     assert response.status_code == 200
-    html = section(response)
+    html = section(response, ADVERSE)
     assert "Not reviewed:" in html
     assert "has adverse findings: write a review note saying what was done about them." in html
     adverse.refresh_from_db()
@@ -203,6 +214,7 @@ def test_a_row_with_adverse_findings_is_reviewed_on_its_own_with_a_note(as_manag
     response = as_manager.post(QUEUE_URL, single(adverse, note="Called the client: healing now, seen again in a week."))
 
     assert response.status_code == 302
+    assert response["Location"] == f"{QUEUE_URL}#{ADVERSE}", "back to the section of the row reviewed"
     adverse.refresh_from_db()
     assert adverse.reviewed_by == manager_user
     assert adverse.review_note == "Called the client: healing now, seen again in a week."
@@ -256,7 +268,7 @@ def test_a_refused_one_row_review_keeps_its_note_in_its_row(as_manager):
     response = as_manager.post(QUEUE_URL, single(adverse, note="Referred to the GP.", version=1))
 
     assert response.status_code == 200
-    html = section(response)
+    html = section(response, ADVERSE)
     assert "Not reviewed:" in html
     assert "Notes: Slow. → Slow; now an infection." in html
     assert re.search(rf'id="review-note-{adverse.public_id}">Referred to the GP.</textarea>', html)

@@ -23,16 +23,16 @@ NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
 DAY = datetime.timedelta(days=1)
 QUEUE_URL = reverse("cases:review_queue")
-# A page of each section: overdue follow-ups ten at a time, those awaiting review 25.
-OVERDUE_ROWS, AWAITING_ROWS = PAGE_ROWS["overdue"], PAGE_ROWS["awaiting-review"]
+# A page of each section: overdue follow-ups ten at a time, those with adverse findings
+# ten, the others awaiting review 25.
+OVERDUE_ROWS, ADVERSE_ROWS, AWAITING_ROWS = (PAGE_ROWS[s] for s in ("overdue", "adverse-findings", "awaiting-review"))
 # 1 session, 2 user (with their permissions), 3 the two-factor device of the verified
 # session, 4 the assignee filter's choices, 5 how many rows each list holds (plans and
 # the four walks of follow-ups, counted up to MAX_ROWS each, one query), 6 the page of
 # plans to approve (case, client, submitter joined in), 7-10 the page of each section:
-# overdue, due soon, and two for awaiting review (with adverse findings, then without,
-# when the page reaches them), with case, client, assignee, completer, any reschedule
-# and the side effects in the same query, 11 the access log's one insert. The same
-# whatever the data.
+# overdue, due soon, done with adverse findings and the others awaiting review, with
+# case, client, assignee, completer, any reschedule and the side effects in the same
+# query, 11 the access log's one insert. The same whatever the data.
 QUERY_CAP = 11
 
 
@@ -181,7 +181,8 @@ def test_empty_queue_says_so(as_manager):
     html = as_manager.get(QUEUE_URL).content.decode()
     assert "Nothing is overdue." in html
     assert "Nothing is due in the next 7 days." in html
-    assert "Every completed or missed follow-up has been reviewed." in html
+    assert "No follow-up with adverse findings waits for review." in html
+    assert "Every completed or missed follow-up without adverse findings has been reviewed." in html
 
 
 # --- filters ---------------------------------------------------------------------------------------------
@@ -484,17 +485,24 @@ def test_a_strange_page_number_in_the_address_shows_a_page_within_bounds(as_mana
     assert rows == ([overdue[0]] if asked in ("-3", "0", "100000") else overdue[::-1][:OVERDUE_ROWS])
 
 
-def test_adverse_findings_come_first_and_the_next_page_goes_on_with_the_others(as_manager):
-    older = [
+def test_more_adverse_findings_than_a_page_holds_leave_the_others_to_be_reviewed_together(as_manager):
+    adverse = [
+        factories.CompletedFollowUpFactory(
+            due_on=TODAY - (60 - i) * DAY, completed_on=TODAY - (60 - i) * DAY, healing="complication"
+        )
+        for i in range(ADVERSE_ROWS + 1)
+    ]
+    others = [
         factories.CompletedFollowUpFactory(due_on=TODAY - (40 - i) * DAY, completed_on=TODAY - (40 - i) * DAY)
         for i in range(AWAITING_ROWS + 1)
     ]
-    adverse = factories.CompletedFollowUpFactory(due_on=TODAY - DAY, completed_on=TODAY - DAY, healing="complication")
-    rows = _section_rows(as_manager.get(QUEUE_URL), "awaiting-review")
-    assert rows == [adverse, *older[: AWAITING_ROWS - 1]]
-    assert rows[0].has_adverse_findings and not rows[1].has_adverse_findings
-    second = _section_rows(as_manager.get(QUEUE_URL, {"awaiting-review-page": "2"}), "awaiting-review")
-    assert second == older[AWAITING_ROWS - 1 :]
+    first = as_manager.get(QUEUE_URL)
+    assert _section_rows(first, "adverse-findings") == adverse[:ADVERSE_ROWS]  # the oldest first
+    assert _section_rows(first, "awaiting-review") == others[:AWAITING_ROWS]
+    assert 'id="review-form"' in section(first, "awaiting-review")  # the others can be ticked at once
+    second = {"adverse-findings-page": "2", "awaiting-review-page": "2"}
+    assert _section_rows(as_manager.get(QUEUE_URL, second), "adverse-findings") == adverse[ADVERSE_ROWS:]
+    assert _section_rows(as_manager.get(QUEUE_URL, second), "awaiting-review") == others[AWAITING_ROWS:]
 
 
 def test_ticked_rows_of_a_later_page_are_reviewed_and_the_page_is_kept(as_manager, manager_user):
