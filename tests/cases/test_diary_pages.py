@@ -94,6 +94,15 @@ def test_the_day_by_person_and_filtered_by_kind(as_staff, staff_user, case, priy
     assert "Amara Osei" not in only_follow_ups
 
 
+def test_the_day_links_keep_the_filters_and_add_nothing_without_them(as_staff):
+    plain = as_staff.get(reverse("cases:diary")).content.decode()
+    assert 'href="?day=2026-11-22" data-diary-previous' in plain
+    assert 'href="?day=2026-11-24" data-diary-next' in plain
+    filtered = as_staff.get(reverse("cases:diary"), {"day": "2026-11-25", "by": "person"}).content.decode()
+    assert 'href="?day=2026-11-24&amp;by=person" data-diary-previous' in filtered
+    assert 'href="?day=2026-11-23&amp;by=person" data-diary-today' in filtered
+
+
 def test_a_cancelled_booking_leaves_the_diary(as_staff, staff_user, case, priya):
     booking = book(case, priya, staff_user, starts_at=at(0, 11))
     bookings.cancel(booking=booking, reason="Client unwell", by=staff_user)
