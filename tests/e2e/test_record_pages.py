@@ -62,3 +62,23 @@ def test_a_stale_client_form_is_shown_again_with_both_changes(browser, live_serv
     manager_page.wait_for_load_state()
     client = Client.objects.get(pk=client.pk)
     assert (client.active_infection, client.address) == (True, "2 New Road")
+
+
+def test_a_missing_zone_is_said_under_the_whole_group_of_zones(page, live_server, log_in, staff):
+    """The zones sit in columns; their error is written in the group's last box, and the
+    page's style puts it under all the columns rather than at the foot of the last one."""
+    case = factories.CaseFactory()
+    log_in(staff)
+    page.goto(live_server.url + reverse("cases:laser_session_create", args=[case.public_id]))
+    form = page.locator("form", has=page.locator("select[name=device]"))
+    form.evaluate("form => { form.noValidate = true; }")  # the server's errors, not the browser's
+    form.get_by_role("button", name="Save session").click()
+    page.wait_for_load_state()
+
+    group = page.locator("#div_id_zones fieldset > div")
+    error = page.locator("#id_zones_error")
+    assert error.is_visible(), page.locator("main").inner_text()[:800]
+    group_box, error_box = group.bounding_box(), error.bounding_box()
+    assert abs(error_box["x"] - group_box["x"]) < 2, (group_box, error_box)
+    assert error_box["width"] > 0.9 * group_box["width"], (group_box, error_box)
+    assert error_box["y"] >= max(box["y"] for box in map(lambda b: b.bounding_box(), group.locator("label").all()))
