@@ -1,6 +1,7 @@
 """Pages that keep the record true, used in a browser: choosing a laser device fills the
-session's laser settings, and a form opened before someone else's save is shown again with
-both sets of changes instead of undoing theirs."""
+session's laser settings, a form opened before someone else's save is shown again with
+both sets of changes instead of undoing theirs, and a missing zone is said where it is
+seen."""
 
 from __future__ import annotations
 
@@ -81,4 +82,4 @@ def test_a_missing_zone_is_said_under_the_whole_group_of_zones(page, live_server
     group_box, error_box = group.bounding_box(), error.bounding_box()
     assert abs(error_box["x"] - group_box["x"]) < 2, (group_box, error_box)
     assert error_box["width"] > 0.9 * group_box["width"], (group_box, error_box)
-    assert error_box["y"] >= max(box["y"] for box in map(lambda b: b.bounding_box(), group.locator("label").all()))
+    assert error_box["y"] >= max(label.bounding_box()["y"] for label in group.locator("label").all())
