@@ -20,7 +20,6 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from cases import audit
@@ -133,7 +132,7 @@ def _describe(rows: list[FollowUp], today: datetime.date, links: _RowLinks, sele
         followup.client_name = client
         followup.case_url = links.case(followup.case.public_id)
         followup.kind_label = followup.get_kind_display()
-        followup.due_text = date_format(followup.due_on, "j M Y")
+        followup.due_text = day(followup.due_on)
         followup.named = f"{followup.kind_label.lower()} due {followup.due_text} for {client}"
         followup.assignee_name = person(followup.assignee, "") if followup.assignee_id else ""
         followup.ticked = str(followup.public_id) in selected
@@ -149,7 +148,7 @@ def _describe(rows: list[FollowUp], today: datetime.date, links: _RowLinks, sele
             followup.status_badge = "overdue"
         elif followup.status == FollowUpStatus.COMPLETED and followup.completed_on:
             followup.days_late = max((followup.completed_on - followup.due_on).days, 0)
-            followup.status_text += " " + date_format(followup.completed_on, "j M Y")
+            followup.status_text += " " + day(followup.completed_on)
         elif followup.status == FollowUpStatus.MISSED:
             followup.days_overdue = max((today - followup.due_on).days, 0)
             followup.rescheduled_to = getattr(followup, "rescheduled_as", None)
