@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client as HttpClient
+from django.test import override_settings
 
 from tests import factories
 from tests.signin import signed_in
@@ -101,12 +102,20 @@ def _fresh_cache(request):
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory) -> Path:
+    """The photo folder of this process's tests (each xdist worker has its own)."""
+    return tmp_path_factory.mktemp("private-media") / "media"
+
+
 @pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    """Each test writes photos to its own folder; nothing leaks between tests."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    yield
-    shutil.rmtree(tmp_path / "media", ignore_errors=True)
+def _private_media(_media_root):
+    """Each test writes photos to a folder that is empty when it starts and removed when it
+    ends; nothing leaks between tests. (One folder per process, not a `tmp_path` per test:
+    making a temporary folder for each of the ~3,000 tests cost more than the photos.)"""
+    with override_settings(MEDIA_ROOT=_media_root):
+        yield
+    shutil.rmtree(_media_root, ignore_errors=True)
 
 
 @pytest.fixture
