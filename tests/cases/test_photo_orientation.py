@@ -8,6 +8,7 @@ by pixel against the upright reference, not only by its size.
 
 from __future__ import annotations
 
+import functools
 import io
 
 import pytest
@@ -67,6 +68,7 @@ def as_stored(image: Image.Image, orientation: int) -> Image.Image:
     return image.copy() if operation is None else image.transpose(operation)
 
 
+@functools.cache  # the same bytes for the same arguments: made once per run
 def camera_file(orientation: int, fmt: str = "JPEG", size: tuple[int, int] = (120, 60)) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = orientation
