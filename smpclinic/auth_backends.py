@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Aggregate, F, OuterRef, Q, Subquery, TextField, Value
@@ -34,6 +36,14 @@ def _permission_names(user_ref) -> Subquery:
     return Subquery(held, output_field=TextField())
 
 
+@functools.cache
+def _users_with_permission_names():
+    """The users, each with `_permission_names`: built once per process, since building the
+    annotation (resolving the subquery) costs more than running it; a QuerySet is only the
+    description of a query, and each `get()` works on a copy of it."""
+    return get_user_model()._default_manager.annotate(_permission_names=_permission_names(OuterRef("pk")))
+
+
 class ModelBackend(backends.ModelBackend):
     """Every page checks a permission (smpclinic.roles). The user of a session is read
     with their own and their groups' permissions in the same query (a subquery joining
@@ -41,9 +51,8 @@ class ModelBackend(backends.ModelBackend):
     loaded otherwise has them read in one query on the first check."""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.annotate(_permission_names=_permission_names(OuterRef("pk")))
         try:
-            user = users.get(pk=user_id)
+            user = _users_with_permission_names().get(pk=user_id)
         except get_user_model().DoesNotExist:
             return None
         if not self.user_can_authenticate(user):

@@ -49,6 +49,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     password = factory.django.Password("pw-for-tests")
 
+    @classmethod
+    def _get_or_create(cls, model_class, *args, **kwargs):
+        """A username a test chose may be taken already (get or create); one from the
+        sequence never is (no test names a user "user<n>"), so it is inserted at once,
+        without the look-up and the savepoint of get_or_create."""
+        username = kwargs.get("username", "")
+        if username.startswith("user") and username[4:].isdigit():
+            return cls._get_manager(model_class).create(*args, **kwargs)
+        return super()._get_or_create(model_class, *args, **kwargs)
+
 
 def _in_group(name: str) -> factory.PostGeneration:
     def add(user, create, extracted, **kwargs):
@@ -206,7 +216,9 @@ class PlanStepFactory(factory.django.DjangoModelFactory):
 def _zones(obj, create, extracted):
     if create:
         codes = extracted or [choices.Zone.FRONTAL_HAIRLINE]
-        obj.zones.set(ZoneLookup.objects.filter(code__in=codes))
+        # The session is new, so it has no zones: adding them is what set() would do,
+        # without first reading the (empty) list it would replace.
+        obj.zones.add(*ZoneLookup.objects.filter(code__in=codes))
 
 
 class LaserDeviceFactory(factory.django.DjangoModelFactory):

@@ -12,7 +12,6 @@ from django.urls import reverse
 from cases.models import AccessEvent
 from smpclinic import roles
 from tests import test_url_permissions as permissions
-from tests.signin import signed_in
 from tests.test_url_permissions import ROLE_BY_URL, _kwargs_for
 from tests.url_roles import PHOTO, PORTAL
 from tests.url_roles.portal import STAFF_HOME
@@ -61,7 +60,7 @@ def test_every_page_that_shows_a_clients_record_writes_its_event(name, walk):
     url = reverse(name, kwargs=kwargs)
     last = AccessEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
-    response = signed_in(user).get(url)
+    response = permissions.client_as(walk, PERSONA_BY_ROLE[role]).get(url)
 
     assert response.status_code == 200, (name, response.status_code)
     written = list(AccessEvent.objects.filter(pk__gt=last))

@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 from smpclinic import roles
 from tests import test_url_permissions as permissions
 from tests.formdata import form_data
-from tests.signin import signed_in
 from tests.test_url_permissions import ROLE_BY_URL, _kwargs_for
 from tests.url_roles import LOGGED_IN, PHOTO
 from tests.url_roles import portal as portal_urls
@@ -105,8 +104,7 @@ def _post_forms(html: str, page_url: str) -> list[tuple[str, dict]]:
 
 @pytest.mark.parametrize("name", MANAGER_PAGES)
 def test_no_form_answers_a_server_error(name, walk, db):
-    http = HttpClient()
-    signed_in(walk["users"]["manager"], http)
+    http = permissions.client_as(walk, "manager")
     url = reverse(name, kwargs=_kwargs_for(name, walk["world"]))
     page = http.get(url)
     assert page.status_code < 500, (name, page.status_code)

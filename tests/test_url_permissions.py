@@ -19,8 +19,10 @@ import datetime
 import io
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.core.files.storage import default_storage
+from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
@@ -203,8 +205,22 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):
         }
         # The clinic has a logo, so its image answers (cases:clinic_logo).
         logo = services.clinic_logo_set(png=imaging.process_logo(_LOGO_PNG), by=users["admin"]).logo.name
-        yield {"users": users, "world": make_world(client_a)}
+        # Each persona signs in once; every test opens a new client in that session.
+        sessions = {
+            persona: signed_in(user).cookies[settings.SESSION_COOKIE_NAME].value for persona, user in users.items()
+        }
+        yield {"users": users, "sessions": sessions, "world": make_world(client_a)}
     default_storage.delete(logo)
+
+
+def client_as(walk, persona: str) -> HttpClient:
+    """A new test client in the session `persona` signed in with for the module (`walk`),
+    or signed out for "anonymous". What a request does to the session (a logout, the idle
+    clock) is rolled back with the rest of the test, so each test starts from the sign-in."""
+    http = HttpClient()
+    if persona != "anonymous":
+        http.cookies[settings.SESSION_COOKIE_NAME] = walk["sessions"][persona]
+    return http
 
 
 @pytest.fixture
@@ -275,11 +291,7 @@ def assert_not_stored(response, where) -> None:
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(ROLE_BY_URL))
 def test_url_answers_by_role(name, persona, walk, db):
-    from django.test import Client as HttpClient
-
-    http = HttpClient()
-    if persona != "anonymous":
-        signed_in(walk["users"][persona], http)
+    http = client_as(walk, persona)
     role, method = ROLE_BY_URL[name]
     url = reverse(name, kwargs=_kwargs_for(name, walk["world"]))
 

@@ -13,6 +13,7 @@ pixels with no orientation of its own, or a viewer would turn it a second time.
 
 from __future__ import annotations
 
+import functools
 import io
 
 import pytest
@@ -72,6 +73,7 @@ def as_stored(image: Image.Image, orientation: int) -> Image.Image:
     return image.copy() if operation is None else image.transpose(operation)
 
 
+@functools.cache  # the same bytes for the same arguments: made once per run
 def camera_file(orientation: int, fmt: str = "JPEG", size: tuple[int, int] = (120, 60)) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = orientation
