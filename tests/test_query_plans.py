@@ -185,8 +185,13 @@ def follow_ups(clinic, manager_user):
     return today
 
 
-def test_the_review_queue_walks_its_indexes(follow_ups, manager_user):
-    from cases.views.review import PAGE_ROWS
+# The indexes that hold scheduled follow-ups only, or lead with the status (SQLite names
+# an index with the columns it searches: "followup_status_due (status=? AND due_on<?)").
+SCHEDULED_ONLY = {"followup_scheduled_due", "followup_status_due"}
+
+
+def test_the_review_queue_walks_and_counts_from_its_indexes(follow_ups, manager_user):
+    from cases.views.review import MAX_ROWS, PAGE_ROWS
 
     rows = max(PAGE_ROWS.values())  # the longest page a section shows
     today = follow_ups
@@ -218,21 +223,11 @@ def test_the_review_queue_walks_its_indexes(follow_ups, manager_user):
     if connection.vendor == "postgresql":
         assert "plan_awaiting_approval" in indexes, (scanned, indexes)
 
-
-# The indexes that hold scheduled follow-ups only, or lead with the status (SQLite names
-# an index with the columns it searches: "followup_status_due (status=? AND due_on<?)").
-SCHEDULED_ONLY = {"followup_scheduled_due", "followup_status_due"}
-
-
-def test_the_review_queue_counts_its_scheduled_lists_from_their_own_index(follow_ups, manager_user):
-    """The overdue and due-soon lists are counted (at most 101 rows each, `capped_counts`)
-    from an index of scheduled follow-ups (on PostgreSQL the partial index of the live
-    ones, `followup_scheduled_due`, at a large clinic), also under a filter that leaves
-    none of them: counted by walking every follow-up's case index, such a filter made
-    PostgreSQL read every follow-up and every case."""
-    from cases.views.review import MAX_ROWS
-
-    today = follow_ups
+    # The overdue and due-soon lists are counted (at most 101 rows each, `capped_counts`)
+    # from an index of scheduled follow-ups (on PostgreSQL the partial index of the live
+    # ones, `followup_scheduled_due`, at a large clinic), also under a filter that leaves
+    # none of them: counted by walking every follow-up's case index, such a filter made
+    # PostgreSQL read every follow-up and every case.
     counted = FollowUp.objects.visible_to(manager_user, counting=True)
     # (the lists, whether they must be read from a scheduled follow-ups' index): by case
     # status, going from the few closed cases here to their follow-ups is as good a plan.
