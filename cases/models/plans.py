@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Self
 
 from django.conf import settings
@@ -67,9 +68,7 @@ class TreatmentPlanQuerySet(CaseRecordQuerySet):
         from smpclinic.lookups import with_choice_rows
 
         return with_choice_rows(self.select_related("case__client"), "options").prefetch_related(
-            models.Prefetch(
-                "steps", queryset=with_choice_rows(PlanStep.objects.with_done_at(), "zones").order_by("order", "pk")
-            ),
+            models.Prefetch("steps", queryset=_shown_steps().all()),
         )
 
     def visible_to(self, user, *, counting: bool = False) -> Self:
@@ -80,6 +79,17 @@ class TreatmentPlanQuerySet(CaseRecordQuerySet):
         if roles.is_client(user):
             return visible.approved().exclude(status=PlanStatus.CANCELLED)
         return visible
+
+
+@functools.cache
+def _shown_steps():
+    """A plan's steps as its pages show them: with when each was done or booked and its
+    zones, in order. The same query for every plan, built once per process (its six
+    subqueries took a tenth of the portal plan page's time); never evaluated itself: each
+    use takes a copy (`.all()`)."""
+    from smpclinic.lookups import with_choice_rows
+
+    return with_choice_rows(PlanStep.objects.with_done_at(), "zones").order_by("order", "pk")
 
 
 class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
