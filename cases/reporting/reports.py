@@ -171,7 +171,9 @@ class Table:
         at a large clinic are thousands of rows)."""
         header = [c.label + (" (%)" if c.kind == PCT else "") for c in self.columns]
         converters = [_RAW.get(c.kind, _as_is) for c in self.columns]
-        return [header] + [[convert(v) for convert, v in zip(converters, row, strict=True)] for row in self.rows]
+        return [header] + [
+            ["" if v is None else convert(v) for convert, v in zip(converters, row, strict=True)] for row in self.rows
+        ]
 
 
 def display(value: Any, kind: str) -> str:
@@ -189,15 +191,20 @@ def display(value: Any, kind: str) -> str:
 
 
 def _as_is(value: Any) -> Any:
-    return "" if value is None else value
+    return value
 
 
-# A spreadsheet cell for each kind of column whose values are not written as they are.
+def _rounded(value: Any) -> float:
+    return round(float(value), 1)
+
+
+# A spreadsheet cell for each kind of column whose values are not written as they are
+# (an empty value is an empty cell whatever the kind).
 _RAW: dict[str, Callable[[Any], Any]] = {
-    MONTH: lambda value: "" if value is None else f"{value:%Y-%m}",
-    DATE: lambda value: "" if value is None else value.isoformat(),
-    FLOAT: lambda value: "" if value is None else round(float(value), 1),
-    PCT: lambda value: "" if value is None else round(float(value), 1),
+    MONTH: lambda value: f"{value:%Y-%m}",
+    DATE: lambda value: value.isoformat(),
+    FLOAT: _rounded,
+    PCT: _rounded,
 }
 
 

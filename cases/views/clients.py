@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from cases import audit
@@ -17,6 +16,7 @@ from cases.forms.clients import ClientFilterForm, ClientForm, ConsentRecordForm
 from cases.models import Client, Consent, ConsentText
 from cases.services import clients as services
 from cases.services import consents as consent_services
+from cases.services.followups import day
 from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
 from smpclinic.http import client_ip
@@ -72,7 +72,7 @@ def client_list(request):
     for client in page:
         client.age = client.age_on(today)
         client.url = detail(client.public_id)
-        client.born = date_format(client.date_of_birth, "j M Y")
+        client.born = day(client.date_of_birth)
     audit.saw(request, "client list")
     return render(request, "cases/clients/list.html", {"form": form, "page": page, "filtered": filtered})
 

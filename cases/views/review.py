@@ -177,15 +177,15 @@ def _lateness(followup: FollowUp) -> tuple[str, bool]:
     return "on time", True
 
 
-def _walks(followups, today: datetime.date) -> list[list]:
+def _walks(followups, today: datetime.date) -> list:
     """The follow-ups of each section, in its order: overdue, due soon, and those awaiting
     review as two walks of their index (with adverse findings, then the others)."""
     awaiting = followups.awaiting_review()
     return [
-        [followups.overdue(today).order_by("due_on", "pk")],
-        [followups.due_soon(today).order_by("due_on", "pk")],
-        [awaiting.for_review_with_findings(adverse=True)],
-        [awaiting.for_review_with_findings(adverse=False)],
+        followups.overdue(today).order_by("due_on", "pk"),
+        followups.due_soon(today).order_by("due_on", "pk"),
+        awaiting.for_review_with_findings(adverse=True),
+        awaiting.for_review_with_findings(adverse=False),
     ]
 
 
@@ -228,19 +228,16 @@ def _sections(request, filters: ReviewFilterForm, today: datetime.date, selected
     user = request.user
     shown = _walks(filters.filter(FollowUp.objects.visible_to(user).for_review()), today)
     counted = _walks(filters.filter(FollowUp.objects.visible_to(user, counting=True)), today)
-    counts = capped_counts(
-        [waiting_plans(user, counting=True), *(walk for walks in counted for walk in walks)], MAX_ROWS
-    )
-    plans = _paged(request, "plans-to-approve", CappedRows([waiting_plans(user)], counts[:1], MAX_ROWS))
+    plans_count, *counts = capped_counts([waiting_plans(user, counting=True), *counted], MAX_ROWS)
+    plans = _paged(request, "plans-to-approve", CappedRows([waiting_plans(user)], [plans_count], MAX_ROWS))
     _describe_plans(plans["rows"])
-    counts = counts[1:]
     links = _RowLinks()
     sections = []
-    for (slug, title, help_text, empty), walks in zip(SECTIONS, shown, strict=True):
-        # The side effects of the rows come in the same query (`with_choice_rows`).
-        walks = [with_choice_rows(walk, "side_effects") if slug in REVIEWED else walk for walk in walks]
-        section = _paged(request, slug, CappedRows(walks, counts[: len(walks)], MAX_ROWS))
-        counts = counts[len(walks) :]
+    for (slug, title, help_text, empty), walk, count in zip(SECTIONS, shown, counts, strict=True):
+        if slug in REVIEWED:
+            # The side effects of the rows come in the same query (`with_choice_rows`).
+            walk = with_choice_rows(walk, "side_effects")
+        section = _paged(request, slug, CappedRows([walk], [count], MAX_ROWS))
         rows = section["rows"]
         _describe(rows, today, links, selected)
         sections.append(
