@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.choices import AdverseEventChoice, CaseStatus, Outcome, PlanStatus
+from cases.choices import AdverseEventChoice, CaseStatus, Healing, Outcome, PlanStatus
 from cases.models import AdverseEventKind, Case, Client, FollowUp, Issue, LaserSession, TreatmentPlan
 from tests import factories
 from tests.helpers import kept_for_the_module
@@ -155,8 +155,12 @@ def follow_ups(clinic, manager_user):
         if i % 10 == 0:
             rows.append(factories.FollowUpFactory.build(case=case, due_on=due, assignee=None))
         elif i % 10 == 1:
+            # Waiting for review, one in seven with an adverse finding.
+            adverse = {"healing": Healing.DELAYED} if i % 70 == 1 else {"unexpected_side_effects": i % 70 == 11}
             rows.append(
-                factories.CompletedFollowUpFactory.build(case=case, due_on=due, completed_on=due, assignee=None)
+                factories.CompletedFollowUpFactory.build(
+                    case=case, due_on=due, completed_on=due, assignee=None, **adverse
+                )
             )
         else:
             rows.append(
@@ -231,6 +235,15 @@ def test_the_review_queue_walks_and_counts_from_its_indexes(follow_ups, manager_
     counted = FollowUp.objects.visible_to(manager_user, counting=True)
     # (the lists, whether they must be read from a scheduled follow-ups' index): by case
     # status, going from the few closed cases here to their follow-ups is as good a plan.
+    # The rows awaiting review, with and without adverse findings, are counted from
+    # their own partial index alone, which holds what the counts filter on (SQLite,
+    # which cannot prove the index's condition, reads the table).
+    for adverse in (True, False):
+        walk = counted.awaiting_review().for_review_with_findings(adverse=adverse)
+        scanned, indexes = plan_of(walk.order_by().values("pk")[: MAX_ROWS + 1])
+        if connection.vendor == "postgresql":
+            assert "cases_followup" not in scanned and "followup_awaiting_review" in indexes, (scanned, indexes)
+
     lists = [(counted, True), (counted.filter(kind="maintenance"), True)]
     lists.append((counted.filter(case__status=CaseStatus.CLOSED), False))
     for filtered, from_scheduled in lists:

@@ -873,6 +873,8 @@ class Generator:
                 lingering = [a for a in adverse if a != AdverseEventChoice.OEDEMA]
                 if lingering and rng.random() < 0.6:
                     rows.link(M2M["side_effects"], fu, [self.clinic.adverse_ids[a] for a in lingering])
+                    # Written as rows, without the signal that keeps the flag on other paths.
+                    fu.unexpected_side_effects = any(a not in AdverseEventChoice.expected() for a in lingering)
             elif kind == FollowUpKind.SATISFACTION:
                 fu.satisfaction = ctx.case.satisfaction or rng.choices((2, 3, 4, 5), weights=(5, 20, 45, 30))[0]
                 fu.notes = "Satisfaction call."

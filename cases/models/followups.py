@@ -6,6 +6,7 @@ from typing import Self
 from django.conf import settings
 from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models.signals import m2m_changed
 from django.utils import timezone
 
 from cases.choices import AdverseEventChoice, FollowUpKind, FollowUpStatus, Healing
@@ -32,7 +33,7 @@ REVIEW_ROW_FIELDS = (
 ADVERSE_HEALING = (Healing.DELAYED, Healing.COMPLICATION)
 
 
-def adverse_findings() -> ExpressionWrapper:
+def adverse_findings() -> Q:
     """True for a follow-up with an adverse finding recorded; the one definition of it.
 
     An adverse finding is healing recorded as delayed or as a complication, or any side
@@ -41,13 +42,32 @@ def adverse_findings() -> ExpressionWrapper:
     Expected reactions alone, with healing as expected, are not adverse findings.
     Such a follow-up is reviewed by a manager on its own, with a note, never in bulk
     (docs/domain.md#side-effects).
+
+    The side effects' part is read from `FollowUp.unexpected_side_effects`, which the
+    side effects' own changes keep (`unexpected_side_effects()` below): a column of the
+    row, where a subquery over every follow-up's side effects made each of the review
+    queue's walks read all of them.
     """
-    unexpected_side_effect = FollowUp.side_effects.through.objects.filter(followup_id=OuterRef("pk")).exclude(
-        adverseeventkind__code__in=AdverseEventChoice.expected()
-    )
-    return ExpressionWrapper(
-        Q(healing__in=ADVERSE_HEALING) | Exists(unexpected_side_effect), output_field=BooleanField()
-    )
+    return Q(healing__in=ADVERSE_HEALING) | Q(unexpected_side_effects=True)
+
+
+def unexpected_side_effects() -> Exists:
+    """True for a follow-up with a side effect recorded that is not an expected transient
+    reaction: what `FollowUp.unexpected_side_effects` holds, worked out from the links."""
+    links = FollowUp.side_effects.through.objects.filter(followup_id=OuterRef("pk"))
+    return Exists(links.exclude(adverseeventkind__code__in=AdverseEventChoice.expected()))
+
+
+def _side_effects_changed(sender, instance, action, reverse, **kwargs) -> None:
+    """Keep `unexpected_side_effects` true to the links after any change to a follow-up's
+    side effects (`followup.side_effects.set(...)`, `.add`, `.remove`, `.clear`). They are
+    changed from the follow-up's end only: its history records them there, and refuses a
+    change made from an AdverseEventKind's end."""
+    if reverse or action not in ("post_add", "post_remove", "post_clear"):
+        return
+    changed = FollowUp.objects.filter(pk=instance.pk)
+    changed.update(unexpected_side_effects=unexpected_side_effects())
+    instance.unexpected_side_effects = changed.values_list("unexpected_side_effects", flat=True).get()
 
 
 class FollowUpQuerySet(CaseRecordQuerySet):
@@ -73,11 +93,11 @@ class FollowUpQuerySet(CaseRecordQuerySet):
 
     def with_adverse_findings(self) -> Self:
         """Annotate `has_adverse_findings` (see `adverse_findings()` for what counts)."""
-        return self.annotate(has_adverse_findings=adverse_findings())
+        return self.annotate(has_adverse_findings=ExpressionWrapper(adverse_findings(), output_field=BooleanField()))
 
     def adverse(self) -> Self:
         """Follow-ups with an adverse finding recorded (see `adverse_findings()`)."""
-        return self.with_adverse_findings().filter(has_adverse_findings=True)
+        return self.filter(adverse_findings())
 
     def for_review(self) -> Self:
         """What a row of the managers' review queue shows, and only that: case, client,
@@ -118,6 +138,10 @@ class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped)
     )
     healing = models.CharField(max_length=20, choices=Healing.choices, blank=True)
     side_effects = models.ManyToManyField(AdverseEventKind, blank=True, related_name="follow_ups")
+    # Whether a side effect other than the expected transient reactions is recorded: kept
+    # by every change to `side_effects` (the m2m_changed receiver at the end of this
+    # module), so that the review queue finds adverse findings without a subquery.
+    unexpected_side_effects = models.BooleanField(default=False, editable=False)
     satisfaction = models.PositiveSmallIntegerField(
         "satisfaction (1–5)", null=True, blank=True, validators=SATISFACTION_VALIDATORS
     )
@@ -162,9 +186,11 @@ class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped)
                 condition=Q(status=FollowUpStatus.SCHEDULED, archived_at__isnull=True),
             ),
             # The review queue's "done, awaiting review" rows, oldest first: a small part
-            # of a clinic's follow-ups, walked in order until the page is full.
+            # of a clinic's follow-ups, walked in order until the page is full, and
+            # counted from the index alone (with or without adverse findings, of live cases).
             models.Index(
                 fields=["due_on", "id"],
+                include=["case", "healing", "unexpected_side_effects"],
                 name="followup_awaiting_review",
                 condition=Q(
                     status__in=[FollowUpStatus.COMPLETED, FollowUpStatus.MISSED],
@@ -203,3 +229,8 @@ class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped)
         expected = AdverseEventChoice.expected()
         effects = list(self.side_effects.all())
         return [e for e in effects if e.code not in expected], [e for e in effects if e.code in expected]
+
+
+m2m_changed.connect(
+    _side_effects_changed, sender=FollowUp.side_effects.through, dispatch_uid="followup_unexpected_side_effects"
+)

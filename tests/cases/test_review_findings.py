@@ -79,6 +79,57 @@ def test_a_missed_follow_up_has_no_adverse_findings(db):
     assert FollowUp.objects.with_adverse_findings().get(pk=missed.pk).has_adverse_findings is False
 
 
+def flag(followup: FollowUp) -> bool:
+    """The stored flag, as the database holds it now."""
+    return FollowUp.objects.values_list("unexpected_side_effects", flat=True).get(pk=followup.pk)
+
+
+def kind(code: str) -> AdverseEventKind:
+    return AdverseEventKind.objects.get(code=code)
+
+
+def test_the_unexpected_side_effects_flag_follows_every_change_to_the_side_effects(db):
+    followup = completed()
+    followup.side_effects.set([kind(AdverseEventChoice.CRUSTING)])
+    assert flag(followup) is False
+    followup.side_effects.add(kind(AdverseEventChoice.INFECTION))
+    assert flag(followup) is True and followup.unexpected_side_effects is True
+    followup.side_effects.remove(kind(AdverseEventChoice.INFECTION))
+    assert flag(followup) is False and followup.unexpected_side_effects is False
+    followup.side_effects.set([kind(AdverseEventChoice.BLISTERING), kind(AdverseEventChoice.ERYTHEMA)])
+    assert flag(followup) is True
+    followup.side_effects.clear()
+    assert flag(followup) is False
+
+
+def test_completing_a_follow_up_with_an_unexpected_side_effect_sets_the_flag(db, staff_user):
+    from cases.services.followups import followup_complete
+
+    followup = factories.FollowUpFactory(due_on=TODAY - 2 * DAY)
+    done = followup_complete(
+        followup=followup,
+        completed_on=TODAY - DAY,
+        healing=Healing.AS_EXPECTED,
+        side_effects=[kind(AdverseEventChoice.HYPOPIGMENTATION)],
+        by=staff_user,
+    )
+    assert done.unexpected_side_effects is True and flag(followup) is True
+    assert FollowUp.objects.adverse().filter(pk=followup.pk).exists()
+
+
+def test_the_migration_fills_the_flag_from_the_side_effects_recorded(db):
+    import importlib
+
+    from django.apps import apps
+
+    fill = importlib.import_module("cases.migrations.0019_followup_unexpected_side_effects").fill
+    adverse = completed(effects=(AdverseEventChoice.CRUSTING, AdverseEventChoice.INFECTION))
+    expected_only = completed(effects=(AdverseEventChoice.CRUSTING,))
+    FollowUp.objects.update(unexpected_side_effects=False)  # as the column was added
+    fill(apps, None)
+    assert (flag(adverse), flag(expected_only)) == (True, False)
+
+
 # --- the row shows what was found ----------------------------------------------------------------------
 
 

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import demo
-from cases.models import Case, Client, ReferenceCounter
+from cases.models import Case, Client, FollowUp, ReferenceCounter
+from cases.models.followups import unexpected_side_effects
 from cases.services.cases import case_open, next_reference
 from tests import factories
 from tests.cases.test_seed_demo import PASSWORD, SMALL, seed_demo, values
@@ -96,3 +97,11 @@ def test_references_continue_after_the_demo(db):
         assert next_reference(year=year) not in used
     case = case_open(client=Client.objects.first())
     assert case.reference not in used
+
+
+def test_the_demos_follow_ups_flag_their_unexpected_side_effects(db):
+    """The demo writes its rows without the signal that keeps the flag on every other
+    path: it sets the flag itself, as the side effects it links say."""
+    seed_demo(clients=30, seed=7)  # a demo whose follow-ups include one with an unexpected side effect
+    rows = FollowUp.objects.annotate(found=unexpected_side_effects())
+    assert set(rows.values_list("unexpected_side_effects", "found").distinct()) == {(False, False), (True, True)}
