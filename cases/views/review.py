@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -134,7 +135,6 @@ def _describe(rows: list[FollowUp], today: datetime.date, links: _RowLinks, sele
         followup.kind_label = followup.get_kind_display()
         followup.due_text = day(followup.due_on)
         followup.named = f"{followup.kind_label.lower()} due {followup.due_text} for {client}"
-        followup.assignee_name = person(followup.assignee, "") if followup.assignee_id else ""
         followup.ticked = str(followup.public_id) in selected
         followup.days_overdue = None
         followup.days_late = None
@@ -160,6 +160,24 @@ def _describe(rows: list[FollowUp], today: datetime.date, links: _RowLinks, sele
             followup.row_class = "table-danger"
         else:
             followup.row_class = "table-warning" if getattr(followup, "has_adverse_findings", False) else ""
+
+
+def _name_people(rows: list[FollowUp]) -> None:
+    """Each row's assignee and the person who saw the client, by name: one query for the
+    people of every row on the page (`FollowUpQuerySet.for_review`)."""
+    ids = {row.assignee_id for row in rows} | {row.completed_by_id for row in rows}
+    ids.discard(None)
+    names = (
+        {
+            user.pk: person(user, "")
+            for user in get_user_model().objects.filter(pk__in=ids).only("username", "first_name", "last_name")
+        }
+        if ids
+        else {}
+    )
+    for row in rows:
+        row.assignee_name = names.get(row.assignee_id, "")
+        row.completed_by_name = names.get(row.completed_by_id, "")
 
 
 def _lateness(followup: FollowUp) -> tuple[str, bool]:
@@ -224,7 +242,8 @@ SECTIONS = [
 
 def _sections(request, filters: ReviewFilterForm, today: datetime.date, selected: set[str]) -> tuple[dict, list[dict]]:
     """The plans to approve and the four sections of follow-ups, each at the page asked
-    for: one query counts them all (up to MAX_ROWS each), then one reads each page."""
+    for: one query counts them all (up to MAX_ROWS each), then one reads each page, and
+    one names the people of every row."""
     user = request.user
     shown = _walks(filters.filter(FollowUp.objects.visible_to(user).for_review()), today)
     counted = _walks(filters.filter(FollowUp.objects.visible_to(user, counting=True)), today)
@@ -253,6 +272,7 @@ def _sections(request, filters: ReviewFilterForm, today: datetime.date, selected
                 "missable": slug == "overdue",
             }
         )
+    _name_people([row for section in sections for row in section["rows"]])
     return plans, sections
 
 

@@ -31,9 +31,10 @@ OVERDUE_ROWS, ADVERSE_ROWS, AWAITING_ROWS = (PAGE_ROWS[s] for s in ("overdue", "
 # the four walks of follow-ups, counted up to MAX_ROWS each, one query), 6 the page of
 # plans to approve (case, client, submitter joined in), 7-10 the page of each section:
 # overdue, due soon, done with adverse findings and the others awaiting review, with
-# case, client, assignee, completer, any reschedule and the side effects in the same
-# query, 11 the access log's one insert. The same whatever the data.
-QUERY_CAP = 11
+# case, client, any reschedule and the side effects in the same query, 11 the names of
+# every row's assignee and of who saw the client, 12 the access log's one insert. The
+# same whatever the data.
+QUERY_CAP = 12
 
 
 frozen_clock = frozen_at(NOW)
