@@ -34,7 +34,7 @@ def _detail_url(client: Client) -> str:
     return reverse("cases:client_detail", kwargs={"client_id": client.public_id})
 
 
-def _few_matches_page(request, clients, today, clinic):
+def _few_matches_page(request, clients):
     """The page of a search or filter that matches at most FEW_MATCHES clients, or None.
 
     The matches' names are read first, through the search's own indexes, and sorted here
@@ -47,7 +47,7 @@ def _few_matches_page(request, clients, today, clinic):
         return None  # a common word: matches come soon enough in name order
     keys.sort(key=lambda key: (key[0].casefold(), key[1].casefold(), key[2]))
     page = Paginator([pk for _, _, pk in keys], CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = Client.objects.filter(pk__in=page.object_list).for_list(on=today, clinic=clinic).in_bulk()
+    rows = Client.objects.filter(pk__in=page.object_list).for_list().in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
     return page
 
@@ -60,9 +60,9 @@ def client_list(request):
     form = ClientFilterForm(request.GET or None)
     clients = form.filter(Client.objects.visible_to(request.user), clinic=clinic)
     filtered = form.is_bound and any(value for name, value in form.data.items() if name != "page")
-    page = _few_matches_page(request, clients, today, clinic) if filtered else None
+    page = _few_matches_page(request, clients) if filtered else None
     if page is None:
-        clients = clients.for_list(on=today, clinic=clinic).order_by("last_name", "first_name", "pk")
+        clients = clients.for_list().order_by("last_name", "first_name", "pk")
         # The whole list is numbered from PostgreSQL's statistics, not a COUNT of every client.
         paginator = EstimatedCountPaginator(clients, CLIENTS_PER_PAGE, rows=None if filtered else ACTIVE_ROWS)
         page = paginator.get_page(request.GET.get("page"))
@@ -73,6 +73,7 @@ def client_list(request):
         client.age = client.age_on(today)
         client.url = detail(client.public_id)
         client.born = day(client.date_of_birth)
+        client.has_contraindication = bool(client.contraindications(on=today, clinic=clinic))
     audit.saw(request, "client list")
     return render(request, "cases/clients/list.html", {"form": form, "page": page, "filtered": filtered})
 

@@ -115,12 +115,13 @@ FLAG_CASES = [
 
 
 @pytest.mark.parametrize("fields", FLAG_CASES)
-def test_has_contraindication_agrees_with_the_model_method(fields, db):
+def test_has_contraindication_agrees_with_the_model_method(fields, as_staff):
     client = factories.ClientFactory(**fields)
     expected = bool(client.contraindications())
     assert Client.objects.with_contraindication().filter(pk=client.pk).exists() is expected
     assert Client.objects.without_contraindication().filter(pk=client.pk).exists() is not expected
-    assert Client.objects.for_list().get(pk=client.pk).has_contraindication is expected
+    listed = re.search(rf'href="[^"]*{client.public_id}/".*?</tr>', as_staff.get(LIST).content.decode(), re.S).group(0)
+    assert ('badge text-bg-danger">Contraindication<' in listed) is expected
 
 
 def test_isotretinoin_uses_the_clinic_washout(db):
