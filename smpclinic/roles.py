@@ -154,15 +154,15 @@ def sync_groups(apps=None) -> None:
         from django.apps import apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    # Every permission named above, in one query rather than one each (~100 queries at
+    # each migrate and each test flush); in the model's order, the first of a name kept.
+    codenames = {dotted.split(".")[1] for wanted in GROUP_PERMISSIONS.values() for dotted in wanted}
+    by_name: dict = {}
+    for perm in Permission.objects.filter(codename__in=codenames).select_related("content_type"):
+        by_name.setdefault(f"{perm.content_type.app_label}.{perm.codename}", perm)
     for name, wanted in GROUP_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        perms = []
-        for dotted in sorted(wanted):
-            app_label, codename = dotted.split(".")
-            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if perm is not None:
-                perms.append(perm)
-        group.permissions.set(perms)
+        group.permissions.set([by_name[dotted] for dotted in sorted(wanted) if dotted in by_name])
 
 
 # The checks. `has_perm` reads a user's permissions once per request (one query, see
