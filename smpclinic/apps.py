@@ -22,3 +22,6 @@ class SmpClinicConfig(AppConfig):
         from smpclinic.audit import connect
 
         connect()  # the sign-in audit
+        from smpclinic import unaccent
+
+        unaccent.install()  # accent-insensitive search

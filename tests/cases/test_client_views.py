@@ -182,6 +182,28 @@ def test_search_by_name_email_phone_or_case_reference(query, as_staff):
 @pytest.mark.parametrize(
     ("query", "found"),
     [
+        ("lopez", ["Iñés López", "Marta Lopez"]),  # typed without its accents
+        ("LÓPEZ", ["Iñés López", "Marta Lopez"]),  # or with them, either spelling found
+        ("ines", ["Iñés López"]),
+        ("wisniewski", ["Zoë Wiśniewski"]),
+        ("Zoe", ["Zoë Wiśniewski"]),
+        ("strasse", ["Jörg Straße"]),  # ß written out
+        ("Orsted", ["Søren Ørsted"]),  # letters that are not a letter and a mark
+        ("jorg", ["Jörg Straße"]),
+        ("marta", ["Marta Lopez"]),
+    ],
+)
+def test_names_are_found_whatever_their_accents(query, found, as_staff):
+    for first, last in [("Iñés", "López"), ("Marta", "Lopez"), ("Zoë", "Wiśniewski"), ("Jörg", "Straße")]:
+        factories.ClientFactory(first_name=first, last_name=last)
+    factories.ClientFactory(first_name="Søren", last_name="Ørsted")
+
+    assert sorted(names_listed(as_staff.get(LIST, {"q": query}))) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
         ("Ann.Smith@Example.COM", ["Ann Smith"]),  # a whole address: its owner, in any letter case
         ("ann.smith@example.co", []),  # not an address anyone has
         ("smith@example", ["Ann Smith", "Joann Smith"]),  # part of one: every address holding it
