@@ -3,9 +3,10 @@
 The `unaccent` extension (shipped with PostgreSQL, trusted since version 13, so the
 database owner may create it) gives `unaccent()`, which PostgreSQL declares STABLE: an
 index cannot be built on it. `smp_unaccent(text)` wraps it with its dictionary named, as
-IMMUTABLE, as PostgreSQL's documentation suggests for this use. The trigram indexes of
-the first and last names (migration 0009) are rebuilt on the names without their
-accents, the expression the search compares (`smpclinic.unaccent`). SQLite has the
+IMMUTABLE, as PostgreSQL's documentation suggests for this use. Trigram indexes of the
+first and last names without their accents, the expression the search compares
+(`smpclinic.unaccent`), join those of migration 0009 on the names as written, which the
+admin's search (the start of a name, accents included) still reads. SQLite has the
 function from the app, registered on each connection, and no index.
 """
 
@@ -30,9 +31,8 @@ def create(apps, schema_editor):
         f"AS $$ SELECT {schema}.unaccent('{schema}.unaccent'::regdictionary, $1) $$"
     )
     for column in NAMES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS client_search_{column}_trgm")
         schema_editor.execute(
-            f"CREATE INDEX client_search_{column}_trgm ON cases_client "
+            f"CREATE INDEX IF NOT EXISTS client_search_{column}_unaccented_trgm ON cases_client "
             f"USING gin ((UPPER(smp_unaccent({column})::text)) gin_trgm_ops) WHERE archived_at IS NULL"
         )
 
@@ -41,11 +41,7 @@ def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for column in NAMES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS client_search_{column}_trgm")
-        schema_editor.execute(
-            f"CREATE INDEX client_search_{column}_trgm ON cases_client "
-            f"USING gin ((UPPER({column}::text)) gin_trgm_ops) WHERE archived_at IS NULL"
-        )
+        schema_editor.execute(f"DROP INDEX IF EXISTS client_search_{column}_unaccented_trgm")
     schema_editor.execute("DROP FUNCTION IF EXISTS smp_unaccent(text)")
 
 
