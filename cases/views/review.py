@@ -13,7 +13,7 @@ MAX_ROWS. It costs the same few queries whatever the number of plans and follow-
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -186,15 +186,13 @@ def _name_people(rows: list[FollowUp]) -> None:
 
 @dataclass(frozen=True)
 class _RowContext:
-    """What every row of the page shares: the section's columns, and a refused one-row
-    review shown again (its row and its note)."""
+    """What every row of the page shares: the dates of the reschedule inputs, and a
+    refused one-row review shown again (its row and its note)."""
 
     today: str
     reschedule_on: str
     single_selected: set
     single_note: str
-    reviewable: bool = False
-    missable: bool = False
 
 
 def _outcome_html(followup: FollowUp, ctx: _RowContext) -> str:
@@ -249,14 +247,14 @@ def _outcome_html(followup: FollowUp, ctx: _RowContext) -> str:
     )
 
 
-def _row_html(followup: FollowUp, ctx: _RowContext) -> str:
+def _row_html(followup: FollowUp, ctx: _RowContext, section: dict) -> str:
     """A row of a follow-up section, written here rather than by a template: a page holds
     65 rows, most of whose cells say one of a few things, and drawing them through the
     template took three quarters of the page's drawing. Every value is escaped; the ids
     are UUIDs and the links made by `Link`."""
     key = followup.public_id
     cells = []
-    if ctx.reviewable:
+    if section["reviewable"]:
         if followup.has_adverse_findings:
             review = (
                 '<span class="badge text-bg-danger" title="Reviewed on its own, with a note">adverse findings</span>'
@@ -293,9 +291,9 @@ def _row_html(followup: FollowUp, ctx: _RowContext) -> str:
         f'<td data-label="Status">{escape(followup.status_text)}{badge}</td>',
         f'<td class="num" data-label="Days overdue">{lateness}</td>',
     ]
-    if ctx.reviewable:
+    if section["reviewable"]:
         cells.append(f'<td data-label="Outcome">{_outcome_html(followup, ctx)}</td>')
-    if ctx.missable:
+    if section["missable"]:
         missed = ""
         if followup.missed_url:
             missed = (
@@ -310,10 +308,9 @@ def _row_html(followup: FollowUp, ctx: _RowContext) -> str:
 def _write_rows(sections: list[dict], ctx: _RowContext) -> None:
     """Each row's markup (`_row_html`), with the columns of its section."""
     for section in sections:
-        section_ctx = replace(ctx, reviewable=section["reviewable"], missable=section["missable"])
         for followup in section["rows"]:
             # Safe: every text escaped in _row_html, the ids UUIDs, the links reversed.
-            followup.html = mark_safe(_row_html(followup, section_ctx))  # nosec B308 B703
+            followup.html = mark_safe(_row_html(followup, ctx, section))  # nosec B308 B703
 
 
 def _lateness(followup: FollowUp) -> tuple[str, bool]:
