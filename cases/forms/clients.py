@@ -102,7 +102,8 @@ class ClientFilterForm(forms.Form):
     lead_artist = forms.ModelChoiceField(
         label="Lead artist",
         required=False,
-        queryset=Artist.objects.active().internal(),
+        # What an option shows (the name) and sends (the public id), and only that.
+        queryset=Artist.objects.active().internal().only("public_id", "first_name", "last_name"),
         empty_label="Any",
         to_field_name="public_id",
     )

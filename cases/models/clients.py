@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Upper
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Upper
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -191,23 +192,25 @@ class ClientQuerySet(ArchivableQuerySet):
         return qs.exclude(pk=exclude_pk) if exclude_pk else qs
 
     def for_list(self) -> Self:
-        """What a row of the client list shows, and only that, with its open cases counted
-        (one query). Its contraindications are worked out from the columns read here by
-        `Client.contraindications`, for the page's rows only: as an expression in the
+        """What a row of the client list shows, and only that. Its contraindications are
+        worked out from these columns by `Client.contraindications`, and its open cases
+        counted by `count_open_cases`, for the page's rows only: as expressions in the
         query, they cost a search more to build and compile than the rows to read."""
-        from .cases import Case
+        return self.only(*LIST_COLUMNS)
 
-        open_cases = (
-            Case.objects.active()
-            .filter(client=OuterRef("pk"), status__in=CaseStatus.open())
-            .order_by()
-            .values("client")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.only(*LIST_COLUMNS).annotate(
-            open_case_count=Coalesce(Subquery(open_cases, output_field=models.IntegerField()), 0)
-        )
+
+def count_open_cases(clients: list[Client]) -> None:
+    """Set `open_case_count` on each of these clients, counted in one query."""
+    from .cases import Case
+
+    open_cases = Counter(
+        Case.objects.active()
+        .filter(client__in=[client.pk for client in clients], status__in=CaseStatus.open())
+        .order_by()
+        .values_list("client_id", flat=True)
+    )
+    for client in clients:
+        client.open_case_count = open_cases[client.pk]
 
 
 class Client(Versioned, Archivable, PublicIdMixin, Timestamped):

@@ -141,6 +141,7 @@ def test_list_shows_active_clients_with_their_columns(as_staff):
     alice = factories.ClientFactory(
         first_name="Alice",
         last_name="Able",
+        preferred_name="Al",
         date_of_birth=datetime.date(1990, 12, 1),
         keloid_history=True,
         fitzpatrick_type=Fitzpatrick.V,
@@ -156,6 +157,7 @@ def test_list_shows_active_clients_with_their_columns(as_staff):
     assert names_listed(response) == ["Alice Able"]
     pattern = rf"<tr>\s*<td><a href=\"{detail_url(alice)}\">Able, Alice</a>.*?</tr>"
     row = re.search(pattern, html, re.S).group(0)
+    assert '</a> <span class="text-body-secondary">(Al)</span></td>' in row
     assert "1 Dec 1990 (35)" in row
     assert "<td>V</td>" in row
     assert '<td class="num">2</td>' in row  # withdrawn and archived cases are not open
