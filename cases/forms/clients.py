@@ -118,7 +118,7 @@ class ClientFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The list writes these fields itself (templates/_filter_field.html), not through
+        # The list writes these fields itself (the `filter_field` tag), not through
         # crispy-forms: a search is the most frequent page a receptionist opens.
         self.fields["q"].widget.attrs["class"] = "form-control"
         read_once(self.fields["lead_artist"])
