@@ -80,6 +80,15 @@ def test_recently_changed_cases_walk_their_index(clinic, staff_user):
     assert "cases_case" not in scanned
 
 
+def test_the_client_list_walks_its_name_order_index(clinic, staff_user):
+    from cases.views.clients import LIST_ORDER
+
+    first_page = Client.objects.visible_to(staff_user).for_list().order_by(*LIST_ORDER)[:25]
+    scanned, indexes = plan_of(first_page)
+    assert "cases_client" not in scanned
+    assert "client_list_order" in indexes
+
+
 def test_a_case_reference_finds_its_client_through_the_reference_index(clinic, staff_user):
     found = Client.objects.visible_to(staff_user).search("smp-2026-00042")
 

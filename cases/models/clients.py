@@ -9,8 +9,8 @@ from typing import Self
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Upper
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Lower, Upper
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -265,6 +265,9 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name"]),
+            # The client list's order: names whatever their letter case ("de Vries" among
+            # the D's, not after the Z's), walked page by page (cases.views.clients).
+            models.Index(Lower("last_name"), Lower("first_name"), F("id"), name="client_list_order"),
             models.Index(fields=["email"]),
             # A search for a whole e-mail address (ClientQuerySet.search): UPPER(email) = …
             models.Index(Upper("email"), name="client_email_upper"),

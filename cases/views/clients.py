@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models.functions import Lower
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,9 @@ from smpclinic.paginators import ACTIVE_ROWS, EstimatedCountPaginator
 from smpclinic.roles import staff_required
 
 CLIENTS_PER_PAGE = 25
+# Names whatever their letter case, as a search's few matches are sorted (the index
+# client_list_order).
+LIST_ORDER = (Lower("last_name"), Lower("first_name"), "pk")
 # Up to this many clients matching a search or filter are sorted here, not in the database.
 FEW_MATCHES = 2000
 
@@ -41,12 +45,13 @@ def _few_matches_page(request, clients):
     """The page of a search or filter that matches at most FEW_MATCHES clients, or None.
 
     The matches' names are read first, through the search's own indexes, and sorted here
-    (case-insensitively); only the page's rows are then read in full. Sorted by name in
+    as the whole list is (LIST_ORDER: lower-cased, each name lowered once rather than at
+    every comparison); only the page's rows are then read in full. Sorted by name in
     the database instead, PostgreSQL walks the name index and skips every client who does
     not match: most of the clinic when the name is late in the alphabet.
     """
     names = clients.order_by().values_list("last_name", "first_name", "pk")[: FEW_MATCHES + 1]
-    keys = [(last.casefold(), first.casefold(), pk) for last, first, pk in names]
+    keys = [(last.lower(), first.lower(), pk) for last, first, pk in names]
     if len(keys) > FEW_MATCHES:
         return None  # a common word: matches come soon enough in name order
     keys.sort()
@@ -87,7 +92,7 @@ def client_list(request):
     filtered = form.is_bound and any(value for name, value in form.data.items() if name != "page")
     page = _few_matches_page(request, clients) if filtered else None
     if page is None:
-        clients = clients.for_list().order_by("last_name", "first_name", "pk")
+        clients = clients.for_list().order_by(*LIST_ORDER)
         # The whole list is numbered from PostgreSQL's statistics, not a COUNT of every client.
         paginator = EstimatedCountPaginator(clients, CLIENTS_PER_PAGE, rows=None if filtered else ACTIVE_ROWS)
         page = paginator.get_page(request.GET.get("page"))

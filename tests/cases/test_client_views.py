@@ -165,6 +165,18 @@ def test_list_shows_active_clients_with_their_columns(as_staff):
     assert "Gone" not in html
 
 
+def test_the_list_and_a_search_order_names_whatever_their_letter_case(as_staff):
+    for last_name in ["Walker", "de Vries", "Collins", "van Dijk", "Green"]:
+        factories.ClientFactory(first_name="Ann", last_name=last_name)
+    in_order = ["Collins", "de Vries", "Green", "van Dijk", "Walker"]
+
+    def surnames(response):
+        return [name.split(" ", 1)[1] for name in names_listed(response)]
+
+    assert surnames(as_staff.get(LIST)) == in_order
+    assert surnames(as_staff.get(LIST, {"q": "ann"})) == in_order
+
+
 @pytest.mark.parametrize(
     "query", ["alice", "ABLE", "alice.able@example.com", "07700 111222", "SMP-2026-0001", "smp-2026-0001", "alice able"]
 )
