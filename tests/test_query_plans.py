@@ -3,8 +3,8 @@
 Timings are not tests, but query plans are: with a few thousand rows and fresh
 statistics, the queries behind the staff home's "recently changed cases", the client
 list and search, and the review queue's sections, must read their indexes, on
-PostgreSQL (`EXPLAIN (FORMAT JSON)`) and on SQLite (`EXPLAIN QUERY PLAN`), so a change that loses an index fails here rather than at a
-clinic with 100,000 clients.
+PostgreSQL (`EXPLAIN (FORMAT JSON)`) and on SQLite (`EXPLAIN QUERY PLAN`), so a change
+that loses an index fails here rather than at a clinic with 100,000 clients.
 """
 
 from __future__ import annotations
