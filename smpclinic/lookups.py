@@ -72,24 +72,34 @@ def fill_related(obj, name: str, rows: list) -> None:
     obj._prefetched_objects_cache[name] = cached
 
 
+def choice_rows(model, name: str) -> Subquery:
+    """The lookup rows of `model`'s many-to-many field `name` as one JSON text column of
+    [id, code, position] arrays, for a query of `model` (a correlated subquery)."""
+    field = model._meta.get_field(name)
+    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    rows = (
+        field.remote_field.through.objects.filter(**{source: OuterRef("pk")})
+        .order_by()
+        .values(source)
+        .annotate(rows=_JsonRows(*(f"{target}__{column}" for column in _FIELDS)))
+        .values("rows")
+    )
+    return Subquery(rows, output_field=TextField())
+
+
+def choice_labels(lookup, raw: str | None) -> list[str]:
+    """The labels of the lookup rows a `choice_rows` column holds, ordered as the lookup
+    model orders them, for a page that shows them without the rows as objects."""
+    rows = sorted(json.loads(raw or "[]"), key=lambda row: (row[2], row[0]))
+    return [lookup.label_of(code) for _, code, _ in rows]
+
+
 def with_choice_rows(queryset: QuerySet, *names: str) -> QuerySet:
     """`queryset` with the lookup rows (see ChoiceLookup) of its many-to-many fields
     `names` read in the same query, one correlated subquery each, instead of one more
     query per field as `prefetch_related(*names)` would make; `obj.<name>.all()` then
     reads them from the prefetch cache, ordered as the lookup model orders them."""
-    annotations = {}
-    for name in names:
-        field = queryset.model._meta.get_field(name)
-        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-        rows = (
-            field.remote_field.through.objects.filter(**{source: OuterRef("pk")})
-            .order_by()
-            .values(source)
-            .annotate(rows=_JsonRows(*(f"{target}__{column}" for column in _FIELDS)))
-            .values("rows")
-        )
-        annotations[_PREFIX + name] = Subquery(rows, output_field=TextField())
-    annotated = queryset.annotate(**annotations)
+    annotated = queryset.annotate(**{_PREFIX + name: choice_rows(queryset.model, name) for name in names})
     annotated._iterable_class = _ChoiceRowsIterable
     return annotated
 

@@ -111,10 +111,15 @@ class ChoiceLookup(models.Model):
 
     @property
     def label(self) -> str:
+        return self.label_of(self.code)
+
+    @classmethod
+    def label_of(cls, code: str) -> str:
+        """The label of the value `code`; the code itself for a value no longer offered."""
         try:
-            return str(self.choices(self.code).label)
+            return str(cls.choices(code).label)
         except ValueError:
-            return self.code
+            return code
 
     @classmethod
     def sync(cls) -> None:

@@ -105,6 +105,16 @@ def test_sessions_today_and_this_week_by_time(as_staff, technician):
         assert session.case.reference in html
 
 
+def test_a_sessions_zones_are_named_in_the_order_of_the_scalp(as_staff, technician):
+    """Zones as the form lists them (front to back), whatever order they were added in."""
+    session = laser(factories.CaseFactory(), at(0, 15), technician, zones=["nape", "crown", "frontal_hairline"])
+
+    today_html = section(as_staff.get(HOME).content.decode(), "sessions-today")
+
+    assert "Frontal hairline, Crown (vertex), Nape / donor area" in today_html
+    assert session.case.reference in today_html
+
+
 def test_sessions_outside_the_week_or_not_scheduled_are_left_out(as_staff, technician):
     case = factories.CaseFactory()
     laser(case, at(-1, 15), technician)  # yesterday
