@@ -62,13 +62,15 @@ _SESSION_VALUES += ("case__client__first_name", "case__client__last_name")
 
 
 def _session_rows(sessions, worker: str, links: _Links, kinds: dict | None) -> list[_SessionRow]:
+    """The first HOME_LIST_LIMIT + 1 of `sessions` (ordered) as rows; `worker` names the
+    person field, `kinds` the correction kinds' labels (None for laser sessions)."""
     rows = sessions.annotate(zone_rows=choice_rows(sessions.model, "zones")).values(
         *_SESSION_VALUES,
         "zone_rows",
         *(["kind"] if kinds is not None else []),
         worker_first=F(f"{worker}__first_name"),
         worker_last=F(f"{worker}__last_name"),
-    )
+    )[: HOME_LIST_LIMIT + 1]
     return [
         _SessionRow(
             scheduled_at=row["scheduled_at"],
@@ -96,19 +98,13 @@ def _scheduled_sessions(user, start: datetime.date, end: datetime.date, links: _
     """
     last = end - datetime.timedelta(days=1)
     laser = _session_rows(
-        LaserSession.objects.visible_to(user)
-        .scheduled()
-        .on_days(start, last)
-        .order_by("scheduled_at", "pk")[: HOME_LIST_LIMIT + 1],
+        LaserSession.objects.visible_to(user).scheduled().on_days(start, last).order_by("scheduled_at", "pk"),
         "technician",
         links,
         kinds=None,
     )
     correction = _session_rows(
-        CorrectionSession.objects.visible_to(user)
-        .scheduled()
-        .on_days(start, last)
-        .order_by("scheduled_at", "pk")[: HOME_LIST_LIMIT + 1],
+        CorrectionSession.objects.visible_to(user).scheduled().on_days(start, last).order_by("scheduled_at", "pk"),
         "artist",
         links,
         kinds=dict(CorrectionKind.choices),
