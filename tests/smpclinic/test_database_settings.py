@@ -1,4 +1,5 @@
-"""How the app talks to PostgreSQL: short queries, so no JIT compilation of their plans."""
+"""How the app talks to PostgreSQL: short queries, so no JIT compilation of their plans;
+reports' sorts in memory."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def settings_for(database_url: str) -> dict:
 
 
 def test_postgresql_connections_turn_jit_off_and_keep_options_from_the_url():
-    assert "-c jit=off" in settings_for("postgres://u@db.example:5432/clinic")["options"]
+    options = settings_for("postgres://u@db.example:5432/clinic")["options"]
+    assert "-c jit=off" in options and "-c work_mem=16MB" in options
     given = settings_for("postgres://u@db.example:5432/clinic?options=-c%20statement_timeout%3D5000")["options"]
     assert "statement_timeout=5000" in given and "jit=off" in given
     assert "options" not in settings_for("sqlite:////tmp/x.sqlite3")
@@ -44,5 +46,7 @@ def test_the_running_suite_database_answers_as_configured(db):
         with connection.cursor() as cursor:
             cursor.execute("SHOW jit")
             assert cursor.fetchone()[0] == "off"
+            cursor.execute("SHOW work_mem")
+            assert cursor.fetchone()[0] == "16MB"
     else:
         assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
