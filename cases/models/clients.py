@@ -14,7 +14,7 @@ from django.db.models.functions import Lower, Upper
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from cases.choices import CaseStatus, Fitzpatrick, NorwoodStage
+from cases.choices import Fitzpatrick, NorwoodStage
 from smpclinic.concurrency import Versioned
 from smpclinic.dates import PAST
 from smpclinic.history import HistoricalRecords
@@ -68,11 +68,11 @@ LIST_COLUMNS = (
 
 class ClientQuerySet(ArchivableQuerySet):
     def search(self, text: str) -> Self:
-        """Clients whose names (accents aside), e-mail or phone contain every word; a whole e-mail address
-        finds the clients with that address (in any letter case); a word written as a
-        case reference (SMP-2026-0042) finds the client of that case, part of one
-        (SMP-2026-00, 2026-0042) the clients of the cases whose reference holds it, and a
-        number alone (0042) either. On PostgreSQL the name, e-mail, phone and reference
+        """Clients whose names (accents aside), e-mail or phone contain every word; a whole
+        e-mail address finds the clients with that address (in any letter case); a word
+        written as a case reference (SMP-2026-0042) finds the client of that case, part of
+        one (SMP-2026-00, 2026-0042) the clients of the cases whose reference holds it, and
+        a number alone (0042) either. On PostgreSQL the name, e-mail, phone and reference
         lookups read trigram indexes (migrations cases 0009 and 0015), so a search does
         not scan every client."""
         text = text.strip()
@@ -205,7 +205,8 @@ def count_open_cases(clients: list[Client]) -> None:
 
     open_cases = Counter(
         Case.objects.active()
-        .filter(client__in=[client.pk for client in clients], status__in=CaseStatus.open())
+        .open()
+        .filter(client__in=[client.pk for client in clients])
         .order_by()
         .values_list("client_id", flat=True)
     )
