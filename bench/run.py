@@ -86,6 +86,12 @@ def main() -> None:
     parser.add_argument("--s-clients", type=int, default=1_000)
     parser.add_argument("--l-clients", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--history-years",
+        type=int,
+        default=seeding.HISTORY_YEARS,
+        help=f"how old the seeded clinic is (seed_demo --history-years; default {seeding.HISTORY_YEARS})",
+    )
     parser.add_argument("--sizes", default="S,L", help="which sizes to measure: S,L (default), S or L")
     parser.add_argument("--no-seed", action="store_true", help="the databases are seeded already: only measure")
     parser.add_argument("--l-from", metavar="DATABASE", help="make L a copy of this seeded database instead of seeding")
@@ -114,7 +120,11 @@ def main() -> None:
         for size in sorted(sizes - ({"L"} if options.l_from else set()), reverse=True):  # S first
             print(f"Seeding {size}: {clients[size]} clients into {urls[size]} …", flush=True)
             times = seeding.seed(
-                urls[size], clients=clients[size], seed=options.seed, media_root=media_root(options, size)
+                urls[size],
+                clients=clients[size],
+                seed=options.seed,
+                media_root=media_root(options, size),
+                history_years=options.history_years,
             )
             print("  " + ", ".join(f"{step} {seconds_:.1f} s" for step, seconds_ in times.items()), flush=True)
 

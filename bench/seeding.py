@@ -4,7 +4,9 @@
 
 A PostgreSQL database is dropped and made afresh (the name must start with
 "smpclinic_bench", so that no other database can be dropped by mistake), migrated,
-seeded with `manage.py seed_demo --clients N --seed S`, then VACUUM ANALYZEd, as
+seeded with `manage.py seed_demo --clients N --seed S --history-years 10` (a clinic ten
+years old: about ten sessions, fourteen follow-ups and three photos per client, one case
+of twenty sessions and thirty photos), then VACUUM ANALYZEd, as
 autovacuum would do soon after a bulk load: without it the planner guesses from empty
 statistics and the figures say nothing about a clinic in use. A SQLite URL names a file,
 which is removed first. Photo files go to the media folder given (seed_demo paints
@@ -25,6 +27,7 @@ import environ
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFE_PREFIX = "smpclinic_bench"
+HISTORY_YEARS = 10
 
 
 def manage(args: list[str], env: dict[str, str]) -> float:
@@ -85,14 +88,18 @@ def copy(template: str, database_url: str) -> float:
     return time.monotonic() - started
 
 
-def seed(database_url: str, *, clients: int, seed: int, media_root: Path) -> dict[str, float]:
+def seed(
+    database_url: str, *, clients: int, seed: int, media_root: Path, history_years: int = HISTORY_YEARS
+) -> dict[str, float]:
     """Seed a fresh database; the seconds each step took."""
     recreate(database_url)
     shutil.rmtree(media_root, ignore_errors=True)
     media_root.mkdir(parents=True)
     env = database_env(database_url, media_root)
     times = {"migrate": manage(["migrate", "--no-input", "-v0"], env)}
-    times["seed_demo"] = manage(["seed_demo", f"--clients={clients}", f"--seed={seed}", "-v0"], env)
+    times["seed_demo"] = manage(
+        ["seed_demo", f"--clients={clients}", f"--seed={seed}", f"--history-years={history_years}", "-v0"], env
+    )
     if is_postgres(database_url):
         code = "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"
         times["vacuum_analyze"] = manage(["shell", "--no-imports", "-c", code], env)
@@ -103,10 +110,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--history-years", type=int, default=HISTORY_YEARS)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--media-root", type=Path, default=ROOT / ".bench" / "media")
     options = parser.parse_args()
-    times = seed(options.database_url, clients=options.clients, seed=options.seed, media_root=options.media_root)
+    times = seed(
+        options.database_url,
+        clients=options.clients,
+        seed=options.seed,
+        media_root=options.media_root,
+        history_years=options.history_years,
+    )
     print(", ".join(f"{step} {seconds:.1f} s" for step, seconds in times.items()), f"({options.clients} clients)")
 
 

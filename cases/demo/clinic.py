@@ -223,7 +223,14 @@ class Clinic:
     demo_reference: str = ""
 
 
-def create_clinic(rng: random.Random, today: datetime.date, password: str) -> Clinic:
+RENEWAL_DAYS = 3 * 365  # a laser-safety certificate's term, for the history's earlier ones
+
+
+def create_clinic(rng: random.Random, today: datetime.date, password: str, history_days: int = 0) -> Clinic:
+    """The clinic's own rows. With `history_days`, the clinic is that old: each laser
+    technician's safety certification was renewed every three years before the current
+    one, and the first consent texts were in force from the start."""
+
     def offset(day: int) -> datetime.date:
         return today + datetime.timedelta(days=day)
 
@@ -295,12 +302,27 @@ def create_clinic(rng: random.Random, today: datetime.date, password: str) -> Cl
                     expires_on=offset(expires) if expires is not None else None,
                 )
             )
-    Certification.objects.bulk_create(certifications)
     laser_valid = {}
     for member in STAFF:
-        for kind, _, issued, expires in member.certifications:
+        for kind, issuer, issued, expires in member.certifications:
             if kind == C.LASER_SAFETY:
                 laser_valid[member.key] = (issued, expires)
+                renewed, term = issued, 0
+                while renewed > -history_days:
+                    term += 1
+                    renewed, until = renewed - RENEWAL_DAYS, renewed - 1
+                    certifications.append(
+                        Certification(
+                            artist=artists[member.key],
+                            kind=kind,
+                            issuer=issuer,
+                            number=f"{kind[:3].upper()}-{rng.randint(10000, 99999)}-R{term}",
+                            issued_on=offset(renewed),
+                            expires_on=offset(until),
+                        )
+                    )
+                    laser_valid[member.key] = (renewed, expires)
+    Certification.objects.bulk_create(certifications)
 
     client_user = User(username=DEMO_USERNAMES["client"], password=password_hash)
     client_user.save()
@@ -347,10 +369,11 @@ def create_clinic(rng: random.Random, today: datetime.date, password: str) -> Cl
     LaserDevice.objects.bulk_create(devices.values())
 
     laser_v2_from = -200
+    first_texts_from = offset(-max(1100, history_days + 30))
     texts = {}
     for kind in ConsentKind.values:
         title, body = CONSENT_BODY[kind]
-        texts[(kind, 1)] = ConsentText(kind=kind, version=1, title=title, body=body, effective_from=offset(-1100))
+        texts[(kind, 1)] = ConsentText(kind=kind, version=1, title=title, body=body, effective_from=first_texts_from)
     texts[(ConsentKind.LASER_TREATMENT, 1)].retired_on = offset(laser_v2_from - 1)
     title, body = CONSENT_BODY[ConsentKind.LASER_TREATMENT]
     texts[(ConsentKind.LASER_TREATMENT, 2)] = ConsentText(

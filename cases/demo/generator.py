@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
@@ -75,7 +77,7 @@ from cases.demo.clinic import (
 )
 from cases.demo.diary import seed_diary
 from cases.demo.painter import ANGLE_ZONE, IMAGE_SIZE, SKIN_TONES, scalp_jpeg
-from cases.demo.timeline import FORCED, Skeleton, Step, client_skeletons
+from cases.demo.timeline import FORCED, LONG_CASE, Skeleton, Step, client_skeletons
 from cases.demo.vocabulary import (
     AFTERCARE_LASER,
     AFTERCARE_SMP,
@@ -270,8 +272,11 @@ M2M = {
 class Generator:
     """Second pass: turns each client's timeline into rows, with the details."""
 
-    def __init__(self, clinic: Clinic, master: random.Random) -> None:
+    def __init__(self, clinic: Clinic, master: random.Random, history_days: int = 0) -> None:
         self.clinic = clinic
+        self.history_days = history_days
+        self._history_files: dict[tuple, dict] = {}  # painted once, linked for every history photo
+        self.saved_files: list[str] = []  # the painted files, removed if the seeding fails
         self.cover = Coverage(random.Random(master.getrandbits(64)))  # nosec B311  # reproducible demo data, not a secret
         self._dates: dict[int, datetime.date] = {}
 
@@ -307,8 +312,8 @@ class Generator:
 
     def client(self, rows: Rows, index: int, seed: int, references: list[str]) -> None:
         rng = random.Random(seed)  # nosec B311  # reproducible demo data, not a secret
-        forced = FORCED[index] if index < len(FORCED) else None
-        skeletons = client_skeletons(rng, forced)
+        forced = forced_for(index, self.history_days)
+        skeletons = client_skeletons(rng, forced, self.history_days)
         forced = forced or {}
         demo = forced.get("demo", False)
         has_laser = any(sk.laser and (sk.test_spot_day is not None or _any_session(sk, "laser")) for sk in skeletons)
@@ -317,6 +322,8 @@ class Generator:
         first = rng.choice(FEMALE_FIRST if female else MALE_FIRST)
         last = rng.choice(LAST)
         age = rng.randint(22, 68)
+        if self.history_days:  # an adult at the first course, however long ago
+            age = max(age, 19 - skeletons[0].opened // 365)
         dob = self.clinic.today - datetime.timedelta(days=age * 365 + rng.randint(0, 364))
         town, postcode = rng.choice(TOWNS)
         client = rows.new(
@@ -562,6 +569,9 @@ class Generator:
             rows.photo_jobs.append(
                 lambda: self._photos(ctx, photo_seed, issues, laser_sessions + correction_sessions, follow_ups)
             )
+        elif sk.forced.get("history") and sk.issues_day is not None:
+            after = rng.random() < 0.4
+            rows.photo_jobs.append(lambda: self._history_photos(ctx, after))
 
     # -- consultations, plans, steps --------------------------------------------------
 
@@ -962,12 +972,14 @@ class Generator:
                     "shared": shared,
                 }
             )
-        for session in done[:1] + done[-1:] if len(done) > 1 else done:
+        progress = [(s, PhotoAngle.FRONT) for s in (done[:1] + done[-1:] if len(done) > 1 else done)]
+        if sk.forced["photos"] == "every_session":  # the front at each session, the top now and then
+            progress = [(s, PhotoAngle.FRONT) for s in done]
+            progress += [(s, PhotoAngle.TOP) for s in done[:: max(1, len(done) // 2)]]
+        for session, angle in progress:
             link = "laser_session" if isinstance(session, LaserSession) else "correction_session"
             day = (timezone.localdate(session.scheduled_at, self.clinic.tz) - self.clinic.today).days
-            jobs.append(
-                {"kind": PhotoKind.PROGRESS, "angle": PhotoAngle.FRONT, link: session, "day": day, "shared": True}
-            )
+            jobs.append({"kind": PhotoKind.PROGRESS, "angle": angle, link: session, "day": day, "shared": True})
         if sk.status in (CS.FOLLOW_UP, CS.CLOSED):
             completed = [f for f in follow_ups if f.status == FollowUpStatus.COMPLETED]
             after_day = sk.closed if sk.status == CS.CLOSED else max(s.day for s in sk.steps if s.state == "done")
@@ -1001,6 +1013,68 @@ class Generator:
             photo.sha256 = photo.file_sha256 = hashlib.sha256(data).hexdigest()
             photos.append(photo)
         return photos
+
+    def _history_photos(self, ctx: _CaseContext, after: bool) -> list[Photo]:
+        """An earlier course's front photo before (and sometimes after) treatment.
+
+        Hundreds of thousands of these are not painted one by one: each kind, angle and
+        skin tone is painted once, and every photo gets its own file name, a hard link to
+        that file where the storage is a local folder (so deleting one photo's files, as
+        anonymising does, leaves the others'), otherwise a copy.
+        """
+        sk, case = ctx.sk, ctx.case
+        jobs = [(PhotoKind.BEFORE, sk.issues_day)] + ([(PhotoKind.AFTER, sk.closed)] if after else [])
+        tone = SKIN_TONES[FITZPATRICK.index(ctx.client.fitzpatrick_type)]
+        photos = []
+        for kind, day in jobs:
+            source = self._history_file(kind, PhotoAngle.FRONT, tone)
+            photo = Photo(
+                case=case,
+                kind=kind,
+                angle=PhotoAngle.FRONT,
+                taken_on=self.date(day),
+                shared_with_client=True,
+                uploaded_by=self.user(ctx.lead_key),
+                caption=f"{PhotoKind(kind).label} – {PhotoAngle.FRONT.label}",
+                width=IMAGE_SIZE[0],
+                height=IMAGE_SIZE[1],
+                byte_size=source["byte_size"],
+                sha256=source["sha256"],
+                file_sha256=source["sha256"],
+            )
+            photo.image.name = _link(source["image"], photo_upload_path(photo, "photo.jpg"))
+            photo.thumbnail.name = _link(source["thumbnail"], photo_upload_path(photo, "thumb.jpg"))
+            photos.append(photo)
+        return photos
+
+    def _history_file(self, kind: str, angle: str, tone: tuple[int, int, int]) -> dict:
+        key = (kind, angle, tone)
+        found = self._history_files.get(key)
+        if found is None:
+            rng = random.Random(str(key))  # nosec B311  # reproducible demo data, not a secret
+            data, thumbnail = scalp_jpeg(rng, kind, angle, tone, "earlier course")
+            folder = "photos/demo-history"
+            found = self._history_files[key] = {
+                "image": default_storage.save(f"{folder}/photo.jpg", ContentFile(data)),
+                "thumbnail": default_storage.save(f"{folder}/thumb.jpg", ContentFile(thumbnail)),
+                "byte_size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+            self.saved_files += [found["image"], found["thumbnail"]]
+        return found
+
+
+def _link(source: str, name: str) -> str:
+    """A new file `name` with the content of the stored file `source`: a hard link on a
+    local folder, a copy elsewhere. Returns the name stored."""
+    try:
+        source_path, path = Path(default_storage.path(source)), Path(default_storage.path(name))
+    except NotImplementedError:  # no local paths (object storage)
+        with default_storage.open(source) as file:
+            return default_storage.save(name, ContentFile(file.read()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.link(source_path, path)
+    return name
 
 
 @dataclass(eq=False)
@@ -1075,11 +1149,15 @@ def seed(
     password: str,
     today: datetime.date | None = None,
     progress: Callable[[str], None] | None = None,
+    history_years: int = 0,
 ) -> Result:
     """Create the demo clinic in one transaction; the database must have no clients.
 
     `today` (default: the clinic's today) anchors every date; which rows exist does not
-    depend on it.
+    depend on it. With `history_years`, the clinic is that old: clients also have the
+    courses they finished before the last three years (`timeline.history_skeletons`),
+    and one client has a course of twenty sessions with thirty photos
+    (`timeline.LONG_CASE`): the volume a clinic chain's database holds, for benchmarks.
     """
     sync_all_lookups()
     if Group.objects.filter(name__in=roles.ROLES).count() < len(roles.ROLES):
@@ -1091,7 +1169,7 @@ def seed(
         with transaction.atomic(), _bulk_load_cache():
             if database_has_data():
                 raise ValueError("The demo clinic goes only into a database without clients or demo logins.")
-            result = _seed(clients, master, today, password, progress, saved_files)
+            result = _seed(clients, master, today, password, progress, saved_files, history_years * 365)
             _second_factor_for_demo_managers()
     except BaseException:
         for name in saved_files:
@@ -1118,17 +1196,25 @@ def _bulk_load_cache(megabytes: int = 256):
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
-def _seed(clients, master, today, password, progress, saved_files) -> Result:
+def forced_for(index: int, history_days: int) -> dict | None:
+    """The hand-laid timeline of the client at `index`, if any."""
+    if index < len(FORCED):
+        return FORCED[index]
+    return LONG_CASE if history_days and index == len(FORCED) else None
+
+
+def _seed(clients, master, today, password, progress, saved_files, history_days) -> Result:
     counts: Counter = Counter()
-    clinic = create_clinic(master, today, password)
-    generator = Generator(clinic, master)
+    clinic = create_clinic(master, today, password, history_days)
+    generator = Generator(clinic, master, history_days)
+    generator.saved_files = saved_files
     seeds = [master.getrandbits(64) for _ in range(clients)]
 
     # Pass one: opening dates, to number references in opening order per year.
     opened = []
     for index, client_seed in enumerate(seeds):
-        forced = FORCED[index] if index < len(FORCED) else None
-        for number, sk in enumerate(client_skeletons(random.Random(client_seed), forced)):  # nosec B311  # demo data
+        skeletons = client_skeletons(random.Random(client_seed), forced_for(index, history_days), history_days)  # nosec B311  # demo data
+        for number, sk in enumerate(skeletons):
             opened.append((sk.opened, index, number))
     opened.sort()
     start = dict(ReferenceCounter.objects.values_list("year", "last_number"))
@@ -1163,8 +1249,9 @@ def _seed(clients, master, today, password, progress, saved_files) -> Result:
     counts["Booking"] += seed_diary(clinic)
 
     # Later cases continue after the demo's numbers: one counter row per year the demo
-    # could span (always four, so counts do not depend on the day it runs).
-    for year in range(today.year - 3, today.year + 1):
+    # could span (always four without history, so counts do not depend on the day it runs).
+    first_year = (today - datetime.timedelta(days=history_days)).year if history_days else today.year - 3
+    for year in range(min(first_year, today.year - 3), today.year + 1):
         value = max(last_number.get(year, 0), start.get(year, 0))
         ReferenceCounter.objects.update_or_create(year=year, defaults={"last_number": value})
     return Result(counts=counts, demo_client=clinic.demo_client_name, demo_reference=clinic.demo_reference)

@@ -186,7 +186,10 @@ def build_skeleton(rng: random.Random, forced: dict | None) -> Skeleton:
         r_start = max(r_start, r_prelaser + 1)
     if test_spot:
         r_start = max(r_start, r_ts + rng.randint(43, 56))
-    steps = treatment_steps(rng, plan_type, forced.get("n_laser")) if plan_type else []
+    if "steps" in forced:
+        steps = forced["steps"](rng)
+    else:
+        steps = treatment_steps(rng, plan_type, forced.get("n_laser")) if plan_type else []
     sessions = [i for i, step in enumerate(steps) if step.session]
 
     # Which events have happened, and where "today" falls.
@@ -231,7 +234,7 @@ def build_skeleton(rng: random.Random, forced: dict | None) -> Skeleton:
         opened = last_day - (r_start + steps[last].s)
         laser_steps = [i for i in sessions if steps[i].session == "laser"]
         skip = None
-        if plan_type == "laser_smp" and len(laser_steps) >= 3 and rng.random() < 0.15:
+        if plan_type == "laser_smp" and len(laser_steps) >= 3 and "steps" not in forced and rng.random() < 0.15:
             skip = laser_steps[-1]  # clearance good enough: last laser session not needed
         for i, step in enumerate(steps):
             step.state = "skipped" if i == skip else ("done" if opened + r_start + step.s <= -1 else "planned")
@@ -296,8 +299,12 @@ def build_skeleton(rng: random.Random, forced: dict | None) -> Skeleton:
     return sk
 
 
-def client_skeletons(rng: random.Random, forced: dict | None) -> list[Skeleton]:
-    """A client's cases, oldest first: usually one, sometimes an earlier closed one."""
+def client_skeletons(rng: random.Random, forced: dict | None, history_days: int = 0) -> list[Skeleton]:
+    """A client's cases, oldest first: usually one, sometimes an earlier closed one.
+
+    With `history_days`, also the courses the client finished before those, back to back
+    and none opened more than that many days ago (`history_skeletons`).
+    """
     main = build_skeleton(rng, forced)
     cases = [main]
     if (
@@ -311,7 +318,70 @@ def client_skeletons(rng: random.Random, forced: dict | None) -> list[Skeleton]:
         if old.opened + shift >= -OLDEST_CASE_DAYS:
             _shift(old, shift)
             cases.insert(0, old)
+    if history_days:
+        # A generator of its own, so the history does not change what follows it.
+        history = random.Random(rng.getrandbits(64))  # nosec B311  # reproducible demo data, not a secret
+        cases[:0] = history_skeletons(history, before=cases[0].opened, oldest=-history_days)
     return cases
+
+
+# An older clinic's history: how many finished courses a client had before the cases in
+# the three-year window (each 2–18 months before the next one opened), and how many laser
+# sessions each laser course took (the Kirby–Desai estimate for SMP is usually higher
+# than the 1–3 sessions published SMP removals needed; older Q-switched courses took more).
+HISTORY_COURSES = {0: 10, 1: 18, 2: 24, 3: 24, 4: 16, 5: 8}
+HISTORY_LASER_SESSIONS = {2: 20, 3: 30, 4: 25, 5: 15, 6: 10}
+
+
+def history_skeletons(rng: random.Random, *, before: int, oldest: int) -> list[Skeleton]:
+    """Closed courses, oldest first, each closed before the next one opened (the first
+    of them before day `before`); none opened before day `oldest`."""
+    courses: list[Skeleton] = []
+    for _ in range(weighted(rng, HISTORY_COURSES)):
+        forced = {"status": CS.CLOSED, "history": True}
+        if rng.random() < 0.5:
+            forced.update(plan=rng.choice(LASER_PLANS), n_laser=weighted(rng, HISTORY_LASER_SESSIONS))
+        sk = build_skeleton(rng, forced)
+        shift = (before - rng.randint(60, 540)) - sk.closed
+        if sk.opened + shift < oldest:
+            break
+        _shift(sk, shift)
+        courses.insert(0, sk)
+        before = sk.opened
+    return courses
+
+
+def long_course(rng: random.Random) -> list[Step]:
+    """The longest course in the benchmark's clinic: twelve laser sessions, then four SMP
+    sessions and three for density (with the test spot, twenty sessions)."""
+    steps: list[Step] = []
+    K = PlanStepKind
+
+    def add(kind: str, session: str | None, gap: int) -> None:
+        s = steps[-1].s + gap if steps else 0
+        steps.append(Step(kind, session, s, gap if steps else None))
+
+    for _ in range(12):
+        add(K.LASER_SESSION, "laser", rng.randint(43, 49))
+    add(K.HEALING_CHECK, None, rng.randint(14, 21))
+    for gap in (rng.randint(42, 56), 10, 10, 12):
+        add(K.SMP_SESSION, "smp", gap)
+    for gap in (28, 14, 14):
+        add(K.SMP_SESSION, "density", gap)
+    add(K.REVIEW, None, rng.randint(42, 56))
+    return steps
+
+
+# In a clinic seeded with history, the first client after the hand-laid ones has the
+# long course, photographed at every session (`Generator._photos`).
+LONG_CASE = {
+    "status": CS.FOLLOW_UP,
+    "plan": "laser_smp",
+    "steps": long_course,
+    "test_spot": True,
+    "last_session": -30,
+    "photos": "every_session",
+}
 
 
 def _shift(sk: Skeleton, days: int) -> None:

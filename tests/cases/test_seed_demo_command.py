@@ -62,6 +62,13 @@ def test_same_seed_gives_the_same_clinic(db):
     assert [c[2] for c in other_cases] != [c[2] for c in first_cases]
 
 
+@pytest.mark.parametrize("years", [-1, 21])
+def test_history_years_out_of_range_are_refused_before_anything_is_written(db, years):
+    with pytest.raises(CommandError, match="--history-years must be between 0 and 20"):
+        seed_demo(clients=5, history_years=years)
+    assert not Client.objects.exists() and not User.objects.exists()
+
+
 def test_if_empty_skips_a_clinic_with_clients(db):
     factories.ClientFactory()
     out = seed_demo(clients=5, if_empty=True)
