@@ -50,16 +50,29 @@ def pick(media_root) -> Picks:
     from cases.models import Case, Client, Photo, TreatmentPlan
 
     notes = []
-    with_files = Photo.objects.exclude(thumbnail="").values_list("case_id", flat=True).distinct()
-    cases = Case.objects.live().annotate(
-        n_photos=Count("photos", distinct=True),
-        n_sessions=Count("lasersessions", distinct=True),
+    # The cases with the most photos that have files (grouped on the photos alone: at L
+    # there are a few hundred thousand), then the most laser sessions among them.
+    most = (
+        Photo.objects.exclude(thumbnail="")
+        .filter(case__in=Case.objects.live())
+        .values("case_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "case_id")[:20]
     )
+    candidates = Case.objects.live().filter(pk__in=[row["case_id"] for row in most]) or Case.objects.live()
     case = (
-        cases.filter(pk__in=list(with_files)).order_by("-n_photos", "-n_sessions", "pk").first()
-        or cases.order_by("-n_sessions", "pk").first()
+        candidates.annotate(
+            n_photos=Count("photos", distinct=True),
+            n_laser=Count("lasersessions", distinct=True),
+            n_correction=Count("correctionsessions", distinct=True),
+        )
+        .order_by("-n_photos", "-n_laser", "pk")
+        .first()
     )
-    notes.append(f"case workspace: {case.reference}, {case.n_sessions} laser sessions, {case.n_photos} photos")
+    notes.append(
+        f"case workspace: {case.reference}, {case.n_laser} laser and {case.n_correction} correction sessions, "
+        f"{case.n_photos} photos"
+    )
     photo = next(
         (p for p in case.photos.exclude(thumbnail="").order_by("pk") if (media_root / p.thumbnail.name).exists()),
         None,

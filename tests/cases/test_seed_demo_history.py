@@ -13,6 +13,7 @@ import io
 import os
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -117,13 +118,17 @@ def test_the_volume_is_a_chain_clinics(seeded):
     assert FollowUp.objects.count() > sessions / 2
 
 
-def test_one_case_has_twenty_sessions_and_thirty_photos(seeded):
+def long_case() -> Case:
     client = Client.objects.order_by("pk")[len(FORCED)]
-    long_case = client.cases.get(opened_on__gte=window_start())
-    assert long_case.status == CaseStatus.FOLLOW_UP
-    assert long_case.lasersessions.count() + long_case.correctionsessions.count() == 20
-    assert long_case.lasersessions.filter(test_spot=True).count() == 1
-    photos = list(long_case.photos.all())
+    return client.cases.get(opened_on__gte=window_start())
+
+
+def test_one_case_has_twenty_sessions_and_thirty_photos(seeded):
+    case = long_case()
+    assert case.status == CaseStatus.FOLLOW_UP
+    assert case.lasersessions.count() + case.correctionsessions.count() == 20
+    assert case.lasersessions.filter(test_spot=True).count() == 1
+    photos = list(case.photos.all())
     assert len(photos) == 30
     assert {p.kind for p in photos} == {PhotoKind.BEFORE, PhotoKind.PROGRESS, PhotoKind.AFTER}
     progress = [p for p in photos if p.kind == PhotoKind.PROGRESS]
@@ -171,3 +176,12 @@ def test_references_are_numbered_through_every_year(seeded):
     for year, found in numbers.items():
         assert found == list(range(1, len(found) + 1)), year  # in opening order, none missing
         assert counters[year] == len(found)
+
+
+def test_the_benchmark_opens_the_case_workspace_on_the_long_case(seeded, settings):
+    from bench.pages import pick
+
+    picks = pick(Path(settings.MEDIA_ROOT))
+    assert picks.case == long_case()
+    assert picks.photo is not None and picks.photo.case == picks.case
+    assert "13 laser and 7 correction sessions, 30 photos" in picks.notes[0]
