@@ -23,6 +23,7 @@ Image files are made only for a handful of cases.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import os
 import random
@@ -1042,8 +1043,8 @@ class Generator:
                 sha256=source["sha256"],
                 file_sha256=source["sha256"],
             )
-            photo.image.name = _link(source["image"], photo_upload_path(photo, "photo.jpg"))
-            photo.thumbnail.name = _link(source["thumbnail"], photo_upload_path(photo, "thumb.jpg"))
+            photo.image.name = self._linked(source, "image", photo_upload_path(photo, "photo.jpg"))
+            photo.thumbnail.name = self._linked(source, "thumbnail", photo_upload_path(photo, "thumb.jpg"))
             photos.append(photo)
         return photos
 
@@ -1053,15 +1054,30 @@ class Generator:
         if found is None:
             rng = random.Random(str(key))  # nosec B311  # reproducible demo data, not a secret
             data, thumbnail = scalp_jpeg(rng, kind, angle, tone, "earlier course")
-            folder = "photos/demo-history"
             found = self._history_files[key] = {
-                "image": default_storage.save(f"{folder}/photo.jpg", ContentFile(data)),
-                "thumbnail": default_storage.save(f"{folder}/thumb.jpg", ContentFile(thumbnail)),
+                "image": default_storage.save(f"{HISTORY_FOLDER}/photo.jpg", ContentFile(data)),
+                "thumbnail": default_storage.save(f"{HISTORY_FOLDER}/thumb.jpg", ContentFile(thumbnail)),
                 "byte_size": len(data),
                 "sha256": hashlib.sha256(data).hexdigest(),
             }
             self.saved_files += [found["image"], found["thumbnail"]]
         return found
+
+    def _linked(self, source: dict, field: str, name: str) -> str:
+        """`_link`, starting a fresh copy of the painted file when the filesystem allows
+        it no more links (ext4: 65,000 per file)."""
+        try:
+            return _link(source[field], name)
+        except OSError as error:
+            if error.errno != errno.EMLINK:
+                raise
+        with default_storage.open(source[field]) as file:
+            source[field] = default_storage.save(f"{HISTORY_FOLDER}/{field}.jpg", ContentFile(file.read()))
+        self.saved_files.append(source[field])
+        return _link(source[field], name)
+
+
+HISTORY_FOLDER = "photos/demo-history"  # the painted files the earlier courses' photos link to
 
 
 def _link(source: str, name: str) -> str:
