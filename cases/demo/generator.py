@@ -17,7 +17,8 @@ minutes. Those rows skip `save()` and signals, like `bulk_create` (see `writer.T
 why not `bulk_create` itself): Kirby–Desai totals are computed here, and simple_history
 records nothing for them (acceptable for demo data). The clinic's own rows (staff,
 certifications, devices, consent texts, settings) and the photos go through the ORM.
-Image files are made only for a handful of cases.
+Image files are made only for a handful of cases; the earlier courses of a clinic seeded
+with history (`seed(history_years=…)`) get photos whose files link to a few painted ones.
 """
 
 from __future__ import annotations

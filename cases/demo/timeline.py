@@ -11,6 +11,7 @@ references, once again to write the rows. The first clients are laid out by hand
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cases.choices import CaseStatus, PlanStepKind
@@ -113,12 +114,19 @@ class Skeleton:
         return self.plan_type in LASER_PLANS
 
 
-def treatment_steps(rng: random.Random, plan_type: str, n_laser: int | None = None) -> list[Step]:
-    steps: list[Step] = []
+def _adder(steps: list[Step]) -> Callable[[str, str | None, int], None]:
+    """Appends a step `gap` days after the previous one (the first at day 0)."""
 
     def add(kind: str, session: str | None, gap: int) -> None:
         s = steps[-1].s + gap if steps else 0
         steps.append(Step(kind, session, s, gap if steps else None))
+
+    return add
+
+
+def treatment_steps(rng: random.Random, plan_type: str, n_laser: int | None = None) -> list[Step]:
+    steps: list[Step] = []
+    add = _adder(steps)
 
     K = PlanStepKind
     if plan_type in LASER_PLANS:
@@ -327,8 +335,8 @@ def client_skeletons(rng: random.Random, forced: dict | None, history_days: int 
 
 # An older clinic's history: how many finished courses a client had before the cases in
 # the three-year window (each 2–18 months before the next one opened), and how many laser
-# sessions each laser course took (the Kirby–Desai estimate for SMP is usually higher
-# than the 1–3 sessions published SMP removals needed; older Q-switched courses took more).
+# sessions half of them took: 2–6, a little above the demo's 1–4 (harder earlier cases),
+# still below the Kirby–Desai estimates, which run high for SMP (docs/domain.md#kirby-desai).
 HISTORY_COURSES = {0: 10, 1: 18, 2: 24, 3: 24, 4: 16, 5: 8}
 HISTORY_LASER_SESSIONS = {2: 20, 3: 30, 4: 25, 5: 15, 6: 10}
 
@@ -355,12 +363,7 @@ def long_course(rng: random.Random) -> list[Step]:
     """The longest course in the benchmark's clinic: twelve laser sessions, then four SMP
     sessions and three for density (with the test spot, twenty sessions)."""
     steps: list[Step] = []
-    K = PlanStepKind
-
-    def add(kind: str, session: str | None, gap: int) -> None:
-        s = steps[-1].s + gap if steps else 0
-        steps.append(Step(kind, session, s, gap if steps else None))
-
+    add, K = _adder(steps), PlanStepKind
     for _ in range(12):
         add(K.LASER_SESSION, "laser", rng.randint(43, 49))
     add(K.HEALING_CHECK, None, rng.randint(14, 21))
