@@ -18,8 +18,18 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.choices import AdverseEventChoice, CaseStatus, Healing, Outcome, PlanStatus
-from cases.models import AdverseEventKind, Case, Client, FollowUp, Issue, LaserSession, TreatmentPlan
+from cases.choices import AdverseEventChoice, CaseStatus, Healing, Outcome, PlanStatus, SessionStatus
+from cases.models import (
+    AdverseEventKind,
+    Case,
+    Client,
+    CorrectionSession,
+    FollowUp,
+    Issue,
+    LaserSession,
+    TreatmentPlan,
+)
+from cases.views.home import HOME_LIST_LIMIT, scheduled_session_values
 from tests import factories
 from tests.helpers import kept_for_the_module
 
@@ -448,3 +458,54 @@ def test_reports_read_indexes_not_the_large_tables(years_of_issues, manager_user
     on top, every report's queries."""
     check_reports_read_their_covering_indexes(years_of_issues)
     check_every_report_reads_indexes_not_the_large_tables(add_laser_history(years_of_issues, manager_user))
+
+
+def sorts(queryset) -> bool:
+    """Whether the query's plan sorts rows (rather than reading them in an index's order)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            raw = cursor.fetchone()[0]
+            nodes = _nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"])
+            return any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes)
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return any("TEMP B-TREE FOR ORDER BY" in row[-1] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("model", [LaserSession, CorrectionSession], ids=["laser", "correction"])
+def test_the_weeks_first_sessions_come_off_their_index_in_order(clinic, db, staff_user, model):
+    """A clinic chain books thousands of sessions a week; the staff home shows the first
+    few. Read in the index's order, the query stops there; sorted, it joined and sorted
+    every one of the week's sessions first (22 ms at 100,000 clients)."""
+    factory = factories.LaserSessionFactory if model is LaserSession else factories.CorrectionSessionFactory
+    if model is LaserSession:
+        worker = {"technician": factories.TechnicianFactory(), "device": factories.LaserDeviceFactory()}
+    else:
+        worker = {"artist": factories.ArtistFactory()}
+    cases = list(Case.objects.select_related("client").order_by("pk"))
+    now, today = timezone.now(), timezone.localdate()
+    model.objects.bulk_create(
+        [
+            factory.build(case=case, scheduled_at=now - datetime.timedelta(days=i % 900 + 1), **worker)
+            for i, case in enumerate(cases)
+        ]
+        + [
+            factory.build(
+                case=case,
+                status=SessionStatus.SCHEDULED,
+                scheduled_at=now + datetime.timedelta(minutes=5 + 7 * i),
+                **worker,
+            )
+            for i, case in enumerate(cases[:1500])
+        ]
+    )
+    first = scheduled_session_values(model, staff_user, today, today + datetime.timedelta(days=6))
+
+    scanned, indexes = plan_of(first)
+
+    assert len(first) == HOME_LIST_LIMIT + 1
+    index = "laser_status_time" if model is LaserSession else "correction_status_time"
+    assert any(name.split()[0] == index for name in indexes), (scanned, indexes)
+    assert not scanned & {"cases_lasersession", "cases_correctionsession", "cases_case", "cases_client"}
+    assert not sorts(first)

@@ -61,16 +61,26 @@ _SESSION_VALUES = ("scheduled_at", "case__public_id", "case__reference", "case__
 _SESSION_VALUES += ("case__client__first_name", "case__client__last_name")
 
 
-def _session_rows(sessions, worker: str, links: _Links, kinds: dict | None) -> list[_SessionRow]:
-    """The first HOME_LIST_LIMIT + 1 of `sessions` (ordered) as rows; `worker` names the
-    person field, `kinds` the correction kinds' labels (None for laser sessions)."""
-    rows = sessions.annotate(zone_rows=choice_rows(sessions.model, "zones")).values(
+def scheduled_session_values(model, user, start: datetime.date, last: datetime.date):
+    """The first HOME_LIST_LIMIT + 1 scheduled sessions of `model` (laser or correction)
+    from `start` to `last`, by time, as the values a row shows (zones as a JSON column:
+    `choice_rows`). One query; it walks `laser_status_time` / `correction_status_time` in
+    order and stops at the cap."""
+    laser = model is LaserSession
+    worker = "technician" if laser else "artist"
+    sessions = model.objects.visible_to(user).scheduled().on_days(start, last).order_by("scheduled_at", "pk")
+    return sessions.annotate(zone_rows=choice_rows(model, "zones")).values(
         *_SESSION_VALUES,
         "zone_rows",
-        *(["kind"] if kinds is not None else []),
+        *([] if laser else ["kind"]),
         worker_first=F(f"{worker}__first_name"),
         worker_last=F(f"{worker}__last_name"),
     )[: HOME_LIST_LIMIT + 1]
+
+
+def _session_rows(rows, links: _Links, kinds: dict | None) -> list[_SessionRow]:
+    """`scheduled_session_values` as the page's rows; `kinds` the correction kinds'
+    labels (None for laser sessions)."""
     return [
         _SessionRow(
             scheduled_at=row["scheduled_at"],
@@ -91,23 +101,14 @@ def _session_rows(sessions, worker: str, links: _Links, kinds: dict | None) -> l
 def _scheduled_sessions(user, start: datetime.date, end: datetime.date, links: _Links) -> tuple[list, bool]:
     """Scheduled laser and correction sessions from `start` up to (not including) `end`, by time.
 
-    Two queries (zones included, as a JSON column: `choice_rows`); each fetches one row
-    past the cap so the page can say the list was cut. The first HOME_LIST_LIMIT of the
-    merged order always come from the first HOME_LIST_LIMIT of each list, so the merge is
-    exact.
+    Two queries, each fetching one row past the cap so the page can say the list was
+    cut. The first HOME_LIST_LIMIT of the merged order always come from the first
+    HOME_LIST_LIMIT of each list, so the merge is exact.
     """
     last = end - datetime.timedelta(days=1)
-    laser = _session_rows(
-        LaserSession.objects.visible_to(user).scheduled().on_days(start, last).order_by("scheduled_at", "pk"),
-        "technician",
-        links,
-        kinds=None,
-    )
+    laser = _session_rows(scheduled_session_values(LaserSession, user, start, last), links, kinds=None)
     correction = _session_rows(
-        CorrectionSession.objects.visible_to(user).scheduled().on_days(start, last).order_by("scheduled_at", "pk"),
-        "artist",
-        links,
-        kinds=dict(CorrectionKind.choices),
+        scheduled_session_values(CorrectionSession, user, start, last), links, kinds=dict(CorrectionKind.choices)
     )
     merged = sorted(chain(laser, correction), key=lambda s: s.scheduled_at)
     return merged[:HOME_LIST_LIMIT], len(merged) > HOME_LIST_LIMIT
