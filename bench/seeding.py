@@ -5,12 +5,12 @@
 A PostgreSQL database is dropped and made afresh (the name must start with
 "smpclinic_bench", so that no other database can be dropped by mistake), migrated,
 seeded with `manage.py seed_demo --clients N --seed S --history-years 10` (a clinic ten
-years old: about ten sessions, fourteen follow-ups and three photos per client, one case
+years old: about eleven sessions, fourteen follow-ups and three photos per client, one case
 of twenty sessions and thirty photos), then VACUUM ANALYZEd, as
 autovacuum would do soon after a bulk load: without it the planner guesses from empty
 statistics and the figures say nothing about a clinic in use. A SQLite URL names a file,
 which is removed first. Photo files go to the media folder given (seed_demo paints
-files for a small subset of the photo rows).
+files for a few cases; the earlier courses' photos are hard links to a few of them).
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def test_clients_were_adults_at_their_first_course(seeded):
 
 
 def test_the_volume_is_a_chain_clinics(seeded):
-    """About ten sessions and three photos per client, as the benchmark's large clinic
+    """About eleven sessions and three photos per client, as the benchmark's large clinic
     needs (its figures are in bench/README.md); follow-ups come with the sessions (a
     check after each laser session)."""
     sessions = LaserSession.objects.count() + CorrectionSession.objects.count()
