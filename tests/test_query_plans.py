@@ -40,25 +40,32 @@ def _nodes(plan: dict):
         yield from _nodes(child)
 
 
-def plan_of(queryset) -> tuple[set[str], set[str]]:
-    """(tables read sequentially, indexes used) by the queryset's query."""
+def _explained(queryset) -> list:
+    """The plan of the queryset's query, on fresh statistics: PostgreSQL's nodes
+    (`EXPLAIN (FORMAT JSON)`), or SQLite's detail lines (`EXPLAIN QUERY PLAN`)."""
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
         if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE")
             cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             raw = cursor.fetchone()[0]
-            nodes = list(_nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]))
-            scanned = {n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"}
-            return scanned, {n["Index Name"] for n in nodes if "Index Name" in n}
-        cursor.execute("ANALYZE")
+            return list(_nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]))
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        details = [row[-1] for row in cursor.fetchall()]
-        scanned = {d.split()[1] for d in details if d.startswith("SCAN ") and " USING " not in d}
-        # "SEARCH cases_case USING INDEX name (reference=?)": the name, and on SQLite the
-        # columns searched too, since a UNIQUE column's index has a generated name there.
-        indexes = {d.split(" INDEX ")[1] for d in details if " INDEX " in d}
-        return scanned, indexes
+        return [row[-1] for row in cursor.fetchall()]
+
+
+def plan_of(queryset) -> tuple[set[str], set[str]]:
+    """(tables read sequentially, indexes used) by the queryset's query."""
+    if connection.vendor == "postgresql":
+        nodes = _explained(queryset)
+        scanned = {n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"}
+        return scanned, {n["Index Name"] for n in nodes if "Index Name" in n}
+    details = _explained(queryset)
+    scanned = {d.split()[1] for d in details if d.startswith("SCAN ") and " USING " not in d}
+    # "SEARCH cases_case USING INDEX name (reference=?)": the name, and on SQLite the
+    # columns searched too, since a UNIQUE column's index has a generated name there.
+    indexes = {d.split(" INDEX ")[1] for d in details if " INDEX " in d}
+    return scanned, indexes
 
 
 @pytest.fixture(scope="module")
@@ -462,15 +469,9 @@ def test_reports_read_indexes_not_the_large_tables(years_of_issues, manager_user
 
 def sorts(queryset) -> bool:
     """Whether the query's plan sorts rows (rather than reading them in an index's order)."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-            raw = cursor.fetchone()[0]
-            nodes = _nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"])
-            return any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes)
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        return any("TEMP B-TREE FOR ORDER BY" in row[-1] for row in cursor.fetchall())
+    if connection.vendor == "postgresql":
+        return any(n["Node Type"] in ("Sort", "Incremental Sort") for n in _explained(queryset))
+    return any("TEMP B-TREE FOR ORDER BY" in detail for detail in _explained(queryset))
 
 
 @pytest.mark.parametrize("model", [LaserSession, CorrectionSession], ids=["laser", "correction"])

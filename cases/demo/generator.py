@@ -274,11 +274,13 @@ M2M = {
 class Generator:
     """Second pass: turns each client's timeline into rows, with the details."""
 
-    def __init__(self, clinic: Clinic, master: random.Random, history_days: int = 0) -> None:
+    def __init__(
+        self, clinic: Clinic, master: random.Random, history_days: int = 0, saved_files: list[str] | None = None
+    ) -> None:
         self.clinic = clinic
         self.history_days = history_days
         self._history_files: dict[tuple, dict] = {}  # painted once, linked for every history photo
-        self.saved_files: list[str] = []  # the painted files, removed if the seeding fails
+        self.saved_files = [] if saved_files is None else saved_files  # removed if the seeding fails
         self.cover = Coverage(random.Random(master.getrandbits(64)))  # nosec B311  # reproducible demo data, not a secret
         self._dates: dict[int, datetime.date] = {}
 
@@ -1044,8 +1046,8 @@ class Generator:
                 sha256=source["sha256"],
                 file_sha256=source["sha256"],
             )
-            photo.image.name = self._linked(source, "image", photo_upload_path(photo, "photo.jpg"))
-            photo.thumbnail.name = self._linked(source, "thumbnail", photo_upload_path(photo, "thumb.jpg"))
+            photo.image.name = _linked(source, "image", photo_upload_path(photo, "photo.jpg"), self.saved_files)
+            photo.thumbnail.name = _linked(source, "thumbnail", photo_upload_path(photo, "thumb.jpg"), self.saved_files)
             photos.append(photo)
         return photos
 
@@ -1064,21 +1066,23 @@ class Generator:
             self.saved_files += [found["image"], found["thumbnail"]]
         return found
 
-    def _linked(self, source: dict, field: str, name: str) -> str:
-        """`_link`, starting a fresh copy of the painted file when the filesystem allows
-        it no more links (ext4: 65,000 per file)."""
-        try:
-            return _link(source[field], name)
-        except OSError as error:
-            if error.errno != errno.EMLINK:
-                raise
-        with default_storage.open(source[field]) as file:
-            source[field] = default_storage.save(f"{HISTORY_FOLDER}/{field}.jpg", ContentFile(file.read()))
-        self.saved_files.append(source[field])
-        return _link(source[field], name)
-
 
 HISTORY_FOLDER = "photos/demo-history"  # the painted files the earlier courses' photos link to
+
+
+def _linked(source: dict, field: str, name: str, saved_files: list[str]) -> str:
+    """`_link` from the painted file `source[field]`, first making a fresh copy of it
+    (noted in `saved_files`, and in `source` for the links after) when the filesystem
+    allows it no more links (ext4: 65,000 per file)."""
+    try:
+        return _link(source[field], name)
+    except OSError as error:
+        if error.errno != errno.EMLINK:
+            raise
+    with default_storage.open(source[field]) as file:
+        source[field] = default_storage.save(f"{HISTORY_FOLDER}/{field}.jpg", ContentFile(file.read()))
+    saved_files.append(source[field])
+    return _link(source[field], name)
 
 
 def _link(source: str, name: str) -> str:
@@ -1223,8 +1227,7 @@ def forced_for(index: int, history_days: int) -> dict | None:
 def _seed(clients, master, today, password, progress, saved_files, history_days) -> Result:
     counts: Counter = Counter()
     clinic = create_clinic(master, today, password, history_days)
-    generator = Generator(clinic, master, history_days)
-    generator.saved_files = saved_files
+    generator = Generator(clinic, master, history_days, saved_files)
     seeds = [master.getrandbits(64) for _ in range(clients)]
 
     # Pass one: opening dates, to number references in opening order per year.

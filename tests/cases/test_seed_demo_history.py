@@ -193,9 +193,7 @@ def test_a_painted_file_linked_as_often_as_the_filesystem_allows_is_copied_first
     """ext4 allows 65,000 links to a file; the large clinic has more photos of one kind,
     angle and skin tone than that. The limit itself is the filesystem's, so it is raised
     here for the first link."""
-    from types import SimpleNamespace
-
-    from cases.demo.generator import Generator
+    from cases.demo.generator import _linked
 
     painted = Photo.objects.filter(case__opened_on__lt=window_start()).first().image.name
     real_link, tried = os.link, []
@@ -207,10 +205,10 @@ def test_a_painted_file_linked_as_often_as_the_filesystem_allows_is_copied_first
         real_link(source, target)
 
     monkeypatch.setattr(os, "link", link)
-    source, generator = {"image": painted}, SimpleNamespace(saved_files=[])
+    source, saved_files = {"image": painted}, []
     target = f"photos/elsewhere/{uuid.uuid4().hex}.jpg"
-    assert Generator._linked(generator, source, "image", target) == target
-    assert source["image"] != painted and generator.saved_files == [source["image"]]
+    assert _linked(source, "image", target, saved_files) == target
+    assert source["image"] != painted and saved_files == [source["image"]]
     assert str(tried[1]) == default_storage.path(source["image"])
     with default_storage.open(painted) as old, default_storage.open(target) as new:
         assert old.read() == new.read()
