@@ -199,7 +199,12 @@ TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Europe/London")
 # Per-process memory by default; a shared cache (e.g. redis://…, with the redis package)
 # makes a Clinic settings change visible to every process at once.
 CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
-USE_I18N = True
+# The app speaks British English only and has no translations of its own. With
+# translation off, Django's own texts are its English originals (the same words as its
+# en-GB catalogue) and every gettext call skips the per-request language lookup, which
+# pages with many dates and labels paid hundreds of times; dates and number formats
+# still follow LANGUAGE_CODE (en-GB: "25/12/2026" is read as 25 December).
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
