@@ -13,12 +13,14 @@ from functools import wraps
 from itertools import chain
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, F
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from artists.models import Artist
 from cases import audit
 from cases.choices import CaseStatus, CorrectionKind
 from cases.models import Case, Client, CorrectionSession, FollowUp, LaserSession, ZoneLookup
@@ -67,14 +69,18 @@ def scheduled_session_values(model, user, start: datetime.date, last: datetime.d
     `choice_rows`). One query; it walks `laser_status_time` / `correction_status_time` in
     order and stops at the cap."""
     laser = model is LaserSession
-    worker = "technician" if laser else "artist"
+    # The technician's or artist's name is read per row shown, like the zones, not joined:
+    # a join to the people's table let PostgreSQL hash it and then sort the week's
+    # thousands of joined sessions (a misjudged count of the week's sessions made that
+    # look cheap) instead of stopping at the cap.
+    worker = Artist.objects.filter(pk=OuterRef("technician_id" if laser else "artist_id"))
+    worker_name = worker.order_by().values(name=Concat("first_name", Value(" "), "last_name"))[:1]
     sessions = model.objects.visible_to(user).scheduled().on_days(start, last).order_by("scheduled_at", "pk")
     return sessions.annotate(zone_rows=choice_rows(model, "zones")).values(
         *_SESSION_VALUES,
         "zone_rows",
         *([] if laser else ["kind"]),
-        worker_first=F(f"{worker}__first_name"),
-        worker_last=F(f"{worker}__last_name"),
+        worker_name=Subquery(worker_name),
     )[: HOME_LIST_LIMIT + 1]
 
 
@@ -92,7 +98,7 @@ def _session_rows(rows, links: _Links, kinds: dict | None) -> list[_SessionRow]:
             case_url=links.case(row["case__public_id"]),
             client_url=links.client(row["case__client__public_id"]),
             client_name=f"{row['case__client__first_name']} {row['case__client__last_name']}",
-            worker_name=f"{row['worker_first'] or ''} {row['worker_last'] or ''}".strip(),
+            worker_name=(row["worker_name"] or "").strip(),
         )
         for row in rows
     ]
