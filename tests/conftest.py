@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import os
 import shutil
@@ -15,24 +14,21 @@ import pytest
 from django.test import Client as HttpClient
 from django.test import override_settings
 
+from smpclinic import collector
 from tests import factories
 from tests.signin import signed_in
 
 
 def pytest_configure(config):
-    """Python's cycle collector, less often: its default (a young-generation pass every 700
-    new objects, a full one every 100 of those) walks the ORM's and the templates' many
-    short-lived objects over and over, about a seventh of the suite's CPU time. Cycles are
-    still collected, after 50,000 new objects instead; nothing in the app or the tests
-    relies on when (no gc or weakref use)."""
-    gc.set_threshold(50_000, 50, 100)
+    """Python's cycle collector, less often, as in the server (smpclinic/collector.py): at
+    its defaults it took about a seventh of the suite's CPU time."""
+    collector.relax()
 
 
 def pytest_collection_finish(session):
     """What is loaded by now (Django, the apps, the collected tests) lives for the whole
     run: frozen, the full collections no longer walk it each time."""
-    gc.collect()
-    gc.freeze()
+    collector.freeze_loaded()
 
 
 def _schema_copy_path(settings_dict) -> Path | None:
