@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET  # nosec B405  # only builds SVG from our own values; never parses input
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -317,11 +318,38 @@ def scatter_chart(
     svg.text((x0 + x1) / 2, y1 + 40, x_label, "middle", class_="chart-axis-label")
     middle = (y0 + y1) / 2
     svg.text(16, middle, y_label, "middle", transform=f"rotate(-90 16 {middle:.1f})", class_="chart-axis-label")
-    for (x, y), n in sorted(Counter(points).items()):
-        svg.el("circle", cx=x_of(x), cy=y_of(y), r=5, fill=COLOURS[0], fill_opacity="0.8", stroke=INK)
-        if n > 1:
-            svg.text(x_of(x) + 8, y_of(y) + 4, f"×{n}")
+    counts = Counter(points)
+    # A point's area grows with the cases it stands for, its width never more than one
+    # session's step along either axis, so that neighbouring pairs stay apart.
+    cell = min(x_of(1) - x_of(0), y_of(0) - y_of(1))
+    widest = max(min(cell / 2 - 1, 9), 3)
+    smallest = min(4, widest)
+    most = max(counts.values(), default=1)
+    dots = [
+        (x_of(x), y_of(y), smallest + (widest - smallest) * math.sqrt((n - 1) / max(most - 1, 1)))
+        for (x, y), n in counts.items()
+    ]
+    by_x = sorted(dots)
+    lefts = [cx for cx, _, _ in by_x]
+    for ((x, y), n), (cx, cy, r) in sorted(zip(counts.items(), dots, strict=True)):
+        dot = svg.el("circle", cx=cx, cy=cy, r=r, fill=COLOURS[0], fill_opacity="0.8", stroke=INK)
+        svg.el("title", dot, text=f"estimate {_fmt(x)}, actual {_fmt(y)}: {n} case{'s' if n != 1 else ''}")
+        label = f"×{n}"
+        box = (cx + r + 3, cy - 8, cx + r + 3 + len(label) * CHAR_WIDTH, cy + 6)
+        # The count written beside the point when it runs into no other point (those
+        # within reach found by position, not by trying every point); otherwise the
+        # point's size and its title (shown on hover, read by screen readers) say it.
+        near = by_x[bisect_left(lefts, box[0] - widest) : bisect_right(lefts, box[2] + widest)]
+        if n > 1 and not any(_meets(box, other) for other in near if other != (cx, cy, r)):
+            svg.text(box[0], cy + 4, label)
     return svg.render()
+
+
+def _meets(box: tuple[float, float, float, float], dot: tuple[float, float, float]) -> bool:
+    """Whether a label's box (left, top, right, bottom) touches a point's square."""
+    left, top, right, bottom = box
+    cx, cy, r = dot
+    return left < cx + r and cx - r < right and top < cy + r and cy - r < bottom
 
 
 # --- Charts for report tables and the case fade chart --------------------------------

@@ -116,6 +116,43 @@ def test_scatter_chart_marks_coinciding_points_and_the_diagonal():
     assert "×2" in texts and "actual = estimate" in texts and "Estimate" in texts and "Actual" in texts
 
 
+def _label_box(text: ET.Element) -> tuple[float, float, float, float]:
+    """A start-anchored label's box: left, top, right, bottom (CHAR_WIDTH a character)."""
+    x, y = float(text.get("x")), float(text.get("y"))
+    return x, y - charts.FONT, x + len(text.text) * charts.CHAR_WIDTH, y + 2
+
+
+def test_scatter_chart_counts_never_run_into_the_next_point():
+    """A busy clinic has dozens of cases on most (estimate, actual) pairs, one session
+    apart: a "×27" written beside a point ran over the next point's dot and label."""
+    points = [(x, y) for x in range(5, 18) for y in range(2, 7) for _ in range((x * y) % 30 + 1)]
+    root = _parse(charts.scatter_chart("c6", "Estimate vs actual", "D", points, "Estimate", "Actual"))
+
+    circles = root.findall(f"{SVG}circle")
+    labels = [t for t in root.iter(f"{SVG}text") if t.text.startswith("×")]
+    for label in labels:
+        left, top, right, bottom = _label_box(label)
+        for circle in circles:
+            cx, cy, r = float(circle.get("cx")), float(circle.get("cy")), float(circle.get("r"))
+            assert not (left < cx + r and cx - r < right and top < cy + r and cy - r < bottom), (label.text, cx, cy)
+    # Every point says how many cases it stands for, labelled or not.
+    titles = [circle.find(f"{SVG}title").text for circle in circles]
+    assert len(circles) == 13 * 5
+    assert "estimate 8, actual 3: 25 cases" in titles
+    assert "estimate 5, actual 2: 11 cases" in titles
+    # A point standing for more cases is drawn larger, within its cell.
+    radius = {title: float(c.get("r")) for title, c in zip(titles, circles, strict=True)}
+    assert radius["estimate 8, actual 3: 25 cases"] > radius["estimate 5, actual 2: 11 cases"]
+
+
+def test_scatter_chart_labels_a_count_where_there_is_room():
+    root = _parse(charts.scatter_chart("c7", "E", "D", [(3, 3)] * 4 + [(9, 3)], "Estimate", "Actual"))
+
+    assert "×4" in _texts(root)
+    titles = [c.find(f"{SVG}title").text for c in root.findall(f"{SVG}circle")]
+    assert titles == ["estimate 3, actual 3: 4 cases", "estimate 9, actual 3: 1 case"]
+
+
 def test_nice_ticks():
     assert charts.nice_ticks(0, 3) == [0, 1, 2, 3]
     assert charts.nice_ticks(0, 100) == [0, 20, 40, 60, 80, 100]
