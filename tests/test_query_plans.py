@@ -451,7 +451,7 @@ def check_every_report_reads_indexes_not_the_large_tables(laser_history):
             if slug == "adverse-events":  # the skin type comes with the session
                 assert 'JOIN "cases_case"' not in sql and 'JOIN "cases_client"' not in sql, sql
     (laser,) = reports.laser_sessions_report(period)
-    assert len(laser.rows) == 11 and "Over 11 closed cases" in laser.note
+    assert len(laser.rows) == 11 and "Across 11 closed cases" in laser.note
     *_, by_skin = reports.adverse_events_report(period)
     assert sum(row[1] for row in by_skin.rows) == 31
     if connection.vendor == "postgresql":

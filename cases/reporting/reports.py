@@ -458,7 +458,7 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
     if n:
         estimates, actuals = sum(e for e, _ in estimated), sum(a for _, a in estimated)
         note = (
-            f"Over {n} closed case{'s' if n != 1 else ''} with an estimate: "
+            f"Across {n:,} closed case{'s' if n != 1 else ''} with an estimate: "
             f"mean estimate {estimates / n:.1f}, mean actual {actuals / n:.1f}, "
             f"mean difference (actual − estimate) {(actuals - estimates) / n:+.1f} sessions."
         )

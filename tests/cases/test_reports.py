@@ -183,7 +183,7 @@ def test_laser_sessions_against_the_kirby_desai_estimate(manager_user):
         [k3.reference, D(2026, 4, 1), None, 1, None],
     ]
     assert table.links[0] == f"/cases/{k1.public_id}/"
-    assert "Over 2 closed cases with an estimate" in table.note
+    assert "Across 2 closed cases with an estimate" in table.note
     assert "mean estimate 8.5, mean actual 2.5, mean difference (actual − estimate) -6.0 sessions" in table.note
 
 
@@ -211,7 +211,7 @@ def test_laser_estimate_comes_from_the_approved_plan_not_a_newer_draft():
         [drafted.reference, D(2026, 3, 1), 9, 3, -6],
         [unapproved.reference, D(2026, 4, 1), None, 1, None],
     ]
-    assert "Over 2 closed cases with an estimate" in table.note
+    assert "Across 2 closed cases with an estimate" in table.note
     assert "mean estimate 8.5" in table.note
 
 
@@ -229,7 +229,7 @@ def test_laser_table_lists_only_the_latest_cases_and_says_so(monkeypatch):
     assert [row[0] for row in table.rows] == [c.reference for c in cases[2:]]  # the latest 3, oldest first
     assert len(table.links) == 3
     # The means still cover all five cases: actual 1..5, mean 3.
-    assert "Over 5 closed cases with an estimate" in table.note
+    assert "Across 5 closed cases with an estimate" in table.note
     assert "mean actual 3.0" in table.note
     assert "The table lists only the latest 3 closed cases" in table.note
 
@@ -258,7 +258,7 @@ def test_the_whole_laser_table_lists_every_case_with_the_same_means(monkeypatch)
     ]
     assert page.rows == whole.rows[1:]
     means = (
-        "Over 2 closed cases with an estimate: mean estimate 8.5, mean actual 1.5, "
+        "Across 2 closed cases with an estimate: mean estimate 8.5, mean actual 1.5, "
         "mean difference (actual − estimate) -7.0 sessions."
     )
     assert page.note.startswith(means) and whole.note.startswith(means)

@@ -259,7 +259,7 @@ def test_a_long_laser_table_is_cut_with_a_note_and_the_means_cover_all(as_manage
     html = as_manager.get(reverse("cases:report_laser_sessions"), Q1).content.decode()
 
     assert "The table lists only the latest 2 closed cases; the means and the CSV download cover every case" in html
-    assert "Over 3 closed cases with an estimate" in html
+    assert "Across 3 closed cases with an estimate" in html
     assert "mean actual 2.0" in html
     assert cases[0].reference not in html and cases[1].reference in html and cases[2].reference in html
 
