@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from cases import audit, selectors
@@ -28,6 +29,7 @@ from cases.reporting import charts
 from cases.services import cases as services
 from smpclinic.concurrency import create_once
 from smpclinic.forms import add_service_errors
+from smpclinic.links import Link
 from smpclinic.models import ClinicSettings
 from smpclinic.roles import staff_required
 
@@ -120,14 +122,95 @@ class NextStep:
     when: datetime.datetime | None = None  # set for a booked session
 
 
+# A session's status as the timeline's badge shows it.
+_SESSION_BADGES = {SessionStatus.COMPLETED: "text-bg-success", SessionStatus.SCHEDULED: "text-bg-info"}
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
+    """A session as the workspace's timeline shows it, its texts worked out once in the
+    view: drawn by the template field by field, twenty sessions took a ninth of the page."""
+
     kind: str  # "laser" or "correction"
     session: LaserSession | CorrectionSession
+    when_label: str  # "7 Dec 2026 09:00", local time
+    day_label: str  # "7 Dec 2026"
+    title: str  # "Laser session" or the correction's kind
+    badge: str
+    details: str  # who, and for laser the device and its settings, " · " between
+    zones: str
+    adverse_events: str
+    edit_url: str
 
     @property
     def when(self) -> datetime.datetime:
         return self.session.scheduled_at
+
+
+def _laser_details(session: LaserSession) -> str:
+    parts = [session.technician.full_name if session.technician_id else ""]
+    if session.device_id:
+        parts.append(session.device.name)
+    if session.wavelength_nm:
+        parts.append(f"{session.wavelength_nm} nm")
+    if session.fluence_j_cm2 is not None:
+        parts.append(f"{session.fluence_j_cm2} J/cm²")
+    if session.spot_size_mm is not None:
+        parts.append(f"spot {session.spot_size_mm} mm")
+    if session.passes:
+        parts.append(f"{session.passes} pass{'es' if session.passes != 1 else ''}")
+    if session.estimated_clearance_pct is not None:
+        parts.append(f"clearance {session.estimated_clearance_pct} %")
+    return " · ".join(parts)
+
+
+def _label_follow_ups(follow_ups: list, today: datetime.date) -> None:
+    """Each follow-up's due date, overdue flag and action links, worked out once for the
+    follow-ups table (the due date appears up to three times a row)."""
+    complete = Link("cases:followup_complete", "followup_id")
+    missed = Link("cases:followup_missed", "followup_id")
+    reschedule = Link("cases:followup_reschedule", "followup_id")
+    for follow_up in follow_ups:
+        follow_up.due_label = date_format(follow_up.due_on, "j M Y")
+        follow_up.overdue = follow_up.is_overdue(today)
+        follow_up.complete_url = complete(follow_up.public_id)
+        follow_up.missed_url = missed(follow_up.public_id)
+        follow_up.reschedule_url = reschedule(follow_up.public_id)
+
+
+def _timeline(laser: list[LaserSession], correction: list[CorrectionSession]) -> list[TimelineEntry]:
+    """Laser and correction sessions in one list by time, as the timeline shows them."""
+    edit = {
+        "laser": Link("cases:laser_session_edit", "session_id"),
+        "correction": Link("cases:correction_session_edit", "session_id"),
+    }
+    entries = []
+    for kind, sessions in (("laser", laser), ("correction", correction)):
+        for session in sessions:
+            local = timezone.localtime(session.scheduled_at)
+            if kind == "laser":
+                title, details = "Laser session", _laser_details(session)
+                events = ", ".join(str(event) for event in session.adverse_events.all())
+            else:
+                title, events = session.get_kind_display(), ""
+                details = session.artist.full_name if session.artist_id else ""
+                if session.pigment:
+                    details += f" · pigment: {session.pigment}"
+            entries.append(
+                TimelineEntry(
+                    kind=kind,
+                    session=session,
+                    when_label=date_format(local, "j M Y H:i"),
+                    day_label=date_format(local, "j M Y"),
+                    title=title,
+                    badge=_SESSION_BADGES.get(session.status, "text-bg-secondary"),
+                    details=details,
+                    zones=", ".join(str(zone) for zone in session.zones.all()) or "—",
+                    adverse_events=events,
+                    edit_url=edit[kind](session.public_id),
+                )
+            )
+    return sorted(entries, key=lambda entry: entry.when)
 
 
 @dataclass
@@ -246,10 +329,9 @@ def case_detail(request, case_id):
     for issue in case.workspace_issues:
         issue_groups.setdefault(issue.zone, []).append(issue)
 
-    timeline = sorted(
-        [TimelineEntry("laser", s) for s in laser] + [TimelineEntry("correction", s) for s in correction],
-        key=lambda e: e.when,
-    )
+    timeline = _timeline(laser, correction)
+    today = timezone.localdate()
+    _label_follow_ups(case.workspace_follow_ups, today)
     context = {
         "case": case,
         "client": case.client,
@@ -272,7 +354,7 @@ def case_detail(request, case_id):
             }
             for to in services.allowed_transitions(case.status)
         ],
-        "today": timezone.localdate(),
+        "today": today,
     }
     return render(request, "cases/case/detail.html", context)
 
