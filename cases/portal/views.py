@@ -13,11 +13,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cases import audit, kirby_desai, pdf
-from cases.choices import CorrectionOptionChoice
+from cases.choices import CorrectionOptionChoice, StepStatus
 from cases.models import Client, TreatmentPlan
 from cases.pdf import render as render_pdf
 from cases.portal.forms import PortalPlanAcceptForm
@@ -78,7 +79,22 @@ def _decorate(plans) -> list[TreatmentPlan]:
         ]
         plan.estimate = plan.kirby_desai()
         plan.accept_refusal = plan_services.accept_refusal(plan)
+        for step in plan.steps.all():
+            step.schedule_line = _schedule_line(step)
     return plans
+
+
+def _schedule_line(step) -> str:
+    """The line under a step: its date ("Done 12 Mar 2026", "Booked …", "Target …"), the
+    weeks after the previous step while it is planned, its zones; " · " between."""
+    parts = [capfirst(step.when_label) or "Date to be arranged"]
+    if step.interval_weeks and step.status == StepStatus.PLANNED:
+        weeks = step.interval_weeks
+        parts.append(f"{weeks} week{'s' if weeks != 1 else ''} after the previous step")
+    zones = ", ".join(zone.label for zone in step.zones.all())
+    if zones:
+        parts.append(zones)
+    return " · ".join(parts)
 
 
 def plan_context(user) -> dict:
