@@ -252,7 +252,8 @@ def test_lists_are_capped(as_staff, staff_user, technician):
 
     html = response.content.decode()
     assert len(response.context["session_groups"][0]["sessions"]) == HOME_LIST_LIMIT
-    assert f"Only the first {HOME_LIST_LIMIT} sessions are shown." in html
+    assert f"Only the first {HOME_LIST_LIMIT} sessions are shown;" in html
+    assert f'<a href="{reverse("cases:diary")}">the diary</a> has them all.' in html
     assert len(response.context["follow_ups"]) == HOME_LIST_LIMIT
     assert f"Only the first {HOME_LIST_LIMIT} follow-ups are shown." in html
 
