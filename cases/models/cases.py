@@ -111,6 +111,7 @@ class CaseQuerySet(ArchivableQuerySet):
         from smpclinic.lookups import with_choice_rows
 
         from .consents import Consent
+        from .plans import _shown_steps
 
         rows = _workspace_rows()
         return (
@@ -128,7 +129,7 @@ class CaseQuerySet(ArchivableQuerySet):
                 Prefetch("consultations", queryset=rows["consultations"].all(), to_attr="workspace_consultations"),
                 Prefetch(
                     "plans",
-                    queryset=rows["plans"].prefetch_related(Prefetch("steps", queryset=rows["steps"].all())),
+                    queryset=rows["plans"].prefetch_related(Prefetch("steps", queryset=_shown_steps().all())),
                     to_attr="workspace_plans",
                 ),
                 Prefetch("lasersessions", queryset=rows["laser"].all(), to_attr="workspace_laser_sessions"),
@@ -148,11 +149,11 @@ def _workspace_rows() -> dict[str, models.QuerySet]:
     """The querysets of the case workspace's related rows, the same for every case, built
     once per process: their lookup subqueries (`with_choice_rows`) and orderings took
     about 3 ms of every visit to build. Never evaluated themselves: each use takes a
-    copy."""
+    copy. The plans' steps are the plan pages' own (`plans._shown_steps`)."""
     from smpclinic.lookups import with_choice_rows
 
     from .followups import FollowUp
-    from .plans import PlanStep, TreatmentPlan
+    from .plans import TreatmentPlan
     from .sessions import CorrectionSession, LaserSession, RuleOverride
 
     return {
@@ -161,7 +162,6 @@ def _workspace_rows() -> dict[str, models.QuerySet]:
         "plans": with_choice_rows(TreatmentPlan.objects.standing(), "options")
         .select_related("submitted_by", "approved_by", "accepted_by")
         .order_by("-version"),
-        "steps": with_choice_rows(PlanStep.objects.with_done_at(), "zones").order_by("order", "id"),
         "laser": with_choice_rows(LaserSession.objects.active(), "zones", "adverse_events").select_related(
             "technician", "device"
         ),
