@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cases import audit, kirby_desai, pdf
-from cases.choices import CorrectionOptionChoice, StepStatus
+from cases.choices import CorrectionOptionChoice, PlanStepKind, StepStatus
 from cases.models import Client, TreatmentPlan
 from cases.pdf import render as render_pdf
 from cases.portal.forms import PortalPlanAcceptForm
@@ -54,14 +54,32 @@ def own_client(user) -> Client:
     return get_object_or_404(Client.objects.visible_to(user))
 
 
+# The columns the portal's plan pages read: what the client is shown and what decides it.
+# Internal notes, the review note, the revision's reason, the client's health record and
+# the acceptance's IP address never leave the database for these pages (reading fewer
+# columns also takes a page's time down by a tenth of a millisecond a column or so).
+PORTAL_PLAN_FIELDS = (
+    *("lock_version", "archived_at", "public_id", "case_id", "version", "status"),
+    *("summary", "aftercare", "price_estimate", "clinician_estimate_sessions"),
+    *("kd_skin_type", "kd_location", "kd_colour", "kd_ink_amount", "kd_scarring", "kd_layering", "kd_total"),
+    *("approved_at", "accepted_at"),
+    *("case__reference", "case__opened_on", "case__client_id", "case__archived_at"),
+    *("case__goal", "case__expectations_agreed", "case__expectations_discussed_on"),
+    *("case__client__first_name", "case__client__last_name", "case__client__preferred_name"),
+    *("case__client__user_id", "case__client__archived_at"),
+)
+
+
 def client_plans(user):
     """Plans the client may see: approved by a manager, of their own active cases, in force
     or done (never a superseded version, a cancelled plan, or a draft). Per case, the
-    client's plan (agreed) comes first, then a revision of it waiting for their answer."""
+    client's plan (agreed) comes first, then a revision of it waiting for their answer.
+    Only the columns the portal shows are read (`PORTAL_PLAN_FIELDS`)."""
     return (
         TreatmentPlan.objects.visible_to(user)
         .current()
         .for_portal()
+        .only(*PORTAL_PLAN_FIELDS)
         .order_by("-case__opened_on", "-case_id", "version")
     )
 
@@ -80,8 +98,16 @@ def _decorate(plans) -> list[TreatmentPlan]:
         plan.estimate = plan.kirby_desai()
         plan.accept_refusal = plan_services.accept_refusal(plan)
         for step in plan.steps.all():
+            # Labels looked up here, once: `get_kind_display()` builds its choices afresh
+            # at every call in the template.
+            step.kind_label = _STEP_KINDS.get(step.kind, step.kind)
+            step.status_label = _STEP_STATUSES.get(step.status, step.status)
             step.schedule_line = _schedule_line(step)
     return plans
+
+
+_STEP_KINDS = dict(PlanStepKind.choices)
+_STEP_STATUSES = dict(StepStatus.choices)
 
 
 def _schedule_line(step) -> str:
@@ -156,7 +182,10 @@ def portal_plan_accept(request, plan_id):
             messages.success(request, "Thank you. You have accepted your plan; the clinic can see it now.")
             return redirect("cases:portal_plan")
     (plan,) = _decorate([plan])
-    plan.replaces = None if plan.is_agreed else plan_services.agreed_plan(plan.case)
+    # A revision names the version in force that it would replace: its number, nothing more.
+    plan.replaces = (
+        None if plan.is_agreed else TreatmentPlan.objects.agreed().filter(case_id=plan.case_id).only("version").first()
+    )
     context = {"plan": plan, "kd_uncertainty": kirby_desai.UNCERTAINTY, "form": form, "clinic": ClinicSettings.load()}
     return render(request, "portal/plan_accept.html", context)
 

@@ -111,6 +111,8 @@ def test_the_accepted_version_stays_the_clients_plan_while_a_revision_is_prepare
     assert "Until you accept this new version, your current plan (version 1) stays in force." in portal
     assert "one for each of your cases" not in portal  # two cards, one case
     assert url("portal_plan_accept", new) in portal and url("portal_plan_accept", accepted) not in portal
+    accept_page = as_client_a.get(url("portal_plan_accept", new)).content.decode()
+    assert "it replaces your current plan (version 1); until then, your current plan stays in force" in accept_page
     pdf = plan_pdf_html(client_a.user)
     assert "VERSION-ONE-SUMMARY" in pdf and "version 1 above stays your plan" in pdf
     assert services.agreed_plan(accepted.case) == accepted

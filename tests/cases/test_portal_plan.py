@@ -234,6 +234,29 @@ def test_internal_notes_never_appear_on_my_pages_or_in_the_pdf(
     assert PortalInvitation.objects.filter(client=client_a).count() == 1
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        '"cases_treatmentplan"."internal_notes"',
+        '"cases_treatmentplan"."review_note"',
+        '"cases_treatmentplan"."revision_reason"',
+        '"cases_treatmentplan"."accepted_ip"',
+        '"cases_case"."internal_notes"',
+        '"cases_case"."regret_notes"',
+        '"cases_client"."internal_notes"',
+        '"cases_client"."medications"',
+        '"cases_client"."date_of_birth"',
+    ],
+)
+def test_my_plan_pages_never_read_the_internal_or_health_columns(column, as_client_a, approved_plan):
+    """Not shown is not enough: the plan pages do not even read these columns, so no
+    template slip or debugging aid can show them (data minimisation)."""
+    for url in (PORTAL, _accept_url(approved_plan)):
+        statements = sql_of_get(as_client_a, url)
+        assert any('"cases_planstep"' in sql for sql in statements), url  # the plan was read
+        assert not [sql for sql in statements if column in sql], (url, column)
+
+
 # Query caps -----------------------------------------------------------------------------------
 
 
