@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.dates import PAST, not_before_1900
 from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, HttpsURLField, PublicIdMixin, Timestamped
@@ -74,7 +75,7 @@ class ArtistQuerySet(ArchivableQuerySet):
         )
 
 
-class Artist(Archivable, PublicIdMixin, Timestamped):
+class Artist(ChecksInOneQuery, Archivable, PublicIdMixin, Timestamped):
     class Kind(models.TextChoices):
         INTERNAL = "internal", "Clinic staff"
         EXTERNAL = "external", "External (original artist)"

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from smpclinic.concurrency import Versioned
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.history import HistoricalRecords
 
 
@@ -135,7 +136,7 @@ def _valid_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/London).")
 
 
-class ClinicSettings(Versioned):
+class ClinicSettings(ChecksInOneQuery, Versioned):
     """The clinic's identity and rule values: one row, edited by managers on the Settings page.
 
     Defaults are the domain's (docs/domain.md#laser-intervals): 6 weeks between laser sessions on a zone, 6 months
@@ -363,7 +364,7 @@ class OpeningHoursQuerySet(models.QuerySet):
         return self.filter(weekday=weekday)
 
 
-class OpeningHours(models.Model):
+class OpeningHours(ChecksInOneQuery, models.Model):
     """When the clinic takes bookings on a weekday (0 = Monday). A weekday without a row is
     closed; a clinic with no rows at all has not set its hours, and the diary refuses
     nothing for the time of day until it does (the demo clinic and a new install's Settings

@@ -21,6 +21,7 @@ from cases.choices import (
     Zone,
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.dates import BOOKABLE, PAST
 from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, ArchivableQuerySet, ChoiceLookup, PublicIdMixin, Timestamped
@@ -199,7 +200,7 @@ class CaseRecordQuerySet(ArchivableQuerySet):
         return self.none()
 
 
-class Case(Versioned, Archivable, PublicIdMixin, Timestamped):
+class Case(ChecksInOneQuery, Versioned, Archivable, PublicIdMixin, Timestamped):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases")
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.CONSULTATION)
@@ -356,7 +357,7 @@ class Consultation(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestam
         return f"{self.get_kind_display()} consultation {self.held_at:%d %b %Y}"
 
 
-class Issue(Versioned, Archivable, PublicIdMixin, Timestamped):
+class Issue(ChecksInOneQuery, Versioned, Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="issues")
     kind = models.CharField(max_length=30, choices=IssueKind.choices)
     zone = models.CharField(max_length=20, choices=Zone.choices)

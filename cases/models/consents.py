@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.choices import ConsentKind
 from smpclinic.concurrency import SubmittedOnce, Versioned
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.dates import BOOKABLE, PAST
 from smpclinic.history import HistoricalRecords
 from smpclinic.models import PublicIdMixin, Timestamped
@@ -30,7 +31,7 @@ class ConsentTextQuerySet(models.QuerySet):
         return self.in_force_on(day).filter(~Exists(newer))
 
 
-class ConsentText(Timestamped):
+class ConsentText(ChecksInOneQuery, Timestamped):
     """A versioned consent form; a client signs one exact version."""
 
     kind = models.CharField(max_length=20, choices=ConsentKind.choices)
@@ -73,7 +74,7 @@ class ConsentQuerySet(models.QuerySet):
         return self.none()
 
 
-class Consent(Versioned, SubmittedOnce, PublicIdMixin, Timestamped):
+class Consent(ChecksInOneQuery, Versioned, SubmittedOnce, PublicIdMixin, Timestamped):
     """A client's signature on one version of a consent text; withdrawn, never deleted."""
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consents")

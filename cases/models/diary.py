@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.history import HistoricalRecords
 from smpclinic.models import PublicIdMixin, Room, Timestamped
 
@@ -103,7 +104,7 @@ class BookingQuerySet(models.QuerySet):
         return self.filter(status=BookingStatus.BOOKED, starts_at__gte=now or timezone.now())
 
 
-class Booking(PublicIdMixin, Timestamped):
+class Booking(ChecksInOneQuery, PublicIdMixin, Timestamped):
     """A slot in the diary: when, how long, who, where, with which laser, for which appointment."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="bookings")

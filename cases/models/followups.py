@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases.choices import AdverseEventChoice, FollowUpKind, FollowUpStatus, Healing
 from smpclinic.concurrency import SubmittedOnce, Versioned
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.dates import PAST
 from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
@@ -117,7 +118,7 @@ class FollowUpQuerySet(CaseRecordQuerySet):
         return self.for_review().with_adverse_findings().filter(has_adverse_findings=adverse).order_by("due_on", "pk")
 
 
-class FollowUp(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
+class FollowUp(ChecksInOneQuery, Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups")
     laser_session = models.ForeignKey(
         LaserSession, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from cases import kirby_desai as kd
 from cases.choices import PlanStatus, PlanStepKind, StepStatus
 from smpclinic.concurrency import Versioned
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.dates import booking_date_error
 from smpclinic.history import HistoricalRecords
 from smpclinic.models import Archivable, PublicIdMixin, Timestamped
@@ -92,7 +93,7 @@ def _shown_steps():
     return with_choice_rows(PlanStep.objects.with_done_at(), "zones").order_by("order", "pk")
 
 
-class TreatmentPlan(Versioned, Archivable, PublicIdMixin, Timestamped):
+class TreatmentPlan(ChecksInOneQuery, Versioned, Archivable, PublicIdMixin, Timestamped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="plans")
     version = models.PositiveSmallIntegerField(default=1, editable=False)
     previous_version = models.OneToOneField(

@@ -26,6 +26,7 @@ from cases.choices import (
     SessionStatus,
 )
 from smpclinic.concurrency import SubmittedOnce, Versioned
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.dates import PAST, booking_date_error
 from smpclinic.history import HistoricalRecords
 from smpclinic.lookups import with_choice_rows
@@ -205,7 +206,7 @@ class SessionQuerySet(CaseRecordQuerySet):
         return self.order_by("-scheduled_at", "-id")
 
 
-class SessionBase(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
+class SessionBase(ChecksInOneQuery, Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestamped):
     """What laser and correction sessions share: when, status, zones, aftercare."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="%(class)ss")
@@ -422,7 +423,7 @@ class LaserSession(SessionBase):
                 gte=0,
                 lte=CLEARANCE_MAX,
                 name="laser_clearance_range",
-                message="Clearance is from 0 to 100 %.",
+                message="Clearance is from 0 to 100 %%.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="completed")

@@ -14,11 +14,15 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import CheckConstraint
 from django.forms import modelform_factory
+from django.test.utils import CaptureQueriesContext
 
 from cases.models import LaserSession, TreatmentPlan
+from smpclinic.constraints import ChecksInOneQuery
 from smpclinic.models import ClinicSettings
 from tests import factories
 
@@ -273,6 +277,75 @@ def test_model_validation_explains(db, maker, changes, constraint, reported_on):
         assert message in errors[ALL]
     else:
         assert all(len(text) > 10 for text in errors[reported_on])
+
+
+def _stock_errors(row, exclude=None) -> dict:
+    """What Django's own validation (one query a constraint) reports for `row`."""
+    try:
+        models.Model.validate_constraints(row, exclude=exclude)
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+def _our_errors(row, exclude=None) -> dict:
+    try:
+        row.validate_constraints(exclude=exclude)
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+@pytest.mark.parametrize(("maker", "changes", "constraint", "reported_on"), BAD + DERIVED)
+def test_checks_in_one_query_report_what_django_reports(db, maker, changes, constraint, reported_on):
+    """The model's check constraints asked in one query (smpclinic.constraints) give
+    the same messages as Django asking one at a time, with the fields in play validated
+    or left out."""
+    row = MAKERS[maker]()
+    values = _resolve(row, changes)
+    for name, value in values.items():
+        setattr(row, name, value)
+    if not isinstance(row, ChecksInOneQuery):
+        return
+    assert _our_errors(row) == _stock_errors(row)
+    assert _our_errors(row) != {} or not any(
+        c.name == constraint for c in type(row)._meta.constraints if isinstance(c, CheckConstraint)
+    )
+    assert _our_errors(row, exclude=set(values)) == _stock_errors(row, exclude=set(values))
+
+
+def test_every_constraint_message_can_be_shown():
+    """Django formats a violation message with `%`: a bare percent sign in one would turn
+    the refusal into a server error."""
+    for model in apps.get_models():
+        for constraint in model._meta.constraints:
+            assert constraint.get_violation_error_message().strip(), constraint.name
+
+
+def test_every_model_with_several_check_constraints_asks_them_in_one_query():
+    several = [
+        model for model in apps.get_models() if sum(isinstance(c, CheckConstraint) for c in model._meta.constraints) > 1
+    ]
+    assert several and all(issubclass(model, ChecksInOneQuery) for model in several), [
+        model.__name__ for model in several if not issubclass(model, ChecksInOneQuery)
+    ]
+
+
+def test_a_laser_sessions_nine_checks_are_one_round_trip(db):
+    session = factories.LaserSessionFactory()
+    session.fluence_j_cm2 = Decimal("25")
+    session.spot_size_mm = Decimal("20")
+    with CaptureQueriesContext(connection) as ours:
+        mine = _our_errors(session)
+    with CaptureQueriesContext(connection) as stock:
+        theirs = _stock_errors(session)
+    messages = {
+        _constraint(LaserSession, name).violation_error_message
+        for name in ("laser_fluence_range", "laser_spot_size_range")
+    }
+    assert mine == theirs and messages <= set(mine[ALL])
+    reads = [q["sql"] for q in ours.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 1 < len([q for q in stock.captured_queries if q["sql"].startswith("SELECT")])
 
 
 def test_clean_derives_the_kirby_desai_total(db):
