@@ -28,6 +28,16 @@ SVG_NS = "http://www.w3.org/2000/svg"
 WIDTH = 640
 FONT = 12
 CHAR_WIDTH = 6.6  # average width of a 12 px sans-serif character, for laying out labels
+# The widest a count's characters come out in the common sans-serif faces (DejaVu Sans,
+# Debian's default, is the widest), in ems: a count beside a point must not be guessed
+# narrower than it is drawn.
+DIGIT_EM, BOLD_DIGIT_EM, TIMES_EM = 0.64, 0.70, 0.84
+
+
+def _count_width(digits: int, font: float = FONT, *, bold: bool = False) -> float:
+    return digits * (BOLD_DIGIT_EM if bold else DIGIT_EM) * font
+
+
 INK = "#212529"
 GRID = "#c8c8c8"
 # (fill, stroke) per series; series 2+ are patterns so print in greyscale tells them apart.
@@ -314,7 +324,8 @@ def scatter_chart(
     svg.el("line", x1=x0, y1=y0, x2=x0, y2=y1, stroke=INK)
     svg.el("line", x1=x0, y1=y1, x2=x1, y2=y1, stroke=INK)
     svg.el("line", x1=x_of(0), y1=y_of(0), x2=x_of(high), y2=y_of(high), stroke=COLOURS[1], stroke_dasharray="6 4")
-    svg.text(x_of(high) - 4, y_of(high) + 16, "actual = estimate", "end")
+    # Beside the diagonal's top end, above it, so that the line does not cross the words.
+    svg.text(x_of(high) - 36, y_of(high) + 12, "actual = estimate", "end")
     svg.text((x0 + x1) / 2, y1 + 40, x_label, "middle", class_="chart-axis-label")
     middle = (y0 + y1) / 2
     svg.text(16, middle, y_label, "middle", transform=f"rotate(-90 16 {middle:.1f})", class_="chart-axis-label")
@@ -332,17 +343,28 @@ def scatter_chart(
     by_x = sorted(dots)
     lefts = [cx for cx, _, _ in by_x]
     for ((x, y), n), (cx, cy, r) in sorted(zip(counts.items(), dots, strict=True)):
-        dot = svg.el("circle", cx=cx, cy=cy, r=r, fill=COLOURS[0], fill_opacity="0.8", stroke=INK)
+        # Darker, too, for more cases: at a large clinic the points' sizes are held back
+        # by their one-session cells, and the shade still tells the crowded pairs apart.
+        shade = 0.25 + 0.75 * math.sqrt(n / most)
+        dot = svg.el("circle", cx=cx, cy=cy, r=r, fill=COLOURS[0], fill_opacity=f"{shade:.2f}", stroke=INK)
         svg.el("title", dot, text=f"estimate {_fmt(x)}, actual {_fmt(y)}: {n} case{'s' if n != 1 else ''}")
-        label = f"×{n}"
-        box = (cx + r + 3, cy - 8, cx + r + 3 + len(label) * CHAR_WIDTH, cy + 6)
-        # The count written beside the point when it runs into no other point (those
-        # within reach found by position, not by trying every point); otherwise the
-        # point's size and its title (shown on hover, read by screen readers) say it.
+        if n == 1:
+            continue
+        digits = len(str(n))
+        box = (cx + r + 3, cy - 8, cx + r + 4 + TIMES_EM * FONT + _count_width(digits), cy + 6)
+        # The count is written beside the point ("×n") when it runs into no other point
+        # (those within reach found by position, not by trying every point); else inside
+        # the point, smaller and in white, when it fits there; else the point's size and
+        # its title (shown on hover, read by screen readers) say it.
         near = by_x[bisect_left(lefts, box[0] - widest) : bisect_right(lefts, box[2] + widest)]
-        if n > 1 and not any(_meets(box, other) for other in near if other != (cx, cy, r)):
-            svg.text(box[0], cy + 4, label)
+        if not any(_meets(box, other) for other in near if other != (cx, cy, r)):
+            svg.text(box[0], cy + 4, f"×{n}")
+        elif _count_width(digits, INSIDE_FONT, bold=True) <= 2 * r - 2:
+            svg.text(cx, cy + INSIDE_FONT * 0.35, str(n), "middle", font_size=INSIDE_FONT, class_="chart-on-dot")
     return svg.render()
+
+
+INSIDE_FONT = 9  # a count written inside its point
 
 
 def _meets(box: tuple[float, float, float, float], dot: tuple[float, float, float]) -> bool:
@@ -400,11 +422,14 @@ def chart_for_table(table, period) -> SafeString | None:
         )
     if spec.kind == "scatter":
         x_col, y_col = spec.value_columns
-        points = [(row[x_col], row[y_col]) for row in table.rows if row[x_col] is not None and row[y_col] is not None]
+        points = table.chart_points
+        if points is None:
+            pairs = ((row[x_col], row[y_col]) for row in table.rows)
+            points = [(x, y) for x, y in pairs if x is not None and y is not None]
         desc = (
-            f"Scatter plot, one point per case closed {period}: across, the Kirby–Desai estimate; up, the laser "
-            f"sessions completed. Points under the dashed diagonal needed fewer sessions than estimated. "
-            f"{table.note}{tail}"
+            f"Scatter plot of every case closed {period} with an estimate: across, the Kirby–Desai estimate; up, "
+            f"the laser sessions completed; a larger, darker point stands for more cases. Points under the dashed "
+            f"diagonal needed fewer sessions than estimated. {table.note}{tail}"
         )
         return scatter_chart(chart_id, table.title, desc, points, spec.x_label, spec.value_label)
     raise ValueError(f"Unknown chart kind {spec.kind!r}")

@@ -137,6 +137,9 @@ class Table:
     chart: ChartSpec | None = None
     note: str = ""
     links: list[str | None] = field(default_factory=list)  # for the first cell of each row
+    # What a chart draws when it is more than the rows listed (a table cut to its latest
+    # rows still charts every one); None: the rows themselves.
+    chart_points: list[tuple] | None = None
 
     @property
     def wide(self) -> bool:
@@ -512,6 +515,7 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
                 value_label="Completed laser sessions",
             ),
             note=note,
+            chart_points=None if whole else estimated,
         )
     ]
 

@@ -116,10 +116,20 @@ def test_scatter_chart_marks_coinciding_points_and_the_diagonal():
     assert "×2" in texts and "actual = estimate" in texts and "Estimate" in texts and "Actual" in texts
 
 
+# Advance widths in DejaVu Sans, the widest of the usual sans-serif faces (Debian's
+# default, so what Chromium draws here), in ems: "×" and a digit, regular and bold.
+DEJAVU = {"×": 0.838, "digit": 0.636, "bold digit": 0.696}
+
+
+def _drawn_width(text: str, font: float, *, bold: bool = False) -> float:
+    digit = DEJAVU["bold digit" if bold else "digit"]
+    return sum((DEJAVU["×"] if char == "×" else digit) * font for char in text)
+
+
 def _label_box(text: ET.Element) -> tuple[float, float, float, float]:
-    """A start-anchored label's box: left, top, right, bottom (CHAR_WIDTH a character)."""
+    """A start-anchored label's box as the browser draws it: left, top, right, bottom."""
     x, y = float(text.get("x")), float(text.get("y"))
-    return x, y - charts.FONT, x + len(text.text) * charts.CHAR_WIDTH, y + 2
+    return x, y - charts.FONT, x + _drawn_width(text.text, charts.FONT), y + 2
 
 
 def test_scatter_chart_counts_never_run_into_the_next_point():
@@ -135,6 +145,13 @@ def test_scatter_chart_counts_never_run_into_the_next_point():
         for circle in circles:
             cx, cy, r = float(circle.get("cx")), float(circle.get("cy")), float(circle.get("r"))
             assert not (left < cx + r and cx - r < right and top < cy + r and cy - r < bottom), (label.text, cx, cy)
+    # A count that has no room beside its point is written inside it when it fits there.
+    inside = [t for t in root.iter(f"{SVG}text") if t.get("class") == "chart-on-dot"]
+    assert inside
+    for text in inside:
+        font = float(text.get("font-size"))
+        circle = next(c for c in circles if c.get("cx") == text.get("x"))
+        assert _drawn_width(text.text, font, bold=True) <= 2 * float(circle.get("r")), text.text
     # Every point says how many cases it stands for, labelled or not.
     titles = [circle.find(f"{SVG}title").text for circle in circles]
     assert len(circles) == 13 * 5

@@ -18,7 +18,7 @@ from cases.choices import (
     Zone,
 )
 from cases.models import AdverseEventKind
-from cases.reporting import reports
+from cases.reporting import charts, reports
 from cases.reporting.reports import Period
 from tests import factories
 
@@ -263,6 +263,11 @@ def test_the_whole_laser_table_lists_every_case_with_the_same_means(monkeypatch)
     )
     assert page.note.startswith(means) and whole.note.startswith(means)
     assert "lists only the latest 2" in page.note and "lists only" not in whole.note
+    # The chart draws every case with an estimate, as the means count them, not only
+    # the rows the cut table lists.
+    assert sorted(page.chart_points) == [(8, 3), (9, 0)]
+    chart = charts.chart_for_table(page, H1)
+    assert "estimate 8, actual 3: 1 case" in chart and "estimate 9, actual 0: 1 case" in chart
 
 
 def test_laser_table_at_the_limit_is_not_cut(monkeypatch):
