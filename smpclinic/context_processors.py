@@ -1,7 +1,7 @@
 from django.urls import get_script_prefix, reverse
 from django.utils.functional import SimpleLazyObject
 
-from smpclinic import roles
+from smpclinic import roles, twofactor
 from smpclinic.models import ClinicSettings
 
 # The header's menu: (label, URL name, who sees it, when it is the page shown). Who:
@@ -38,7 +38,8 @@ def _menu_addresses() -> list[str]:
 def menu(request) -> list[dict]:
     """The menu items the signed-in person may open, the page shown marked active."""
     user, path = request.user, request.path
-    if not user.is_authenticated:
+    # Between the password and the code, every item would lead back to the code page.
+    if not user.is_authenticated or twofactor.pending_step(request):
         return []
     sees = {
         "clinic": roles.is_clinic_user(user),

@@ -104,6 +104,17 @@ def test_every_page_stays_behind_it_for_an_unverified_manager(manager_user):
     assert checked > 80
 
 
+def test_the_code_pages_show_no_menu_until_the_code_is_given(manager_user):
+    """The links would only send the person back to the code page: between the password
+    and the code, the header offers no menu, only the way out."""
+    enrolled(manager_user)
+    http = password_step(manager_user)
+    page = http.get(CODE).content.decode()
+    assert f'href="{reverse("cases:client_list")}"' not in page
+    assert f'href="{reverse("cases:review_queue")}"' not in page
+    assert reverse("logout") in page
+
+
 # --- Setting it up and signing in with it ------------------------------------------------
 
 
