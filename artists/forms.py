@@ -51,7 +51,8 @@ class RenewalForm(CertificationForm):
         issued_on = super().clean_issued_on()
         if issued_on <= self.renews.issued_on:
             raise forms.ValidationError(
-                f"A renewal must be issued after the certification it renews (issued {self.renews.issued_on:%d %b %Y})."
+                "A renewal must be issued after the certification it renews "
+                f"(issued {self.renews.issued_on:%-d %b %Y})."
             )
         return issued_on
 

@@ -77,7 +77,7 @@ def renewal_refusal(certification: Certification) -> str | None:
     """Why this certification cannot be renewed (None when it can)."""
     latest = latest_of_kind(certification)
     if certification.is_archived or latest is None or latest.pk != certification.pk:
-        when = f" on {latest.issued_on:%d %b %Y}" if latest is not None else ""
+        when = f" on {latest.issued_on:%-d %b %Y}" if latest is not None else ""
         return f"This certification was already renewed{when}; renew the latest one instead."
     return None
 
@@ -108,7 +108,7 @@ def certification_renew(
         raise ValidationError(
             {
                 "issued_on": "A renewal must be issued after the certification it renews "
-                f"(issued {certification.issued_on:%d %b %Y})."
+                f"(issued {certification.issued_on:%-d %b %Y})."
             }
         )
     return certification_add(

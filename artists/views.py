@@ -144,7 +144,7 @@ def certification_renew(request, certification_id):
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                until = f" until {renewal.expires_on:%d %b %Y}" if renewal.expires_on else ""
+                until = f" until {renewal.expires_on:%-d %b %Y}" if renewal.expires_on else ""
                 messages.success(request, f"{renewal.get_kind_display()} renewed for {artist.full_name}{until}.")
                 return redirect(_team_url(artist))
     else:

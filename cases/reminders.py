@@ -210,7 +210,7 @@ def due_reminders(day: datetime.date, clinic: ClinicSettings | None = None) -> l
                     client.email,
                     "send_session_reminder",
                     (name, session.pk, day_iso),
-                    f"{session_label(session)} on {_local(session.scheduled_at, clinic):%d %b %Y %H:%M}",
+                    f"{session_label(session)} on {_local(session.scheduled_at, clinic):%-d %b %Y %H:%M}",
                 )
             )
     for followup in upcoming_follow_ups(day, clinic):
@@ -221,7 +221,7 @@ def due_reminders(day: datetime.date, clinic: ClinicSettings | None = None) -> l
                 followup.case.client.email,
                 "send_follow_up_reminder",
                 (followup.pk, day_iso),
-                f"{followup.get_kind_display().lower()} on {followup.due_on:%d %b %Y}",
+                f"{followup.get_kind_display().lower()} on {followup.due_on:%-d %b %Y}",
             )
         )
     per_user: dict[int, list[FollowUp]] = {}

@@ -161,7 +161,7 @@ def certification_finding(*, technician, day: datetime.date, facts: LaserFacts) 
         return None
     return Finding(
         "certification",
-        f"{technician} holds no laser safety certification valid on {day:%d %b %Y}: "
+        f"{technician} holds no laser safety certification valid on {day:%-d %b %Y}: "
         "choose a certified technician, or record the certification first.",
         Severity.ERROR,
     )
@@ -205,7 +205,7 @@ def zone_interval_finding(
         gap = (other.day - day).days
         when = "before" if gap < 0 else "after"
         distance = _gap(abs(gap)) + (f" {when} this session" if gap else "")
-        parts.append(f"{shared} on {other.day:%d %b %Y} ({distance})")
+        parts.append(f"{shared} on {other.day:%-d %b %Y} ({distance})")
     if not parts:
         return None
     return Finding(

@@ -65,7 +65,7 @@ class StaleEdit(ValidationError):
     def _describe(self) -> str:
         what = self.instance._meta.verbose_name
         who = (self.changed_by.get_full_name() or self.changed_by.username) if self.changed_by else "Someone else"
-        when = f" at {timezone.localtime(self.changed_at):%H:%M on %d %b %Y}" if self.changed_at else ""
+        when = f" at {timezone.localtime(self.changed_at):%H:%M on %-d %b %Y}" if self.changed_at else ""
         saved = f"{who} saved this {what}{when}, after you opened this form, so nothing was saved."
         if not self.base_known:
             listed = "; ".join(f"{c.label}: {c.after_text} (yours: {c.before_text})" for c in self.changes)

@@ -414,7 +414,7 @@ class Closure(models.Model):
         ordering = ["day"]
 
     def __str__(self) -> str:
-        return f"{self.day:%d %b %Y}: {self.reason}"
+        return f"{self.day:%-d %b %Y}: {self.reason}"
 
 
 # ---------------------------------------------------------------------------

@@ -153,7 +153,7 @@ class PhotoUploadForm(forms.Form):
 
 
 def _choice_label(photo: Photo) -> str:
-    label = f"{photo.get_angle_display()} · {photo.get_kind_display()} · {photo.taken_on:%d %b %Y}"
+    label = f"{photo.get_angle_display()} · {photo.get_kind_display()} · {photo.taken_on:%-d %b %Y}"
     return label if photo.within_case else f"{label} (before the case opened)"
 
 

@@ -190,7 +190,7 @@ def _technicians(current_id: int | None):
 
 
 def _step_label(step: PlanStep) -> str:
-    when = f", target {step.target_date:%d %b %Y}" if step.target_date else ""
+    when = f", target {step.target_date:%-d %b %Y}" if step.target_date else ""
     return (
         f"Plan v{step.plan.version}, step {step.order}: {step.get_kind_display()}{when} ({step.get_status_display()})"
     )

@@ -354,7 +354,7 @@ class Consultation(Versioned, SubmittedOnce, Archivable, PublicIdMixin, Timestam
         indexes = [models.Index(fields=["case", "held_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} consultation {self.held_at:%d %b %Y}"
+        return f"{self.get_kind_display()} consultation {self.held_at:%-d %b %Y}"
 
 
 class Issue(ChecksInOneQuery, Versioned, Archivable, PublicIdMixin, Timestamped):

@@ -325,7 +325,7 @@ class Client(Versioned, Archivable, PublicIdMixin, Timestamped):
                 Contraindication(
                     "isotretinoin",
                     f"Isotretinoin within {clinic.isotretinoin_washout_months} months "
-                    f"(last dose {self.isotretinoin_last_dose:%d %b %Y})",
+                    f"(last dose {self.isotretinoin_last_dose:%-d %b %Y})",
                     True,
                 )
             )

@@ -163,7 +163,7 @@ class Booking(ChecksInOneQuery, PublicIdMixin, Timestamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {timezone.localtime(self.starts_at):%d %b %Y %H:%M}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.starts_at):%-d %b %Y %H:%M}"
 
     @property
     def minutes(self) -> int:

@@ -217,7 +217,7 @@ class FollowUp(ChecksInOneQuery, Versioned, SubmittedOnce, Archivable, PublicIdM
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} due {self.due_on:%d %b %Y}"
+        return f"{self.get_kind_display()} due {self.due_on:%-d %b %Y}"
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()

@@ -108,7 +108,7 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.get_angle_display()} {self.taken_on:%d %b %Y}"
+        return f"{self.get_kind_display()} {self.get_angle_display()} {self.taken_on:%-d %b %Y}"
 
     def clean(self) -> None:
         """A photo links only to records of its own case, and cannot be taken in the future."""
@@ -119,7 +119,7 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
             if linked is not None and self.case_id is not None and linked.case_id != self.case_id:
                 errors[field] = f"This {self._meta.get_field(field).verbose_name} belongs to another case."
         if self.taken_on and self.taken_on > timezone.localdate():
-            errors["taken_on"] = f"The date taken ({self.taken_on:%d %b %Y}) is in the future."
+            errors["taken_on"] = f"The date taken ({self.taken_on:%-d %b %Y}) is in the future."
         if errors:
             raise ValidationError(errors)
 
@@ -142,7 +142,7 @@ class Photo(Archivable, PublicIdMixin, Timestamped):
         zone = f", {self.get_zone_display().lower()}" if self.zone else ""
         return (
             f"{self.get_kind_display()} photo, {self.get_angle_display().lower()} view{zone}, "
-            f"taken {self.taken_on:%d %b %Y}"
+            f"taken {self.taken_on:%-d %b %Y}"
         )
 
 

@@ -439,7 +439,7 @@ class LaserSession(SessionBase):
         ]
 
     def __str__(self) -> str:
-        return f"Laser session {timezone.localtime(self.scheduled_at):%d %b %Y}"
+        return f"Laser session {timezone.localtime(self.scheduled_at):%-d %b %Y}"
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -527,7 +527,7 @@ class CorrectionSession(SessionBase):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {timezone.localtime(self.scheduled_at):%d %b %Y}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.scheduled_at):%-d %b %Y}"
 
 
 class RuleOverride(Timestamped):

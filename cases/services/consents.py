@@ -158,5 +158,5 @@ def consent_withdraw(*, consent: Consent, by, reason: str = "") -> Consent:
 
 def _already_withdrawn(consent: Consent) -> ValidationError:
     return ValidationError(
-        f"This consent was already withdrawn on {timezone.localtime(consent.withdrawn_at):%d %b %Y}."
+        f"This consent was already withdrawn on {timezone.localtime(consent.withdrawn_at):%-d %b %Y}."
     )

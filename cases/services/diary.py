@@ -97,7 +97,7 @@ def hours_problem(starts_at: datetime.datetime, ends_at: datetime.datetime) -> s
     start, end = _local(starts_at), _local(ends_at)
     closure = Closure.objects.filter(day=start.date()).first()
     if closure is not None:
-        return f"The clinic is closed on {start:%A %d %b %Y} ({closure.reason})."
+        return f"The clinic is closed on {start:%A %-d %b %Y} ({closure.reason})."
     hours = opening_hours()
     if not hours:
         return None
@@ -146,7 +146,7 @@ def clashes(booking: Booking) -> list[str]:
     for other in others:
         whom = "this client" if other.case.client_id == booking.case.client_id else "another client"
         day = _local(other.starts_at).date()
-        on = "" if day == _local(booking.starts_at).date() else f" on {day:%d %b}"
+        on = "" if day == _local(booking.starts_at).date() else f" on {day:%-d %b}"
         span = f"{_span(other.starts_at, other.ends_at)}{on}"
         if other.person_id == booking.person_id:
             messages.append(f"{other.person} is booked {span} with {whom}.")

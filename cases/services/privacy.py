@@ -480,7 +480,7 @@ def client_anonymise(*, client: Client, by, reason: str, confirmation: str, remo
     stored = lock_for_edit(client)
     if is_anonymised(stored):
         raise ValidationError(
-            f"This client was already anonymised on {timezone.localtime(stored.archived_at):%d %b %Y}; "
+            f"This client was already anonymised on {timezone.localtime(stored.archived_at):%-d %b %Y}; "
             "there is nothing left to remove."
         )
     reason = (reason or "").strip()

@@ -52,7 +52,7 @@ def client_invite(request, client_id):
         messages.success(
             request,
             f"{what} to the portal was sent to {invitation.sent_to}. "
-            f"The link works once, until {timezone.localtime(invitation.expires_at):%d %b %Y %H:%M}"
+            f"The link works once, until {timezone.localtime(invitation.expires_at):%-d %b %Y %H:%M}"
             + ("; the earlier link no longer works." if resend else "."),
         )
     return redirect("cases:client_detail", client_id=client.public_id)

@@ -248,14 +248,14 @@ def _history_label(row) -> str:
     if model is Issue:
         return f"Issue: {row.get_kind_display()} ({row.get_zone_display()})"
     if model is Consultation:
-        return f"Consultation of {timezone.localtime(row.held_at):%d %b %Y}"
+        return f"Consultation of {timezone.localtime(row.held_at):%-d %b %Y}"
     if model is TreatmentPlan:
         return f"Plan v{row.version}"
     if model is LaserSession:
-        return f"Laser session of {timezone.localtime(row.scheduled_at):%d %b %Y}"
+        return f"Laser session of {timezone.localtime(row.scheduled_at):%-d %b %Y}"
     if model is CorrectionSession:
-        return f"{row.get_kind_display()} session of {timezone.localtime(row.scheduled_at):%d %b %Y}"
-    return f"Follow-up: {row.get_kind_display()} due {row.due_on:%d %b %Y}"
+        return f"{row.get_kind_display()} session of {timezone.localtime(row.scheduled_at):%-d %b %Y}"
+    return f"Follow-up: {row.get_kind_display()} due {row.due_on:%-d %b %Y}"
 
 
 def _m2m_names(row) -> list[str]:

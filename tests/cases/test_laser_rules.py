@@ -245,7 +245,7 @@ def test_a_session_of_another_case_is_ignored(case, consent, technician, staff_u
 def test_one_shared_zone_is_enough_and_is_named(case, consent, technician, staff_user):
     earlier(case, -20, zone_codes=[Zone.CROWN, Zone.NAPE])
     message = refused(proposed(case, technician), staff_user, zone_codes=[Zone.CROWN, Zone.FRONTAL_HAIRLINE])
-    assert "Crown (vertex) on 05 Nov 2026" in message
+    assert "Crown (vertex) on 5 Nov 2026" in message
     assert "Nape" not in message
 
 

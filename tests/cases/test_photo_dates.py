@@ -310,3 +310,13 @@ def test_portal_photo_pages_take_as_many_queries_for_many_photos(name, cap, as_c
     _photos(factories.CaseFactory(client=client_a, opened_on=OPENED), 40)
     many = sql_of_get(as_client_a, reverse(name))
     assert_queries_hold(few, many, at_most=cap)
+
+
+@pytest.mark.django_db
+def test_a_photos_name_and_choice_label_write_the_day_as_every_page_does():
+    """ "8 Mar 2025", as the pages' dates read, not "08 Mar 2025"."""
+    from cases.forms.photos import _choice_label
+
+    photo = factories.PhotoFactory(taken_on=datetime.date(2025, 3, 8))
+    assert str(photo).endswith(" 8 Mar 2025") and " 08 " not in str(photo)
+    assert "· 8 Mar 2025" in _choice_label(photo)
