@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms import BaseForm
 
 from smpclinic.concurrency import StaleEdit, new_token
@@ -228,6 +229,15 @@ class ClinicSettingsForm(VersionedFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].help_text = "An IANA name such as Europe/London: dates and the day's diary follow it."
+        # The number inputs offer the model's own range (min 5 minutes, not the 0 a
+        # positive integer field would give them).
+        for name, field in self.fields.items():
+            if isinstance(field, forms.IntegerField):
+                for validator in ClinicSettings._meta.get_field(name).validators:
+                    if isinstance(validator, MinValueValidator):
+                        field.widget.attrs["min"] = validator.limit_value
+                    elif isinstance(validator, MaxValueValidator):
+                        field.widget.attrs["max"] = validator.limit_value
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

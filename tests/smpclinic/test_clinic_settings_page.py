@@ -128,3 +128,17 @@ def test_the_page_reads_a_fixed_number_of_queries_however_long_the_history(
         stored.save()
     with django_assert_max_num_queries(14):
         assert as_manager.get(URL).status_code == 200
+
+
+def test_the_number_inputs_offer_the_range_the_clinic_record_accepts(as_manager):
+    """A diary length of 0 minutes is refused on saving: the input says so before, too."""
+    import re
+
+    html = as_manager.get(URL).content.decode()
+
+    def input_of(name: str) -> str:
+        return re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+
+    assert 'min="5"' in input_of("laser_minutes") and 'max="600"' in input_of("laser_minutes")
+    assert 'min="5"' in input_of("idle_logout_minutes") and 'max="480"' in input_of("idle_logout_minutes")
+    assert 'min="0"' in input_of("laser_check_days") and 'max="60"' in input_of("laser_check_days")
