@@ -226,6 +226,15 @@ def test_book_this_step_prefills_the_form_and_proposes_free_slots(as_staff, staf
     assert f'name="plan_step" value="{step.public_id}"' in html
     plan_page = as_staff.get(reverse("cases:plan_detail", args=[plan.public_id])).content.decode()
     assert f"?step={step.public_id}" in plan_page and "Book this step" in plan_page
+    # Once booked, the plan says when, and offers no second booking of the same step.
+    booked = as_staff.post(
+        reverse("cases:booking_create", args=[case.public_id]),
+        _booking_post(case, priya, "2026-11-27T10:00", plan_step=str(step.public_id)),
+    )
+    assert booked.status_code == 302
+    plan_page = as_staff.get(reverse("cases:plan_detail", args=[plan.public_id])).content.decode()
+    assert "Booked 27 Nov 2026" in plan_page or "booked 27 Nov 2026" in plan_page
+    assert f"?step={step.public_id}" not in plan_page and "Book this step" not in plan_page
 
 
 def test_moving_and_cancelling_through_the_pages(as_staff, staff_user, case, priya):
