@@ -160,9 +160,9 @@ OUTCOME_NOTES = {
     Outcome.WORSE: "Hypopigmented patches after laser; referred to dermatology, under review.",
 }
 EXPECTATIONS = {
-    "laser_smp": "Laser lightens rather than always removes SMP: 2–4 sessions, 6–8 weeks apart; redesign only "
+    "laser_smp": "Laser lightens rather than always removes SMP, over several sessions 6–8 weeks apart; redesign only "
     "once healing is confirmed. The new hairline will be softer and higher than before.",
-    "laser_only": "Aim is lightening as far as possible in 2–4 sessions; some shadow may remain. "
+    "laser_only": "Aim is lightening as far as possible over the sessions planned; some shadow may remain. "
     "Pigment changes can take 6–12 months to settle.",
     "saline": "Saline lifts pigment from a small area per session; several sessions 4–8 weeks apart, "
     "then redesign. Not suitable for the whole scalp.",
