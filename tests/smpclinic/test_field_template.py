@@ -84,8 +84,27 @@ def test_the_field_template_draws_what_the_package_draws(way, data):
     with _package_only():
         theirs = _render(WAYS[way], form)
 
+    # The project's own addition: the summary of errors at the form's top (below).
+    summary = re.search(r'<div class="alert alert-block alert-danger" role="alert">.*?</div>', ours)
+    assert (summary is not None) is (data is not None and way != "as_crispy_field")
+    if summary:
+        ours = ours.replace(summary.group(0), "")
     assert ours == theirs
     # Both drew the fields, not an empty form or an error page.
     assert 'id="div_id_zones"' in ours and 'class="form-check-input' in ours and "asteriskField" in ours
     if data is not None:
         assert "invalid-feedback" in ours and "is-invalid" in ours
+
+
+def test_a_form_with_errors_lists_them_at_its_top_linked_to_their_fields():
+    """A long form (the clinic's settings, a laser session) has its first problem far
+    down the page: the top of the form says what is wrong and where."""
+    form = EveryKind(BAD)
+    assert not form.is_valid()
+    html = _render("{% crispy form %}", form)
+    summary = re.search(r'<div class="alert alert-block alert-danger" role="alert">(.*?)</div>', html).group(1)
+    for name in ("name", "when", "kind", "count", "zones"):
+        field = form[name]
+        assert f'<a href="#{field.id_for_label}">{field.label}</a>: {field.errors[0]}' in summary, name
+    assert summary.index("#id_name") < summary.index("#id_count")  # in the form's order
+    assert "#id_token" not in summary and "#id_notes" not in summary
