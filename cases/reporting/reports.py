@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
@@ -467,11 +468,14 @@ def laser_sessions_report(period: Period, *, whole: bool = False) -> list[Table]
         estimated = [(r[3], r[4]) for r in rows if r[3] is not None]
     else:
         paired = approved.annotate(pair=F("kd_total") * PAIRED + completed(OuterRef("case"))).values("pair")[:1]
-        estimated = [
-            divmod(pair, PAIRED)
-            for pair in in_period.annotate(pair=Subquery(paired)).values_list("pair", flat=True).order_by()
-            if pair is not None
-        ]
+        pairs = in_period.annotate(pair=Subquery(paired)).values_list("pair", flat=True).order_by()
+        # Read with a plain cursor: the one integer column needs no conversion, and
+        # Django's per-row converters and iterable took 9 of the query's ~110 ms for the
+        # 34,000 cases of a year at 100,000 clients.
+        sql, params = pairs.query.sql_with_params()
+        with connections[pairs.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            estimated = [divmod(pair, PAIRED) for (pair,) in cursor.fetchall() if pair is not None]
     n = len(estimated)
     if n:
         estimates, actuals = sum(e for e, _ in estimated), sum(a for _, a in estimated)
