@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 SVG_NS = "http://www.w3.org/2000/svg"
 WIDTH = 640
 FONT = 12
+INSIDE_FONT = 9  # a count written inside its point (scatter chart)
 CHAR_WIDTH = 6.6  # average width of a 12 px sans-serif character, for laying out labels
 # The widest a count's characters come out in the common sans-serif faces (DejaVu Sans,
 # Debian's default, is the widest), in ems: a count beside a point must not be guessed
@@ -362,9 +363,6 @@ def scatter_chart(
         elif _count_width(digits, INSIDE_FONT, bold=True) <= 2 * r - 2:
             svg.text(cx, cy + INSIDE_FONT * 0.35, str(n), "middle", font_size=INSIDE_FONT, class_="chart-on-dot")
     return svg.render()
-
-
-INSIDE_FONT = 9  # a count written inside its point
 
 
 def _meets(box: tuple[float, float, float, float], dot: tuple[float, float, float]) -> bool:
