@@ -108,6 +108,10 @@ TEMPLATES = [
     },
 ]
 
+# Inputs, selects and text areas drawn without their templates, with the same markup
+# (smpclinic/forms_renderer.py); other widgets and forms use Django's templates.
+FORM_RENDERER = "smpclinic.forms_renderer.FormRenderer"
+
 WSGI_APPLICATION = "smpclinic.wsgi.application"
 
 # Database: SQLite in the checkout unless DATABASE_URL says otherwise.
