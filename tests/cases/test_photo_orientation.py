@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageOps
 
+from cases import imaging
 from cases.choices import PhotoAngle, PhotoKind
 from cases.imaging import LOSSLESS, REENCODED, SCREEN_BOX, THUMBNAIL_BOX, process_photo
 from cases.models import Photo
@@ -133,15 +134,20 @@ def test_each_orientation_is_upright_in_every_derivative(fmt, orientation):
 @pytest.mark.parametrize("lossless", [True, False], ids=["kept", "re-encoded"])
 @pytest.mark.parametrize("draft", [True, False], ids=["draft decode", "full decode"])
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
-def test_each_orientation_is_upright_from_a_large_jpeg(orientation, draft, lossless):
+def test_each_orientation_is_upright_from_a_large_jpeg(orientation, draft, lossless, monkeypatch):
     # Over twice the screen box, so the draft path decodes at reduced scale and shrinks
-    # (thumbnail with a tight box) before the orientation is applied.
-    size = (SCREEN_BOX[0] * 2 + 200, SCREEN_BOX[0] + 100)
+    # (thumbnail with a tight box) before the orientation is applied. The boxes are a
+    # third of the clinic's, so the file is 0.7 rather than 5.8 megapixels: the same
+    # paths, with quadrants still far wider than JPEG's blocks.
+    screen_box, thumbnail_box = (SCREEN_BOX[0] * 3 // 10, SCREEN_BOX[1] * 3 // 10), (THUMBNAIL_BOX[0] // 2,) * 2
+    monkeypatch.setattr(imaging, "SCREEN_BOX", screen_box)
+    monkeypatch.setattr(imaging, "THUMBNAIL_BOX", thumbnail_box)
+    size = (screen_box[0] * 2 + 200, screen_box[0] + 100)
     result = process_photo(camera_file(orientation, "JPEG", size), draft=draft, lossless=lossless)
     assert (result.width, result.height) == size
     screen = Image.open(io.BytesIO(result.screen))
     thumbnail = Image.open(io.BytesIO(result.thumbnail))
-    assert screen.width == SCREEN_BOX[0] and thumbnail.width == THUMBNAIL_BOX[0]
+    assert screen.width == screen_box[0] and thumbnail.width == thumbnail_box[0]
     assert result.stored_as == (LOSSLESS if lossless else REENCODED)
     kept = orientation if lossless else 1  # re-encoded: upright pixels, no EXIF
     assert_upright(result.image, size, f"orientation {orientation} image", orientation=kept)
