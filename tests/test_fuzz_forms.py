@@ -5,6 +5,8 @@ form on it that posts is read as a browser would submit it (tests/formdata.py), 
 Hypothesis posts it again with random values in any of its fields: huge numbers, dates at
 the ends of the calendar, unicode, empty, very long text, odd choice ids. The answer may
 refuse the input (200 with errors, 302 with a message, 400, 403, 404, 405, 409) but never 5xx.
+Each page's widgets, as the page is first opened, must also be what Django's widget
+templates draw (smpclinic/forms_renderer.py, tests/smpclinic/test_forms_renderer.py).
 
 Fast by design: the four known troublemakers, then 8 examples per form, derandomized (the
 same ones at every run) and with no deadline; HYPOTHESIS_PROFILE=dev searches at random
@@ -26,6 +28,7 @@ from hypothesis import strategies as st
 from smpclinic import roles
 from tests import test_url_permissions as permissions
 from tests.formdata import form_data
+from tests.smpclinic.test_forms_renderer import compared_with_the_templates
 from tests.test_url_permissions import ROLE_BY_URL, _kwargs_for
 from tests.url_roles import LOGGED_IN, PHOTO
 from tests.url_roles import portal as portal_urls
@@ -106,8 +109,10 @@ def _post_forms(html: str, page_url: str) -> list[tuple[str, dict]]:
 def test_no_form_answers_a_server_error(name, walk, db):
     http = permissions.client_as(walk, "manager")
     url = reverse(name, kwargs=_kwargs_for(name, walk["world"]))
-    page = http.get(url)
+    with compared_with_the_templates() as differences:
+        page = http.get(url)
     assert page.status_code < 500, (name, page.status_code)
+    assert differences == [], (name, differences[:1])  # the widgets as Django's templates draw them
     if page.status_code != 200 or not page.get("Content-Type", "").startswith("text/html"):
         return
     for action, fields in _post_forms(page.content.decode(), url):
