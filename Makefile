@@ -59,9 +59,11 @@ backup: install
 # Python writes compiled files for the suite even where the environment says not to
 # (PYTHONDONTWRITEBYTECODE): pytest then keeps each test module's rewritten assertions,
 # which saves each worker about ten seconds of compiling at every later run.
+# The two workers take tests from each other's queues once their own is empty
+# (--dist worksteal), so they end within a test of each other.
 test: export PYTHONDONTWRITEBYTECODE =
 test: install-dev
-	$(BIN)/python -m pytest -n 2 -p no:playwright --ignore=tests/e2e -m "not multiprocess" --durations=10 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:playwright --ignore=tests/e2e -m "not multiprocess" --durations=10 $(PYTEST_ARGS)
 
 # Several processes on one database (tests/deploy/test_multiprocess.py): two gunicorn
 # instances, two db_workers and send_reminders, sharing Redis (127.0.0.1:6379, database 15)
