@@ -490,7 +490,9 @@ def test_workspace_timeline_merges_sessions_by_date_with_overrides(as_staff, man
 
 def test_workspace_follow_ups_mark_overdue_and_offer_actions(as_staff):
     case = factories.CaseFactory()
-    overdue = factories.FollowUpFactory(case=case, due_on=timezone.localdate() - 2 * DAY)
+    overdue = factories.FollowUpFactory(
+        case=case, due_on=timezone.localdate() - 2 * DAY, assignee=factories.StaffUserFactory()
+    )
     done = factories.FollowUpFactory(
         case=case, status=FollowUpStatus.COMPLETED, completed_on=timezone.localdate(), due_on=timezone.localdate()
     )

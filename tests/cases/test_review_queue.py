@@ -192,7 +192,7 @@ def test_empty_queue_says_so(as_manager):
 def test_filter_by_assignee(as_manager):
     nina = factories.StaffUserFactory(username="nina")
     mine = factories.FollowUpFactory(due_on=TODAY - DAY, assignee=nina)
-    other = factories.FollowUpFactory(due_on=TODAY - DAY)
+    other = factories.FollowUpFactory(due_on=TODAY - DAY, assignee=factories.StaffUserFactory())
     nobody = factories.FollowUpFactory(due_on=TODAY - DAY, assignee=None)
 
     html = as_manager.get(QUEUE_URL, {"assignee": "nina"}).content.decode()
