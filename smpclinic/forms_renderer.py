@@ -7,7 +7,8 @@ laser session form draws about 40 fields and 150 options that way. This renderer
 the same characters for the widgets whose templates are Django's plain ones (inputs,
 selects and their options, text areas) and hands every other template to Django's
 renderer, so a widget given a template of its own is drawn by that template.
-tests/smpclinic/test_forms_renderer.py compares the two for every field of every form.
+tests/smpclinic/test_forms_renderer.py compares the two on every kind of widget, and
+tests/test_fuzz_forms.py on every widget of every page a manager opens.
 """
 
 from __future__ import annotations

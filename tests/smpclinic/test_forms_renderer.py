@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django import forms
+from django.forms import widgets
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from cases.forms.sessions import DeviceSelect
 from smpclinic import forms_renderer as renderer_module
 from smpclinic.forms import DateInput, DateTimeInput
-from smpclinic.forms_renderer import FormRenderer
+from smpclinic.forms_renderer import INPUT_TEMPLATES, SELECT, TEXTAREA, FormRenderer
 
 TEMPLATES = DjangoTemplates()
 
@@ -27,7 +28,7 @@ class EveryWidget(forms.Form):
     name = forms.CharField(max_length=40, help_text="Given name.")
     email = forms.EmailField(required=False)
     website = forms.URLField(required=False, assume_scheme="https")
-    phone = forms.CharField(widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    phone = forms.CharField(widget=forms.TelInput(attrs={"autocomplete": "tel"}))
     secret = forms.CharField(widget=forms.PasswordInput(render_value=True), required=False)
     count = forms.IntegerField(min_value=0, max_value=10, required=False)
     fluence = forms.DecimalField(max_digits=5, decimal_places=2, required=False)
@@ -37,8 +38,9 @@ class EveryWidget(forms.Form):
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     agreed = forms.BooleanField(required=False)
     token = forms.CharField(widget=forms.HiddenInput, required=False)
-    query = forms.CharField(widget=forms.TextInput(attrs={"type": "search", "disabled": True, "hidden": False}))
-    colour = forms.CharField(widget=forms.TextInput(attrs={"type": "color"}), required=False)
+    query = forms.CharField(widget=forms.SearchInput(attrs={"disabled": True, "hidden": False}))
+    colour = forms.CharField(widget=forms.ColorInput, required=False)
+    plain = forms.CharField(widget=widgets.Input(attrs={"type": "text"}), required=False)
     kind = forms.ChoiceField(
         choices=[
             ("", "—"),
@@ -57,6 +59,7 @@ class EveryWidget(forms.Form):
         choices=[("", "---"), ("1", "Pico 1")], widget=DeviceSelect(attrs={"data-note": 'say "hi"'})
     )
     photo = forms.FileField(required=False)
+    upload = forms.FileField(widget=forms.FileInput(attrs={"accept": "image/*"}), required=False)
 
 
 ODD = {
@@ -109,6 +112,11 @@ def test_every_kind_of_widget_is_drawn_as_the_templates_draw_it(data, initial):
         assert python == template, bound_field.name
         drawn += 1
     assert drawn == len(EveryWidget.base_fields)
+
+
+def test_the_form_above_has_every_widget_the_renderer_draws_itself():
+    drawn = {field.widget.template_name for field in EveryWidget.base_fields.values()}
+    assert INPUT_TEMPLATES | {SELECT, TEXTAREA} <= drawn
 
 
 def test_a_widget_with_templates_of_its_own_is_drawn_by_them(settings, tmp_path):
