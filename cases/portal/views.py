@@ -183,9 +183,7 @@ def portal_plan_accept(request, plan_id):
             return redirect("cases:portal_plan")
     (plan,) = _decorate([plan])
     # A revision names the version in force that it would replace: its number, nothing more.
-    plan.replaces = (
-        None if plan.is_agreed else TreatmentPlan.objects.agreed().filter(case_id=plan.case_id).only("version").first()
-    )
+    plan.replaces = None if plan.is_agreed else plan_services.agreed_plan(plan.case, fields=("version",))
     context = {"plan": plan, "kd_uncertainty": kirby_desai.UNCERTAINTY, "form": form, "clinic": ClinicSettings.load()}
     return render(request, "portal/plan_accept.html", context)
 

@@ -75,10 +75,12 @@ DISCARDABLE_STATUSES = (PlanStatus.DRAFT, PlanStatus.PROPOSED)
 # ---------------------------------------------------------------------------
 
 
-def agreed_plan(case: Case) -> TreatmentPlan | None:
+def agreed_plan(case: Case, *, fields: tuple[str, ...] = ()) -> TreatmentPlan | None:
     """The client's plan: the version a manager approved and the client accepted, still
-    in force (`TreatmentPlanQuerySet.agreed`). None before the first acceptance."""
-    return TreatmentPlan.objects.agreed().filter(case=case).order_by("-version").first()
+    in force (`TreatmentPlanQuerySet.agreed`). None before the first acceptance. With
+    `fields`, only those columns are read (the portal names the version it replaces)."""
+    plans = TreatmentPlan.objects.agreed().filter(case=case).order_by("-version")
+    return (plans.only(*fields) if fields else plans).first()
 
 
 def standing_plan(case: Case) -> TreatmentPlan | None:
