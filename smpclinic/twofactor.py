@@ -59,10 +59,12 @@ OPEN_DURING_SECOND_STEP = {"logout", "two_factor_verify", "two_factor_setup", "f
 
 
 def required(user) -> bool:
-    """Managers and administrators always; staff when the clinic asks it of them."""
+    """Managers and administrators always; staff when the clinic asks it of them (read from
+    the cached settings, as every request's idle limit is: a sign-in reads no row, and a
+    change reaches every process at once through the shared cache)."""
     if user.is_staff or roles.is_elevated(user):
         return True
-    return roles.is_clinic_user(user) and ClinicSettings.load().two_factor_for_staff
+    return roles.is_clinic_user(user) and ClinicSettings.cached().two_factor_for_staff
 
 
 def confirmed_devices(user, *, lock: bool = False) -> list:
