@@ -6,6 +6,7 @@ import functools
 
 from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import Permission
+from django.db import router
 from django.db.models import Aggregate, F, OuterRef, Q, Subquery, TextField, Value
 from django.db.models.functions import Concat
 
@@ -36,12 +37,20 @@ def _permission_names(user_ref) -> Subquery:
     return Subquery(held, output_field=TextField())
 
 
+# A primary key no user has, put in the compiled query where the real one goes.
+_ANY_ID = -7_357_913
+
+
 @functools.cache
-def _users_with_permission_names():
-    """The users, each with `_permission_names`: built once per process, since building the
-    annotation (resolving the subquery) costs more than running it; a QuerySet is only the
-    description of a query, and each `get()` works on a copy of it."""
-    return get_user_model()._default_manager.annotate(_permission_names=_permission_names(OuterRef("pk")))
+def _user_query(alias: str) -> tuple[str, tuple, int]:
+    """The SQL reading one user with `_permission_names`, compiled once per database and
+    process: the query (a subquery joining four tables) costs more to build and compile
+    than to run, and it runs on every request of a signed-in person. Returned with its
+    parameters and the position of the user's id among them."""
+    users = get_user_model()._default_manager.using(alias)
+    query = users.annotate(_permission_names=_permission_names(OuterRef("pk"))).filter(pk=_ANY_ID).query
+    sql, params = query.get_compiler(alias).as_sql()
+    return sql, tuple(params), list(params).index(_ANY_ID)
 
 
 class ModelBackend(backends.ModelBackend):
@@ -51,9 +60,12 @@ class ModelBackend(backends.ModelBackend):
     loaded otherwise has them read in one query on the first check."""
 
     def get_user(self, user_id):
-        try:
-            user = _users_with_permission_names().get(pk=user_id)
-        except get_user_model().DoesNotExist:
+        user_model = get_user_model()
+        alias = router.db_for_read(user_model)
+        sql, params, at = _user_query(alias)
+        params = (*params[:at], user_model._meta.pk.get_prep_value(user_id), *params[at + 1 :])
+        user = next(iter(user_model._default_manager.raw(sql, params, using=alias)), None)
+        if user is None:
             return None
         if not self.user_can_authenticate(user):
             return None
