@@ -11,6 +11,8 @@ import factory
 import factory.fuzzy
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from faker.providers.person.en_US import Provider as PersonProvider
 from PIL import Image
@@ -56,19 +58,28 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _get_or_create(cls, model_class, *args, **kwargs):
-        """A username a test chose may be taken already (get or create); one from the
-        sequence never is (no test names a user "user<n>"), so it is inserted at once,
-        without the look-up and the savepoint of get_or_create."""
+        """A username a test chose may be taken already: inserted in a savepoint, and read
+        only if the insert is refused (get_or_create reads first, which costs a query for
+        the usual new user). One from the sequence never is taken (no test names a user
+        "user<n>"), so it is inserted at once."""
+        manager = cls._get_manager(model_class)
         username = kwargs.get("username", "")
         if username.startswith("user") and username[4:].isdigit():
-            return cls._get_manager(model_class).create(*args, **kwargs)
-        return super()._get_or_create(model_class, *args, **kwargs)
+            return manager.create(*args, **kwargs)
+        try:
+            with transaction.atomic(using=manager.db):
+                return manager.create(*args, **kwargs)
+        except IntegrityError:
+            return manager.get(username=username)
 
 
 def _in_group(name: str) -> factory.PostGeneration:
     def add(user, create, extracted, **kwargs):
         if create:
-            user.groups.add(Group.objects.get(name=extracted or name))
+            # The row `user.groups.add(group)` writes, in one INSERT that finds the group
+            # by name itself (`add` reads the group, then the user's groups, then inserts).
+            group = Subquery(Group.objects.filter(name=extracted or name).values("pk"))
+            User.groups.through.objects.create(user_id=user.pk, group_id=group)
 
     return factory.PostGeneration(add)
 
@@ -229,8 +240,12 @@ def _zones(obj, create, extracted):
         # only sets up) is left out. Tests of that history change zones through the forms.
         through = type(obj).zones.through
         column = type(obj).zones.field.m2m_field_name()
+        # One INSERT, each row finding its zone by code.
         through.objects.bulk_create(
-            [through(**{column: obj, "zonelookup": zone}) for zone in ZoneLookup.objects.filter(code__in=codes)]
+            [
+                through(**{column: obj, "zonelookup_id": Subquery(ZoneLookup.objects.filter(code=code).values("pk"))})
+                for code in dict.fromkeys(codes)
+            ]
         )
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import time
 from importlib import import_module
 
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.test import Client as HttpClient
+from django.utils.crypto import get_random_string
 
 
 def verified_device(user):
@@ -46,18 +48,26 @@ def signed_in(user, http: HttpClient | None = None) -> HttpClient:
     from smpclinic.twofactor import NONE, PASSED, STEP_KEY, has_second_factor, required
 
     http = http or HttpClient()
-    session = import_module(settings.SESSION_ENGINE).SessionStore()  # a new key, as a sign-in cycles it
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
     session[BACKEND_SESSION_KEY] = _backend()
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[LAST_SEEN] = session[SIGNED_IN_AT] = int(time.time())
-    if has_second_factor(user) or required(user):
+    if required(user) or has_second_factor(user):
         # As a right code leaves it (smpclinic.twofactor.check_code): verified, no step owed.
         session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
         session[STEP_KEY] = PASSED
     else:
         session[STEP_KEY] = NONE
-    session.save()
+    # What `session.save()` writes for a new session, in one INSERT: `save()` first asks
+    # whether its new key is taken, then inserts in a savepoint of its own. A key of 32
+    # random characters is never taken, and the insert would refuse one that were.
+    session._session_key = get_random_string(32, VALID_KEY_CHARS)
+    session.get_model_class().objects.create(
+        session_key=session.session_key,
+        session_data=session.encode(dict(session.items())),
+        expire_date=session.get_expiry_date(),
+    )
     http.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
     http.cookies[settings.SESSION_COOKIE_NAME].update(
         {"path": "/", "domain": settings.SESSION_COOKIE_DOMAIN, "secure": settings.SESSION_COOKIE_SECURE or None}
