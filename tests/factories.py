@@ -401,3 +401,28 @@ class ClosedCaseFactory(CaseFactory):
     closed_on = datetime.date(2026, 2, 1)
     outcome = choices.Outcome.IMPROVED
     satisfaction = 4
+
+
+def maker(factory_class, **common):
+    """A function making unsaved instances as `factory_class.build(**common, **values)`
+    would, for bulk_create, at about a tenth of the cost: the factory's values are worked out
+    once, on one instance, and each call's `values` laid over them. So what the factory
+    works out per instance (a sequence number, a random name, an attribute computed from
+    another) is the first instance's in all of them unless the call gives it; a field's
+    own default (a public id) is still made for each one."""
+    template = factory_class.build(**common)
+    model = type(template)
+    declared = set(factory_class._meta.declarations) | set(common)
+    base = {
+        field.attname: getattr(template, field.attname)
+        for field in model._meta.concrete_fields
+        if not field.primary_key and (field.name in declared or not (field.has_default() and callable(field.default)))
+    }
+
+    def make(**values):
+        row = dict(base)
+        for name in values:
+            row.pop(model._meta.get_field(name).attname, None)
+        return model(**row, **values)
+
+    return make

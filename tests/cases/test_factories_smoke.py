@@ -20,3 +20,20 @@ def test_every_factory_builds_a_valid_row(db):
     assert session.technician.has_valid_laser_certification(session.day)
     assert LaserSession.objects.count() == 1
     assert session.case.reference.startswith("SMP-2026-")
+
+
+def test_a_maker_builds_what_the_factory_builds_with_its_own_public_ids(db):
+    case = factories.CaseFactory()
+    technician, device = factories.TechnicianFactory(), factories.LaserDeviceFactory()
+    session = factories.maker(factories.LaserSessionFactory, case=case, technician=technician, device=device)
+
+    made = [session(wavelength_nm=532), session()]
+    built = factories.LaserSessionFactory.build(case=case, technician=technician, device=device)
+
+    skipped = {"id", "public_id", "scheduled_at"}  # the factory's scheduled_at is "now" less 60 days
+    fields = [field.attname for field in LaserSession._meta.concrete_fields if field.attname not in skipped]
+    assert {name: getattr(made[1], name) for name in fields} == {name: getattr(built, name) for name in fields}
+    assert made[0].wavelength_nm == 532 and made[1].wavelength_nm == built.wavelength_nm == 1064
+    assert len({made[0].public_id, made[1].public_id, built.public_id}) == 3
+    LaserSession.objects.bulk_create(made)
+    assert LaserSession.objects.filter(case=case).count() == 2
