@@ -232,6 +232,12 @@ def pytest_pyfunc_call(pyfuncitem):
         pyfuncitem.obj = function
 
 
+def pytest_runtest_setup(item):
+    """Factories record the creation of the rows they make for tests marked `history`
+    only (tests.factories.ModelFactory)."""
+    factories.record_history(item.get_closest_marker("history") is not None)
+
+
 PERSONA_FIXTURES = {"as_staff", "as_manager", "as_admin", "as_client_a", "as_client_b", "anonymous"}
 
 

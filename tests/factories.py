@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import io
+from collections.abc import Iterator
 from decimal import Decimal
 
 import factory
@@ -44,7 +46,48 @@ FIRST_NAMES = tuple(PersonProvider.first_names)
 LAST_NAMES = tuple(PersonProvider.last_names)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+# Whether the factories record a row's creation in its history: off, except for tests
+# marked `history` (tests/conftest.py); see ModelFactory.
+_recording = {"history": False}
+
+
+def record_history(on: bool) -> None:
+    _recording["history"] = on
+
+
+@contextlib.contextmanager
+def history_recorded() -> Iterator[None]:
+    """For a module's world: its rows are made with their creation in their history."""
+    before = _recording["history"]
+    _recording["history"] = True
+    try:
+        yield
+    finally:
+        _recording["history"] = before
+
+
+class ModelFactory(factory.django.DjangoModelFactory):
+    """A row a test sets up is the world as it already was: it is inserted without the
+    history record ("created") that saving it through the app writes, and every later save
+    records history as usual. Four in five of the suite's history rows were such records,
+    and few tests read them. A test that reads a record's history from its creation on (a
+    stale form naming what changed since, a history page, an export) is marked
+    `@pytest.mark.history`; a module's world is made inside `history_recorded()`."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        manager = cls._get_manager(model_class)
+        if _recording["history"] or not hasattr(model_class, "history") or cls._meta.django_get_or_create:
+            return super()._create(model_class, *args, **kwargs)
+        obj = model_class(*args, **kwargs)
+        obj.save_without_historical_record(force_insert=True, using=manager.db)
+        return obj
+
+
+class UserFactory(ModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -96,7 +139,7 @@ class ClientUserFactory(UserFactory):
     role = _in_group(roles.CLIENTS)
 
 
-class StudioFactory(factory.django.DjangoModelFactory):
+class StudioFactory(ModelFactory):
     class Meta:
         model = Studio
 
@@ -104,7 +147,7 @@ class StudioFactory(factory.django.DjangoModelFactory):
     city = "Leeds"
 
 
-class ArtistFactory(factory.django.DjangoModelFactory):
+class ArtistFactory(ModelFactory):
     class Meta:
         model = Artist
 
@@ -119,7 +162,7 @@ class ExternalArtistFactory(ArtistFactory):
     studio = factory.SubFactory(StudioFactory)
 
 
-class CertificationFactory(factory.django.DjangoModelFactory):
+class CertificationFactory(ModelFactory):
     class Meta:
         model = Certification
 
@@ -141,7 +184,7 @@ class TechnicianFactory(ArtistFactory):
     laser_certification = factory.RelatedFactory(CertificationFactory, factory_related_name="artist")
 
 
-class ClientFactory(factory.django.DjangoModelFactory):
+class ClientFactory(ModelFactory):
     class Meta:
         model = Client
 
@@ -154,7 +197,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     norwood_stage = choices.NorwoodStage.IV
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
+class CaseFactory(ModelFactory):
     class Meta:
         model = Case
 
@@ -169,7 +212,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     goal = "A natural, softer hairline."
 
 
-class ConsultationFactory(factory.django.DjangoModelFactory):
+class ConsultationFactory(ModelFactory):
     class Meta:
         model = Consultation
 
@@ -180,7 +223,7 @@ class ConsultationFactory(factory.django.DjangoModelFactory):
     findings = "Pigment too dark at the frontal hairline."
 
 
-class IssueFactory(factory.django.DjangoModelFactory):
+class IssueFactory(ModelFactory):
     class Meta:
         model = Issue
 
@@ -191,7 +234,7 @@ class IssueFactory(factory.django.DjangoModelFactory):
     identified_on = TODAY - datetime.timedelta(days=100)
 
 
-class TreatmentPlanFactory(factory.django.DjangoModelFactory):
+class TreatmentPlanFactory(ModelFactory):
     class Meta:
         model = TreatmentPlan
         skip_postgeneration_save = True
@@ -222,7 +265,7 @@ class AcceptedPlanFactory(ApprovedPlanFactory):
     accepted_name = "Test Client"
 
 
-class PlanStepFactory(factory.django.DjangoModelFactory):
+class PlanStepFactory(ModelFactory):
     class Meta:
         model = PlanStep
 
@@ -249,7 +292,7 @@ def _zones(obj, create, extracted):
         )
 
 
-class LaserDeviceFactory(factory.django.DjangoModelFactory):
+class LaserDeviceFactory(ModelFactory):
     class Meta:
         model = LaserDevice
 
@@ -259,7 +302,7 @@ class LaserDeviceFactory(factory.django.DjangoModelFactory):
     wavelengths = "532, 1064"
 
 
-class LaserSessionFactory(factory.django.DjangoModelFactory):
+class LaserSessionFactory(ModelFactory):
     class Meta:
         model = LaserSession
         skip_postgeneration_save = True
@@ -285,7 +328,7 @@ class LaserSessionFactory(factory.django.DjangoModelFactory):
     zones = factory.PostGeneration(_zones)
 
 
-class CorrectionSessionFactory(factory.django.DjangoModelFactory):
+class CorrectionSessionFactory(ModelFactory):
     class Meta:
         model = CorrectionSession
         skip_postgeneration_save = True
@@ -300,7 +343,7 @@ class CorrectionSessionFactory(factory.django.DjangoModelFactory):
     zones = factory.PostGeneration(_zones)
 
 
-class FollowUpFactory(factory.django.DjangoModelFactory):
+class FollowUpFactory(ModelFactory):
     class Meta:
         model = FollowUp
 
@@ -312,7 +355,7 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     assignee = None
 
 
-class ConsentTextFactory(factory.django.DjangoModelFactory):
+class ConsentTextFactory(ModelFactory):
     class Meta:
         model = ConsentText
         django_get_or_create = ("kind", "version")
@@ -324,7 +367,7 @@ class ConsentTextFactory(factory.django.DjangoModelFactory):
     effective_from = datetime.date(2025, 1, 1)
 
 
-class ConsentFactory(factory.django.DjangoModelFactory):
+class ConsentFactory(ModelFactory):
     class Meta:
         model = Consent
 
@@ -349,7 +392,7 @@ def jpeg_bytes(size=(64, 48), colour=(120, 90, 60)) -> bytes:
     return buffer.getvalue()
 
 
-class PhotoFactory(factory.django.DjangoModelFactory):
+class PhotoFactory(ModelFactory):
     """A stored photo row with a small real JPEG (the upload pipeline is tested on its own)."""
 
     class Meta:

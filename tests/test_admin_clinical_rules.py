@@ -366,6 +366,7 @@ def test_consent_withdrawal_is_recorded_through_the_service(as_admin, admin_user
 # History: shown, never restored
 
 
+@pytest.mark.history
 def test_history_pages_render_and_an_old_version_cannot_be_restored(as_admin, laser_case):
     _, _, session = laser_case
     first_version = session.history.earliest("history_date")

@@ -153,10 +153,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
     Made once for the module (the tests only read it) and rolled back at its end; what a
     test writes itself (the access log of a page, an invitation) is undone after it. Its
-    photos are kept in a folder of the module's."""
+    photos are kept in a folder of the module's, and each row's history holds its creation
+    (the history pages show those texts too)."""
     with (
         override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("xss-media")),
         kept_for_the_module(django_db_blocker),
+        factories.history_recorded(),
     ):
         yield _poisoned_world()
 

@@ -103,6 +103,7 @@ def clinical_counts() -> dict:
     }
 
 
+@pytest.mark.history
 def test_identity_is_gone_from_the_client_its_history_and_its_portal_login(
     alice, as_manager, manager_user, django_capture_on_commit_callbacks
 ):

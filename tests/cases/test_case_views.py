@@ -532,6 +532,7 @@ def test_next_step_when_nothing_is_planned(as_staff):
     assert "Nothing planned" in response.content.decode()
 
 
+@pytest.mark.history
 def test_history_shows_who_changed_what(as_staff, staff_user):
     staff_user.first_name, staff_user.last_name = "Sam", "Staff"
     staff_user.save()
@@ -561,6 +562,7 @@ def test_history_shows_who_changed_what(as_staff, staff_user):
     assert {c.what for c in response.context["changes"]} >= {"Case"}
 
 
+@pytest.mark.history
 def test_history_is_capped(as_staff):
     from cases.views.workspace import HISTORY_LIMIT
 

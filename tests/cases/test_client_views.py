@@ -501,6 +501,7 @@ def test_edit_form_is_prefilled(as_staff):
     assert "Edit Erin" in html
 
 
+@pytest.mark.history
 def test_edit_saves(as_staff):
     client = factories.ClientFactory(first_name="Erin", last_name="Old")
     response = as_staff.post(edit_url(client), form_data(first_name="Erin", last_name="New", keloid_history="on"))

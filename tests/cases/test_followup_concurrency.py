@@ -22,6 +22,9 @@ from tests import factories
 from tests.helpers import frozen_at, messages_of
 from tests.signin import signed_in
 
+# A stale form names what changed since it was opened, read from the record's history.
+pytestmark = pytest.mark.history
+
 NOW = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
 DAY = datetime.timedelta(days=1)

@@ -10,7 +10,8 @@ from django.urls import reverse
 from cases.models import AdverseEventKind, LaserSession, RegretReason
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+# Each record's history from its creation on.
+pytestmark = [pytest.mark.django_db, pytest.mark.history]
 
 
 def _events(entry) -> set[str]:

@@ -56,6 +56,7 @@ def test_a_stale_plan_form_is_refused_and_saving_it_again_keeps_both_edits(as_st
     assert (draft.summary, draft.internal_notes) == ("Summary by staff", "Prefers mornings")
 
 
+@pytest.mark.history
 def test_a_stale_step_form_is_refused_and_saving_it_again_keeps_both_edits(as_staff, as_manager, draft):
     step = draft.steps.get()
     first = form_data(as_staff.get(url("step_edit", step)).content)

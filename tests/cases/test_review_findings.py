@@ -293,6 +293,7 @@ def _someone_corrects_the_notes(followup: FollowUp, notes: str) -> None:
     other.save()
 
 
+@pytest.mark.history
 def test_a_bulk_review_of_a_row_changed_since_the_page_was_opened_is_refused(as_manager):
     first, second = completed(notes="Fine."), completed(notes="Fine.")
     page = section(as_manager.get(QUEUE_URL))
@@ -312,6 +313,7 @@ def test_a_bulk_review_of_a_row_changed_since_the_page_was_opened_is_refused(as_
     assert f'name="version-{first.public_id}" value="2" form="review-form"' in html
 
 
+@pytest.mark.history
 def test_a_refused_one_row_review_keeps_its_note_in_its_row(as_manager):
     adverse = completed(healing=Healing.DELAYED, notes="Slow.")
     _someone_corrects_the_notes(adverse, "Slow; now an infection.")

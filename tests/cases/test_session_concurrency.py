@@ -25,6 +25,9 @@ from tests.helpers import frozen_at, messages_of
 from tests.signin import signed_in
 from tests.threads import race
 
+# A stale form names what changed since it was opened, read from the record's history.
+pytestmark = pytest.mark.history
+
 NOW = datetime.datetime(2026, 11, 25, 17, 0, tzinfo=datetime.UTC)  # 17:00 in London
 
 

@@ -196,6 +196,7 @@ def test_the_summary_is_a_readable_pdf(alice, as_manager):
         assert case.reference in text
 
 
+@pytest.mark.history
 def test_the_history_of_changes_is_included(alice, as_manager):
     record = json.loads(export(as_manager, alice).read("record.json"))
     client_history = [h for h in record["history"] if h["record"] == "client"]

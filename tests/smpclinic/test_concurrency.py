@@ -17,7 +17,8 @@ from tests.formdata import form_data
 from tests.signin import signed_in
 from tests.threads import race
 
-pytestmark = pytest.mark.django_db
+# A stale form names what changed since it was opened, read from the record's history.
+pytestmark = [pytest.mark.django_db, pytest.mark.history]
 
 
 def _edit_client(client) -> str:

@@ -14,6 +14,7 @@ def test_the_history_manager_class_is_made_once_per_model():
     assert type(Client.history) is type(Client.history)
 
 
+@pytest.mark.history
 def test_a_records_history_is_its_own_and_the_models_is_everyones():
     ann, bob = factories.ClientFactory(first_name="Ann"), factories.ClientFactory(first_name="Bob")
     ann.first_name = "Anne"
