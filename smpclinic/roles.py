@@ -170,7 +170,15 @@ def sync_groups(apps=None) -> None:
 
 
 def may(user, action: Action) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(action.permission)
+    """Whether `user` holds `action`'s permission. The answer is kept on the user object,
+    as Django keeps the permissions themselves: `has_perm` loads every authentication
+    backend afresh on each call, and a page asks about a dozen actions for its menu."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    answers = user.__dict__.setdefault("_smp_may", {})
+    if action.permission not in answers:
+        answers[action.permission] = user.has_perm(action.permission)
+    return answers[action.permission]
 
 
 def check(user, action: Action) -> None:

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.special import RunPython
+from django.urls import reverse
 
 from smpclinic import roles
 from tests import factories
@@ -195,3 +196,12 @@ def test_services_refuse_whoever_lacks_the_action(db, staff_user):
     with pytest.raises(PermissionDenied, match="approve plans"):
         roles.check(staff_user, roles.APPROVE_PLANS)
     roles.check(staff_user, roles.WORK)
+
+
+def test_a_right_taken_away_holds_from_the_persons_next_request(db, manager_user, as_manager):
+    assert as_manager.get(reverse("lockouts")).status_code == 200
+
+    manager_user.groups.clear()
+
+    assert as_manager.get(reverse("lockouts")).status_code == 403
+    assert not roles.may(type(manager_user).objects.get(pk=manager_user.pk), roles.MANAGE_SIGN_INS)
