@@ -34,6 +34,7 @@ def test_choosing_a_device_fills_laser_type_pulse_and_wavelength(page, live_serv
     assert form.locator("select[name=wavelength_choice]").input_value() == "1064"
 
 
+@pytest.mark.history  # the form names what changed since it was opened, from the client's history
 def test_a_stale_client_form_is_shown_again_with_both_changes(browser, live_server, log_in, staff):
     manager = factories.ManagerUserFactory(username="e2e-manager", first_name="Dana", last_name="Reed")
     client = factories.ClientFactory(active_infection=False, address="1 High Street")
