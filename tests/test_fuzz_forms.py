@@ -8,9 +8,10 @@ refuse the input (200 with errors, 302 with a message, 400, 403, 404, 405, 409) 
 Each page's widgets, as the page is first opened, must also be what Django's widget
 templates draw (smpclinic/forms_renderer.py, tests/smpclinic/test_forms_renderer.py).
 
-Fast by design: the four known troublemakers, then 8 examples per form, derandomized (the
-same ones at every run) and with no deadline; HYPOTHESIS_PROFILE=dev searches at random
-with 50 a form and shrinks what it finds.
+Fast by design: the four known troublemakers, then 8 examples per form (a button, with
+nothing to type, is posted twice), derandomized (the same ones at every run) and with no
+deadline; HYPOTHESIS_PROFILE=dev searches at random with 50 a form and shrinks what it
+finds.
 """
 
 from __future__ import annotations
@@ -120,6 +121,13 @@ def test_no_form_answers_a_server_error(name, walk, db):
 
 
 def _fuzz(http: HttpClient, name: str, action: str, fields: dict) -> None:
+    if set(fields) <= {"csrfmiddlewaretoken"}:
+        # A button (export, archive, reset): nothing to type, so every post would be the
+        # same one. Posted twice, as a double click sends it.
+        for _ in range(2):
+            response = http.post(action, fields)
+            assert response.status_code < 500, (name, action, response.status_code)
+        return
     # First the known troublemakers in every field at once, then random mixes.
     for nasty in ("99999999999999999999999", "9999-12-31", "0001-01-01T00:00", "x" * 5000):
         every = {field: [nasty] if isinstance(original, list) else nasty for field, original in fields.items()}
