@@ -79,11 +79,10 @@ class ModelFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        manager = cls._get_manager(model_class)
         if _recording["history"] or not hasattr(model_class, "history") or cls._meta.django_get_or_create:
             return super()._create(model_class, *args, **kwargs)
         obj = model_class(*args, **kwargs)
-        obj.save_without_historical_record(force_insert=True, using=manager.db)
+        obj.save_without_historical_record(force_insert=True, using=cls._get_manager(model_class).db)
         return obj
 
 

@@ -79,8 +79,10 @@ def clinic(django_db_setup, django_db_blocker):
 
 def _make_clinic() -> None:
     clients = Client.objects.bulk_create(factories.ClientFactory.build_batch(3000))
-    case = factories.maker(factories.CaseFactory, lead_artist=factories.ArtistFactory())
-    Case.objects.bulk_create([case(client=client, reference=f"SMP-2026-{i:05d}") for i, client in enumerate(clients)])
+    new_case = factories.maker(factories.CaseFactory, lead_artist=factories.ArtistFactory())
+    Case.objects.bulk_create(
+        [new_case(client=client, reference=f"SMP-2026-{i:05d}") for i, client in enumerate(clients)]
+    )
 
 
 def test_recently_changed_cases_walk_their_index(clinic, staff_user):
@@ -183,26 +185,28 @@ def follow_ups(clinic, manager_user):
     clinic with years of history: the review queue's rows are a small part of them."""
     today = datetime.date(2026, 11, 25)
     cases = list(Case.objects.order_by("pk"))
-    scheduled = factories.maker(factories.FollowUpFactory, case=cases[0])
-    completed = factories.maker(factories.CompletedFollowUpFactory, case=cases[0], assignee=None)
+    new_scheduled = factories.maker(factories.FollowUpFactory, case=cases[0])
+    new_completed = factories.maker(factories.CompletedFollowUpFactory, case=cases[0], assignee=None)
     rows = []
     for i, case in enumerate(cases):
         due = today - datetime.timedelta(days=i % 700 - 30)
         if i % 10 == 0:
-            rows.append(scheduled(case=case, due_on=due))
+            rows.append(new_scheduled(case=case, due_on=due))
         elif i % 10 == 1:
             # Waiting for review, one in seven with an adverse finding.
             adverse = {"healing": Healing.DELAYED} if i % 70 == 1 else {"unexpected_side_effects": i % 70 == 11}
-            rows.append(completed(case=case, due_on=due, completed_on=due, **adverse))
+            rows.append(new_completed(case=case, due_on=due, completed_on=due, **adverse))
         else:
             rows.append(
-                completed(case=case, due_on=due, completed_on=due, reviewed_at=timezone.now(), reviewed_by=manager_user)
+                new_completed(
+                    case=case, due_on=due, completed_on=due, reviewed_at=timezone.now(), reviewed_by=manager_user
+                )
             )
     FollowUp.objects.bulk_create(rows)
     # A plan on every case, one in thirty still waiting for approval.
-    plan = factories.maker(factories.TreatmentPlanFactory, case=cases[0])
+    new_plan = factories.maker(factories.TreatmentPlanFactory, case=cases[0])
     plans = [
-        plan(
+        new_plan(
             case=case,
             status=PlanStatus.PROPOSED if i % 30 == 0 else PlanStatus.DRAFT,
             submitted_at=timezone.now() if i % 30 == 0 else None,
@@ -290,8 +294,8 @@ def years_of_issues(clinic, db):
     for i, case in enumerate(cases):
         case.opened_on = start + datetime.timedelta(days=i)
     Case.objects.bulk_update(cases, ["opened_on"])
-    issue = factories.maker(factories.IssueFactory, case=cases[0])
-    Issue.objects.bulk_create([issue(case=case, identified_on=case.opened_on) for case in cases])
+    new_issue = factories.maker(factories.IssueFactory, case=cases[0])
+    Issue.objects.bulk_create([new_issue(case=case, identified_on=case.opened_on) for case in cases])
     # The first two clients made, whose cases opened in January 2019: far from the month
     # the tests count (ordered by name, they were any two, and now and then a client whose
     # session fell in that month).
@@ -389,14 +393,14 @@ def add_laser_history(years_of_issues, manager_user):
         case.status, case.outcome, case.satisfaction = CaseStatus.CLOSED, Outcome.IMPROVED, 4
         case.closed_on = case.opened_on + datetime.timedelta(120)
     Case.objects.bulk_update(closed, ["status", "outcome", "closed_on", "satisfaction"])
-    plan = factories.maker(
+    new_plan = factories.maker(
         factories.AcceptedPlanFactory, case=closed[0], status=PlanStatus.COMPLETED, approved_by=manager_user
     )
-    plans = [plan(case=case) for case in closed]
+    plans = [new_plan(case=case) for case in closed]
     for plan in plans:
         plan._set_kd_total()  # what save() does, which bulk_create skips
     TreatmentPlan.objects.bulk_create(plans)
-    session = factories.maker(
+    new_session = factories.maker(
         factories.LaserSessionFactory,
         case=cases[0],
         technician=factories.TechnicianFactory(),
@@ -404,7 +408,7 @@ def add_laser_history(years_of_issues, manager_user):
     )
     sessions = LaserSession.objects.bulk_create(
         [
-            session(
+            new_session(
                 case=case,
                 scheduled_at=timezone.make_aware(
                     datetime.datetime.combine(case.opened_on + datetime.timedelta(30), datetime.time(10))
@@ -478,11 +482,16 @@ def test_the_weeks_first_sessions_come_off_their_index_in_order(clinic, db, staf
         worker = {"artist": factories.ArtistFactory()}
     cases = list(Case.objects.select_related("client").order_by("pk"))
     now, today = timezone.now(), timezone.localdate()
-    session = factories.maker(factory, case=cases[0], **worker)
+    new_session = factories.maker(factory, case=cases[0], **worker)
     model.objects.bulk_create(
-        [session(case=case, scheduled_at=now - datetime.timedelta(days=i % 900 + 1)) for i, case in enumerate(cases)]
+        [
+            new_session(case=case, scheduled_at=now - datetime.timedelta(days=i % 900 + 1))
+            for i, case in enumerate(cases)
+        ]
         + [
-            session(case=case, status=SessionStatus.SCHEDULED, scheduled_at=now + datetime.timedelta(minutes=5 + 7 * i))
+            new_session(
+                case=case, status=SessionStatus.SCHEDULED, scheduled_at=now + datetime.timedelta(minutes=5 + 7 * i)
+            )
             for i, case in enumerate(cases[:1500])
         ]
     )
